@@ -1,0 +1,55 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlatformRole(models.TextChoices):
+    CSM = "csm", _("Customer success manager")
+    FINANCE = "finance", _("Finance")
+    PLATFORM_ADMIN = "platform_admin", _("Platform admin")
+
+
+class EmailUserManager(UserManager):
+    """Users sign in with their email; `username` is kept equal to it for Django's admin."""
+
+    def _create_user(self, username, email, password, **extra_fields):
+        email = self.normalize_email(email or username).lower()
+        return super()._create_user(email, email, password, **extra_fields)
+
+    def create_user(self, email, password=None, **extra_fields):
+        return super().create_user(email, email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("platform_roles", [PlatformRole.PLATFORM_ADMIN])
+        return super().create_superuser(email, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Every person: merchant owners and staff, and platform staff. Lives in the public schema."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    platform_roles = ArrayField(
+        models.CharField(max_length=20, choices=PlatformRole.choices),
+        default=list,
+        blank=True,
+        help_text=_("Platform staff roles; empty for merchant users."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = EmailUserManager()
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        self.username = self.email
+        super().save(*args, **kwargs)
+
+    @property
+    def is_platform_staff(self) -> bool:
+        return bool(self.platform_roles)
+
+    def has_platform_role(self, role: str) -> bool:
+        """A platform admin holds every platform role."""
+        return role in self.platform_roles or PlatformRole.PLATFORM_ADMIN in self.platform_roles

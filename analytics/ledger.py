@@ -1,0 +1,103 @@
+"""Writing to the public ledger, from tenant or platform code alike."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tenants.models import Merchant
+
+
+@dataclass(frozen=True)
+class StatsDelta:
+    """What one event adds to its day's DailyMerchantStats row (negative values subtract)."""
+
+    gmv: Decimal = Decimal("0")
+    refunds: Decimal = Decimal("0")
+    orders: int = 0
+    refund_count: int = 0
+    cancelled_orders: int = 0
+    online_orders: int = 0
+    online_gmv: Decimal = Decimal("0")
+    in_store_orders: int = 0
+    in_store_gmv: Decimal = Decimal("0")
+    groupbuy_orders: int = 0
+    groupbuy_gmv: Decimal = Decimal("0")
+    new_customers: int = 0
+    returning_customers: int = 0
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, field.name) for field in fields(self))
+
+
+STAT_COLUMNS = tuple(field.name for field in fields(StatsDelta))
+
+
+def local_date_for(merchant: Merchant, moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(merchant.timezone)).date()
+
+
+def record_event(
+    *,
+    merchant: Merchant,
+    kind: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    payload: dict | None = None,
+    delta: StatsDelta | None = None,
+) -> bool:
+    """Append an event and add its delta to the merchant's local day, once per key.
+
+    Runs in the caller's transaction (a savepoint inside it), so the ledger moves together
+    with the tenant change it describes. Tables are schema-qualified: this works whatever
+    tenant schema the connection is in. Returns False when the key was already recorded;
+    then nothing changes.
+    """
+    occurred_at = occurred_at or timezone.now()
+    day = local_date_for(merchant, occurred_at)
+    delta = delta or StatsDelta()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO public.analytics_merchantevent
+                (merchant_id, kind, idempotency_key, payload, occurred_at, local_date, recorded_at)
+            VALUES (%s, %s, %s, %s::jsonb, %s, %s, now())
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+            """,
+            [
+                merchant.pk,
+                kind,
+                idempotency_key,
+                json.dumps(payload or {}, cls=DjangoJSONEncoder),
+                occurred_at,
+                day,
+            ],
+        )
+        if cursor.fetchone() is None:
+            return False
+        if not delta.is_empty():
+            _add_to_day(cursor, merchant.pk, day, delta)
+    return True
+
+
+def _add_to_day(cursor, merchant_id: int, day: date, delta: StatsDelta) -> None:
+    columns = ", ".join(STAT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(STAT_COLUMNS))
+    increments = ", ".join(f"{column} = s.{column} + EXCLUDED.{column}" for column in STAT_COLUMNS)
+    cursor.execute(
+        f"""
+        INSERT INTO public.analytics_dailymerchantstats AS s
+            (merchant_id, date, {columns}, updated_at)
+        VALUES (%s, %s, {placeholders}, now())
+        ON CONFLICT (merchant_id, date) DO UPDATE SET {increments}, updated_at = now()
+        """,
+        [merchant_id, day, *(getattr(delta, column) for column in STAT_COLUMNS)],
+    )

@@ -1,0 +1,1 @@
+"""Everything inside one merchant's schema: store, catalog, checkout, orders, payments."""

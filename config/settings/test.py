@@ -1,0 +1,16 @@
+"""The test suite: real PostgreSQL and Redis, fast hashing, in-memory email."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# One Redis may serve several test runs at once; keep their cache keys apart.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="mp-test")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TENANT_SCHEMA_POOL_SIZE = 0
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="test")

@@ -1,0 +1,54 @@
+"""URLs of the bare platform host: public site, signup, /console/ and /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.models import PlatformRole
+from config.views import healthz, not_available
+from tenants import views as tenant_views
+from tenants.access import platform_role_required
+
+console_patterns = [
+    path("", tenant_views.console_home, name="console_home"),
+    path("merchants/", tenant_views.console_merchants, name="console_merchants"),
+    path(
+        "merchants/<int:merchant_id>/",
+        tenant_views.console_merchant_detail,
+        name="console_merchant_detail",
+    ),
+    path(
+        "merchants/<int:merchant_id>/status/",
+        tenant_views.console_merchant_status,
+        name="console_merchant_status",
+    ),
+    path(
+        "onboarding/",
+        platform_role_required(PlatformRole.CSM)(not_available),
+        {"section": "onboarding"},
+        name="console_onboarding",
+    ),
+    path(
+        "billing/",
+        platform_role_required(PlatformRole.FINANCE)(not_available),
+        {"section": "billing"},
+        name="console_billing",
+    ),
+    path(
+        "metrics/",
+        platform_role_required()(not_available),
+        {"section": "metrics"},
+        name="console_metrics",
+    ),
+]
+
+urlpatterns = [
+    path("", tenant_views.landing, name="landing"),
+    path("signup/", tenant_views.signup, name="signup"),
+    path("shops/", tenant_views.my_shops, name="my_shops"),
+    path("shops/<int:merchant_id>/open/", tenant_views.open_my_shop, name="open_my_shop"),
+    path("accounts/", include("accounts.urls")),
+    path("console/", include(console_patterns)),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,35 @@
+"""URLs of a shop host (<slug>.<SHOP_DOMAIN> or a custom domain), run in its schema."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from accounts.views import login_handoff
+from commerce.store.api import OutletViewSet
+from commerce.store.views import storefront_home
+from config.views import healthz, not_available
+from tenants.access import shop_member_required
+
+api_router = DefaultRouter()
+api_router.register("outlets", OutletViewSet, basename="outlet")
+
+shop_not_available = shop_member_required(not_available)
+
+manage_patterns = [
+    path("", include("commerce.store.urls")),
+    *(
+        path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
+        for section in ("products", "orders", "marketing", "data", "billing", "settings")
+    ),
+]
+
+urlpatterns = [
+    path("", storefront_home, name="storefront_home"),
+    path("accounts/handoff/<str:token>/", login_handoff, name="login_handoff"),
+    path("accounts/", include("accounts.urls")),
+    path("manage/", include(manage_patterns)),
+    path("api/v1/", include(api_router.urls)),
+    path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
+    path("healthz", healthz, name="shop_healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

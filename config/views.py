@@ -1,0 +1,47 @@
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from config.celery import app as celery_app
+
+
+def not_available(request, section: str):
+    """A console section that is not built yet: a plain page, never a 500."""
+    return render(request, "not_available.html", {"section": section})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _check_redis() -> str:
+    cache.set("healthz:ping", "pong", 10)
+    return "ok" if cache.get("healthz:ping") == "pong" else "error"
+
+
+def _check_worker() -> str:
+    replies = celery_app.control.ping(timeout=1.0)
+    return "ok" if replies else "no worker answered"
+
+
+@never_cache
+def healthz(request):
+    """Database, Redis and Celery worker status; 503 when any of them is not fine."""
+    report = {}
+    for name, check in (
+        ("database", _check_database),
+        ("redis", _check_redis),
+        ("worker", _check_worker),
+    ):
+        try:
+            report[name] = check()
+        except Exception as error:  # a health check reports failures, it does not raise
+            report[name] = f"error: {error.__class__.__name__}"
+    healthy = all(value == "ok" for value in report.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
+    )
