@@ -66,6 +66,9 @@ class DailyMerchantStats(models.Model):
         ]
         indexes = [models.Index(fields=["date"])]
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.date}"
+
     @property
     def net_gmv(self) -> Decimal:
         return self.gmv - self.refunds

@@ -98,6 +98,9 @@ class PooledSchema(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.schema_name
+
 
 class LoginHandoff(models.Model):
     """A single-use, short-lived ticket that logs a user in on a shop host.
@@ -111,6 +114,9 @@ class LoginHandoff(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"handoff for {self.user_id} to {self.merchant_id}"
 
 
 class MerchantStatusChange(models.Model):
@@ -127,3 +133,6 @@ class MerchantStatusChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.from_status} -> {self.to_status}"

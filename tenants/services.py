@@ -29,40 +29,11 @@ from tenants.models import (
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
-    [
-        "admin",
-        "api",
-        "app",
-        "assets",
-        "billing",
-        "blog",
-        "cdn",
-        "console",
-        "dashboard",
-        "dev",
-        "docs",
-        "help",
-        "login",
-        "logout",
-        "mail",
-        "manage",
-        "media",
-        "platform",
-        "public",
-        "root",
-        "shop",
-        "signup",
-        "static",
-        "staging",
-        "status",
-        "store",
-        "support",
-        "system",
-        "template",
-        "tenant",
-        "test",
-        "www",
-    ]
+    """
+    admin api app assets billing blog cdn console dashboard dev docs help login logout mail
+    manage media platform public root shop signup static staging status store support system
+    template tenant test www
+    """.split()
 )
 HANDOFF_LIFETIME = timedelta(minutes=2)
 
