@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: install demo test bench lint format
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+## Bring up the whole product with demo data: web, worker, beat (embedded PostgreSQL/Redis if needed).
+demo: $(INSTALLED)
+	$(VENV)/bin/python -m devstack.demo
+
+## Lint and run every test on real PostgreSQL and Redis (ARGS="..." goes to pytest).
+test: $(INSTALLED)
+	$(VENV)/bin/python -m devstack.testrun $(ARGS)
+
+## Run every benchmark; each prints a last line `RESULT name=value ...`.
+bench: $(INSTALLED)
+	$(VENV)/bin/python -m devstack.benchrun $(ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
