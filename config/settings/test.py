@@ -1,7 +1,7 @@
 """The test suite: real PostgreSQL and Redis, fast hashing, in-memory email."""
 
 from .base import *  # noqa: F403
-from .base import CACHES, env
+from .base import CACHES, REDIS_URL, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,3 +14,7 @@ STORAGES = {
 }
 TENANT_SCHEMA_POOL_SIZE = 0
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="test")
+# A Redis database of its own: tests clear the cache between tests.
+CACHES["default"]["LOCATION"] = env("TEST_CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/15")
+# Static files come from the finders in tests (the live server serves them itself).
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
