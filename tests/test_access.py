@@ -196,7 +196,10 @@ def test_store_settings_and_outlets_are_edited_with_field_errors(shop):
     assert saved.status_code == 302
     assert "Alpha 茶" in on_host(Client(), "alpha.localhost").get("/").content.decode()
 
-    assert owner.post("/manage/store/outlets/new/", {"name": "Bund", "address": "1 Bund"}).status_code == 302
+    assert (
+        owner.post("/manage/store/outlets/new/", {"name": "Bund", "address": "1 Bund"}).status_code
+        == 302
+    )
     duplicate = owner.post("/manage/store/outlets/new/", {"name": "bund", "address": "2 Bund"})
     assert duplicate.status_code == 400
     assert duplicate.context["form"].errors["name"] == ["An outlet with this name already exists."]

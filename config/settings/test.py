@@ -18,3 +18,4 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="test")
 CACHES["default"]["LOCATION"] = env("TEST_CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/15")
 # Static files come from the finders in tests (the live server serves them itself).
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+AXES_VERBOSE = False

@@ -1,0 +1,150 @@
+"""Invariant 1: no request of one merchant reads or changes another merchant's data.
+
+Every URL pattern of the tenant URLconf (the API included) is found automatically and
+tried as merchant A against merchant B: on B's host, with B's object ids on A's host, and
+with B's session on A's host. A new URL is covered without editing this file.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from commerce.store.models import Outlet, StoreSettings
+from commerce.store.services import update_store_settings
+from tests.conftest import on_host
+from tests.factories import OutletFactory
+
+pytestmark = pytest.mark.django_db
+
+PRIVATE_MARKERS = ("BRAVO-PRIVATE-PHONE", "BRAVO-PRIVATE-ADDRESS", "BRAVO-PRIVATE-OUTLET")
+STAFF_PREFIXES = ("/manage/", "/api/")
+NON_ID_VALUES = {"format": "json", "token": "not-a-real-token", "uidb64": "MQ"}
+WRITE_PAYLOAD = {
+    "name": "HIJACKED",
+    "address": "HIJACKED",
+    "is_active": "on",
+    "display_name": "HIJACKED",
+    "tagline": "HIJACKED",
+    "contact_phone": "HIJACKED",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    params: tuple[str, ...]
+
+
+def tenant_routes() -> list[Route]:
+    routes: list[Route] = []
+
+    def walk(patterns, namespace: str, params: tuple[str, ...]) -> None:
+        for pattern in patterns:
+            own = tuple(pattern.pattern.regex.groupindex)
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner, params + own)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"Unnamed tenant URL {pattern.pattern}: name it"
+                routes.append(Route(f"{namespace}{pattern.name}", params + own))
+
+    walk(get_resolver(settings.ROOT_URLCONF).url_patterns, "", ())
+    return routes
+
+
+def url_for(route: Route, object_id: int) -> str:
+    kwargs = {param: NON_ID_VALUES.get(param, str(object_id)) for param in route.params}
+    return reverse(route.name, kwargs=kwargs, urlconf=settings.ROOT_URLCONF)
+
+
+def logged_in(user, host: str) -> Client:
+    client = on_host(Client(), host)
+    client.force_login(user)
+    return client
+
+
+def snapshot(merchant) -> tuple:
+    with merchant:
+        state = (
+            list(Outlet.objects.order_by("pk").values()),
+            list(StoreSettings.objects.values()),
+        )
+    connection.set_schema_to_public()
+    return state
+
+
+@pytest.fixture
+def two_shops(shop, other_shop):
+    with other_shop.merchant:
+        update_store_settings(display_name="Bravo", contact_phone="BRAVO-PRIVATE-PHONE")
+        OutletFactory.create_batch(2)
+        secret = OutletFactory(name="BRAVO-PRIVATE-OUTLET", address="BRAVO-PRIVATE-ADDRESS")
+    with shop.merchant:
+        update_store_settings(display_name="Alpha")
+        OutletFactory(name="Alpha outlet")
+    connection.set_schema_to_public()
+    return shop, other_shop, secret.pk
+
+
+def assert_no_private_data(response, where: str) -> None:
+    body = response.content.decode(errors="replace")
+    for marker in PRIVATE_MARKERS:
+        assert marker not in body, f"{where} leaked {marker} (status {response.status_code})"
+
+
+def send(client: Client, method: str, url: str):
+    if method == "get":
+        return client.get(url)
+    if method in ("put", "patch"):
+        return getattr(client, method)(url, WRITE_PAYLOAD, content_type="application/json")
+    return client.post(url, WRITE_PAYLOAD)
+
+
+def test_the_walker_finds_every_kind_of_tenant_url():
+    names = {route.name for route in tenant_routes()}
+
+    assert {"manage_overview", "manage_outlet_edit", "outlet-list", "outlet-detail"} <= names
+    assert len(names) >= 15
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch"])
+def test_merchant_a_cannot_reach_merchant_b_through_any_tenant_url(two_shops, method):
+    alpha, bravo, bravo_outlet_id = two_shops
+    bravo_before = snapshot(bravo.merchant)
+
+    checked = 0
+    for route in tenant_routes():
+        # Fresh sessions per URL: a POST to logout must not weaken the checks that follow.
+        a_on_b_host = logged_in(alpha.owner, "bravo.localhost")
+        a_on_a_host = logged_in(alpha.owner, "alpha.localhost")
+        b_on_a_host = logged_in(bravo.owner, "alpha.localhost")
+        anonymous_on_b = on_host(Client(), "bravo.localhost")
+        url = url_for(route, bravo_outlet_id)
+        staff_only = url.startswith(STAFF_PREFIXES)
+
+        response = send(a_on_b_host, method, url)
+        assert_no_private_data(response, f"A's session on B's host {method} {url}")
+        if staff_only:
+            assert response.status_code in (403, 404, 405), f"{method} {url} on B's host"
+
+        response = send(anonymous_on_b, method, url)
+        assert_no_private_data(response, f"anonymous on B's host {method} {url}")
+        if staff_only:
+            assert response.status_code in (302, 403, 404, 405), f"anonymous {method} {url}"
+
+        response = send(a_on_a_host, method, url)
+        assert_no_private_data(response, f"B's ids on A's host {method} {url}")
+
+        response = send(b_on_a_host, method, url)
+        assert_no_private_data(response, f"B's session on A's host {method} {url}")
+        if staff_only:
+            assert response.status_code in (403, 404, 405), f"B's session {method} {url}"
+        connection.set_schema_to_public()
+        checked += 1
+
+    assert checked == len(tenant_routes())
+    assert snapshot(bravo.merchant) == bravo_before
