@@ -54,9 +54,13 @@ def public_tenant() -> Merchant:
     return Merchant(schema_name="public", slug="", name="Platform")
 
 
-def shop_url(request, merchant: Merchant, path: str = "/") -> str:
-    """Absolute URL of `path` on the merchant's primary host, keeping the request's port."""
-    domain = merchant.get_primary_domain()
+def shop_url(request, merchant: Merchant, path: str = "/", *, platform_subdomain=False) -> str:
+    """Absolute URL of `path` on the merchant's primary host, keeping the request's port.
+
+    `platform_subdomain` picks `<slug>.<SHOP_DOMAIN>` even when a custom domain is primary
+    (login handoffs go there: the CSP form-action allows only our own hosts).
+    """
+    domain = None if platform_subdomain else merchant.get_primary_domain()
     host = domain.domain if domain else shop_host_for_slug(merchant.slug)
     port = request.get_port() if request is not None else ""
     default_port = "443" if settings.SITE_SCHEME == "https" else "80"

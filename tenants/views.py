@@ -42,7 +42,11 @@ def signup(request):
         else:
             login(request, opened.owner, backend="accounts.backends.EmailBackend")
             token = issue_login_handoff(user=opened.owner, merchant=opened.merchant)
-            return redirect(shop_url(request, opened.merchant, f"/accounts/handoff/{token}/"))
+            return redirect(
+                shop_url(
+                    request, opened.merchant, f"/accounts/handoff/{token}/", platform_subdomain=True
+                )
+            )
     return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -64,7 +68,11 @@ def open_my_shop(request, merchant_id: int):
         Membership.objects.select_related("merchant"), user=request.user, merchant_id=merchant_id
     )
     token = issue_login_handoff(user=request.user, merchant=membership.merchant)
-    return redirect(shop_url(request, membership.merchant, f"/accounts/handoff/{token}/"))
+    return redirect(
+        shop_url(
+            request, membership.merchant, f"/accounts/handoff/{token}/", platform_subdomain=True
+        )
+    )
 
 
 @platform_role_required()

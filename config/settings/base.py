@@ -150,7 +150,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "style-src": ["'self'"],
         "script-src": ["'self'"],
-        "form-action": ["'self'", f"*.{SHOP_DOMAIN}", PLATFORM_HOST],
+        # Login handoffs redirect a form post from the platform host to a shop host (and
+        # back); `:*` lets that work on development ports too.
+        "form-action": ["'self'", f"*.{SHOP_DOMAIN}:*", f"{PLATFORM_HOST}:*"],
         "frame-ancestors": ["'none'"],
     }
 }

@@ -12,7 +12,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-TENANT_SCHEMA_POOL_SIZE = 0
+TENANT_SCHEMA_POOL_SIZE = env.int("TENANT_SCHEMA_POOL_SIZE", default=0)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="test")
 # A Redis database of its own: tests clear the cache between tests.
 CACHES["default"]["LOCATION"] = env("TEST_CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/15")
