@@ -123,6 +123,7 @@ def browser():
         pytest.fail("Browser tests need Chromium at /usr/bin/chromium (apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
     # make around it are still synchronous.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
@@ -140,6 +141,8 @@ def browser():
         )
         yield launched
         launched.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
