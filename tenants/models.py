@@ -34,6 +34,10 @@ class Merchant(TenantMixin):
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="Asia/Shanghai")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # Stripe Connect: only the connected account's id is kept, never a merchant's keys. It
+    # lives here, in public, because webhooks name the account before we know the schema.
+    stripe_account_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    stripe_charges_enabled = models.BooleanField(default=False)
     # The database that holds this merchant's schema; "default" until tenants are sharded
     # across databases (docs/scaling.md).
     db_alias = models.CharField(max_length=40, default="default")

@@ -9,6 +9,7 @@ i.e. `django_migrations`), made ahead of time into a pool that signup claims fro
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ def _clone_statements(cursor, template: str) -> list[str]:
     constraint_indexes = set()
     for table, name, definition, _kind in cursor.fetchall():
         statements.append(
-            f"ALTER TABLE {target}.{quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+            f"ALTER TABLE {target}.{quote(table)} ADD CONSTRAINT {quote(name)} "
+            f"{_retarget(definition, template, target)}"
         )
         constraint_indexes.add(name)
 
@@ -154,7 +156,7 @@ def _clone_statements(cursor, template: str) -> list[str]:
     )
     for name, definition in cursor.fetchall():
         if name not in constraint_indexes:
-            statements.append(definition)
+            statements.append(_retarget(definition, template, target))
 
     # Rows the template holds (django_migrations, at least) come along, identity included.
     for table in tables:
@@ -180,6 +182,11 @@ def _clone_statements(cursor, template: str) -> list[str]:
                 "false)"
             )
     return statements
+
+
+def _retarget(definition: str, template: str, target: str) -> str:
+    """Point a catalog definition that names the template schema at the target instead."""
+    return re.sub(rf'(?<![\w"])(?:"{template}"|{template})\.', f"{target}.", definition)
 
 
 def clone_template_schema(schema_name: str) -> None:

@@ -5,12 +5,31 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StoreSettings(models.Model):
-    """The shop's public face. Exactly one row per schema (pk=1)."""
+    """The shop's public face, shipping and payment set-up. Exactly one row per schema (pk=1)."""
 
     display_name = models.CharField(_("shop name"), max_length=120)
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
+    policies = models.TextField(_("shop policies"), blank=True)
+
+    shipping_flat_rate = models.DecimalField(
+        _("flat shipping rate"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    free_shipping_over = models.DecimalField(
+        _("free shipping over"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    local_pickup = models.BooleanField(_("local pickup at an outlet"), default=False)
+
+    accepts_cash_on_delivery = models.BooleanField(_("cash on delivery"), default=False)
+    accepts_pay_in_store = models.BooleanField(_("pay in store"), default=False)
+
+    # Where online orders take their stock from.
+    online_outlet = models.ForeignKey(
+        "store.Outlet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    setup_completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -22,11 +41,19 @@ class StoreSettings(models.Model):
         return self.display_name
 
 
+class OutletKind(models.TextChoices):
+    STORE = "store", _("Store")
+    WAREHOUSE = "warehouse", _("Warehouse")
+
+
 class Outlet(models.Model):
-    """A physical store. The number of active outlets feeds tiering."""
+    """A place that holds stock: a physical store (counted for tiering) or a warehouse."""
 
     name = models.CharField(_("name"), max_length=120)
     address = models.CharField(_("address"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=OutletKind.choices, default=OutletKind.STORE
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,3 +15,19 @@ def store_settings() -> StoreSettings:
 def outlets(*, active_only: bool = False) -> QuerySet[Outlet]:
     found = Outlet.objects.all()
     return found.filter(is_active=True) if active_only else found
+
+
+def online_outlet() -> Outlet:
+    """Where online orders take stock from: the configured outlet, else the first active one,
+    else a warehouse made on first use."""
+    settings = store_settings()
+    if settings.online_outlet_id:
+        return settings.online_outlet
+    outlet = Outlet.objects.filter(is_active=True).order_by("pk").first()
+    if outlet is None:
+        outlet, _created = Outlet.objects.get_or_create(
+            name="Online warehouse", defaults={"address": "—", "kind": "warehouse"}
+        )
+    settings.online_outlet = outlet
+    settings.save(update_fields=["online_outlet"])
+    return outlet

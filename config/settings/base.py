@@ -47,6 +47,10 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "commerce.store",
+    "commerce.catalog",
+    "commerce.orders",
+    "commerce.checkout",
+    "commerce.payments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,246 @@
+"""Checkout: stock reservation, the one finalize function, expiry.
+
+Invariants (design.md 2-4): stock rows are locked in primary-key order and re-checked under
+the lock; no lock is held across a Stripe call (reserve and commit first); the checkout
+reference is unique, so the return page and the webhook, both calling finalize_checkout,
+create at most one order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from commerce.checkout.models import CheckoutLine, CheckoutSession, CheckoutStatus
+from commerce.orders import services as orders
+from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
+from commerce.store.selectors import online_outlet, store_settings
+
+RESERVATION_MINUTES = 15
+OFFLINE_METHODS = {PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.PAY_IN_STORE}
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    reference: str
+    lines: list[orders.LineRequest]
+    email: str
+    contact_name: str
+    payment_method: str
+    shipping_method: str
+    phone: str = ""
+    shipping_address: dict = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+
+def shipping_cost(method: str, subtotal: Decimal) -> Decimal:
+    settings = store_settings()
+    if method == ShippingMethod.PICKUP:
+        if not settings.local_pickup:
+            raise ValidationError({"shipping_method": [_("This shop does not offer pickup.")]})
+        return Decimal("0")
+    if method != ShippingMethod.FLAT or settings.shipping_flat_rate is None:
+        raise ValidationError({"shipping_method": [_("Choose a shipping method.")]})
+    if settings.free_shipping_over is not None and subtotal >= settings.free_shipping_over:
+        return Decimal("0")
+    return settings.shipping_flat_rate
+
+
+def _validate(request: CheckoutRequest) -> None:
+    errors = {}
+    if not request.email or "@" not in request.email:
+        errors["email"] = [_("Enter a valid email address.")]
+    if not request.contact_name.strip():
+        errors["contact_name"] = [_("Enter your name.")]
+    if request.shipping_method == ShippingMethod.FLAT:
+        for part in ("line1", "city"):
+            if not str(request.shipping_address.get(part, "")).strip():
+                errors[f"address_{part}"] = [_("This field is required.")]
+    settings = store_settings()
+    allowed = {
+        PaymentMethod.CASH_ON_DELIVERY: settings.accepts_cash_on_delivery,
+        PaymentMethod.PAY_IN_STORE: settings.accepts_pay_in_store,
+        PaymentMethod.STRIPE: connection.tenant.stripe_charges_enabled,
+    }
+    if not allowed.get(request.payment_method, False):
+        errors["payment_method"] = [_("Choose a payment method this shop accepts.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def place_order(request: CheckoutRequest) -> Order:
+    """Offline payment (cash on delivery, pay in store): reserve stock and create the order
+    in one transaction. A repeated submit of the same checkout returns the same order."""
+    existing = Order.objects.filter(reference=request.reference).first()
+    if existing is not None:
+        return existing
+    if request.payment_method not in OFFLINE_METHODS:
+        raise ValidationError({"payment_method": [_("Choose a payment method this shop accepts.")]})
+    _validate(request)
+    wanted = orders.merge_lines(request.lines)
+    priced = orders.price_lines(wanted, published_only=True)
+    outlet = online_outlet()
+    subtotal = sum((line.line_total for line in priced), Decimal("0"))
+    try:
+        with transaction.atomic():
+            orders.take_stock(outlet.pk, wanted)
+            return orders.create_order(
+                orders.NewOrder(
+                    reference=request.reference,
+                    channel=Channel.ONLINE,
+                    outlet_id=outlet.pk,
+                    payment_method=request.payment_method,
+                    shipping_method=request.shipping_method,
+                    shipping_total=shipping_cost(request.shipping_method, subtotal),
+                    currency=connection.tenant.currency,
+                    lines=priced,
+                    email=request.email,
+                    contact_name=request.contact_name,
+                    phone=request.phone,
+                    shipping_address=request.shipping_address,
+                    tags=request.tags,
+                )
+            )
+    except IntegrityError:
+        # The same checkout submitted twice at once: the other submit made the order.
+        return Order.objects.get(reference=request.reference)
+
+
+def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
+    """Card payment, step 1: hold the stock for RESERVATION_MINUTES and commit.
+
+    The PaymentIntent is created afterwards, outside this transaction.
+    """
+    existing = CheckoutSession.objects.filter(reference=request.reference).first()
+    if existing is not None:
+        return existing
+    if request.payment_method != PaymentMethod.STRIPE:
+        raise ValidationError({"payment_method": [_("Choose a payment method this shop accepts.")]})
+    _validate(request)
+    wanted = orders.merge_lines(request.lines)
+    priced = orders.price_lines(wanted, published_only=True)
+    outlet = online_outlet()
+    subtotal = sum((line.line_total for line in priced), Decimal("0"))
+    shipping = shipping_cost(request.shipping_method, subtotal)
+    with transaction.atomic():
+        orders.take_stock(outlet.pk, wanted)
+        session = CheckoutSession.objects.create(
+            reference=request.reference,
+            outlet=outlet,
+            email=request.email.strip().lower(),
+            contact_name=request.contact_name,
+            phone=request.phone,
+            shipping_method=request.shipping_method,
+            shipping_address=request.shipping_address,
+            payment_method=request.payment_method,
+            currency=connection.tenant.currency,
+            subtotal=subtotal,
+            shipping_total=shipping,
+            total=subtotal + shipping,
+            tags=list(request.tags),
+            reserved_until=timezone.now() + timedelta(minutes=RESERVATION_MINUTES),
+        )
+        CheckoutLine.objects.bulk_create(
+            [
+                CheckoutLine(
+                    session=session,
+                    variant=line.variant,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                )
+                for line in priced
+            ]
+        )
+    return session
+
+
+@dataclass(frozen=True)
+class FinalizeResult:
+    order: Order | None
+    # True when the payment arrived for a checkout whose stock was gone: refund it.
+    needs_refund: bool = False
+
+
+def finalize_checkout(
+    reference: str, *, payment_intent_id: str, amount_received: Decimal
+) -> FinalizeResult:
+    """The one way a paid checkout becomes an order (return page, webhook, sweeper).
+
+    Idempotent: a second call returns the same order. A payment for a checkout whose
+    reservation expired takes the stock again if it is still there, else asks for a refund.
+    """
+    with transaction.atomic():
+        session = CheckoutSession.objects.select_for_update().get(reference=reference)
+        if session.order_id is not None:
+            return FinalizeResult(order=session.order)
+        if amount_received != session.total:
+            raise ValidationError({"amount": [_("The amount paid does not match the order.")]})
+        wanted = {line.variant_id: line.quantity for line in session.lines.all()}
+        if session.status == CheckoutStatus.EXPIRED:
+            try:
+                with transaction.atomic():
+                    orders.take_stock(session.outlet_id, wanted)
+            except orders.OutOfStock:
+                return FinalizeResult(order=None, needs_refund=True)
+        priced = [
+            orders.PricedLine(
+                variant=line.variant, quantity=line.quantity, unit_price=line.unit_price
+            )
+            for line in session.lines.select_related("variant__product")
+        ]
+        order = orders.create_order(
+            orders.NewOrder(
+                reference=str(session.reference),
+                channel=Channel.ONLINE,
+                outlet_id=session.outlet_id,
+                payment_method=session.payment_method,
+                shipping_method=session.shipping_method,
+                shipping_total=session.shipping_total,
+                currency=session.currency,
+                lines=priced,
+                email=session.email,
+                contact_name=session.contact_name,
+                phone=session.phone,
+                shipping_address=session.shipping_address,
+                tags=tuple(session.tags),
+            )
+        )
+        orders.mark_paid(order, payment_data={"payment_intent": payment_intent_id})
+        session.status = CheckoutStatus.COMPLETED
+        session.order = order
+        session.payment_intent_id = payment_intent_id
+        session.save(update_fields=["status", "order", "payment_intent_id"])
+    return FinalizeResult(order=order)
+
+
+def release_expired_reservations(*, now=None, batch_size: int = 200) -> int:
+    """Give back the stock of checkouts whose reservation ran out (each in its own
+    transaction; rows another worker holds are skipped). Returns how many expired."""
+    now = now or timezone.now()
+    released = 0
+    candidates = list(
+        CheckoutSession.objects.filter(
+            status=CheckoutStatus.RESERVED, reserved_until__lt=now
+        ).values_list("pk", flat=True)[:batch_size]
+    )
+    for pk in candidates:
+        with transaction.atomic():
+            session = (
+                CheckoutSession.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=CheckoutStatus.RESERVED, reserved_until__lt=now)
+                .first()
+            )
+            if session is None:
+                continue
+            wanted = {line.variant_id: line.quantity for line in session.lines.all()}
+            orders.return_stock(session.outlet_id, wanted)
+            session.status = CheckoutStatus.EXPIRED
+            session.save(update_fields=["status"])
+            released += 1
+    return released

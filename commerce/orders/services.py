@@ -1,0 +1,371 @@
+"""Orders: creation (shared by online checkout and POS), payment, fulfilment, cancellation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.ledger import StatsDelta, record_event
+from commerce.catalog.models import Stock, Variant
+from commerce.orders.models import (
+    Channel,
+    FulfilmentStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PaymentMethod,
+    PaymentStatus,
+    ShippingMethod,
+)
+from commerce.store.models import Outlet
+from tenants.money import round_money
+
+MAX_LINE_QUANTITY = 999
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    variant_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    variant: Variant
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class OutOfStock(Exception):
+    """Not enough units at the outlet; `sku` and `available` say which and how many."""
+
+    def __init__(self, sku: str, available: int):
+        super().__init__(f"{sku}: only {available} left")
+        self.sku = sku
+        self.available = available
+
+
+def merge_lines(lines: list[LineRequest]) -> dict[int, int]:
+    """Quantities per variant, validated: positive, bounded, whole numbers."""
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValidationError(
+                {"quantity": [_("Quantities must be whole numbers of 1 or more.")]}
+            )
+        wanted[line.variant_id] += line.quantity
+        if wanted[line.variant_id] > MAX_LINE_QUANTITY:
+            raise ValidationError(
+                {
+                    "quantity": [
+                        _("At most %(max)s of one item per order.") % {"max": MAX_LINE_QUANTITY}
+                    ]
+                }
+            )
+    if not wanted:
+        raise ValidationError({"lines": [_("Add at least one item.")]})
+    return dict(wanted)
+
+
+def price_lines(wanted: dict[int, int], *, published_only: bool) -> list[PricedLine]:
+    """Today's prices from the database (never from the client), in variant-id order."""
+    variants = Variant.objects.select_related("product").filter(pk__in=wanted, is_active=True)
+    if published_only:
+        variants = variants.filter(product__is_published=True)
+    found = {variant.pk: variant for variant in variants}
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise ValidationError(
+            {"variant": [_("Unknown or unavailable item: %(ids)s.") % {"ids": missing}]}
+        )
+    return [
+        PricedLine(variant=found[vid], quantity=qty, unit_price=found[vid].price)
+        for vid, qty in sorted(wanted.items())
+    ]
+
+
+def take_stock(outlet_id: int, wanted: dict[int, int]) -> None:
+    """Decrement stock for every variant, or raise OutOfStock and change nothing.
+
+    Rows are locked in primary-key order (so concurrent multi-item checkouts cannot
+    deadlock) and availability is re-checked under the lock. Call inside a transaction.
+    """
+    stocks = list(
+        Stock.objects.select_for_update()
+        .filter(outlet_id=outlet_id, variant_id__in=wanted)
+        .order_by("pk")
+        .values_list("pk", "variant_id", "quantity", "variant__sku")
+    )
+    by_variant = {variant_id: (pk, quantity, sku) for pk, variant_id, quantity, sku in stocks}
+    for variant_id, quantity in sorted(wanted.items()):
+        _pk, available, sku = by_variant.get(variant_id, (None, 0, str(variant_id)))
+        if available < quantity:
+            raise OutOfStock(sku, available)
+    _shift_stock([(pk, -wanted[variant_id]) for pk, variant_id, _q, _s in stocks])
+
+
+def return_stock(outlet_id: int, wanted: dict[int, int]) -> None:
+    """Put units back (cancellations, expired reservations, failed teams)."""
+    stocks = list(
+        Stock.objects.select_for_update()
+        .filter(outlet_id=outlet_id, variant_id__in=wanted)
+        .order_by("pk")
+        .values_list("pk", "variant_id")
+    )
+    _shift_stock([(pk, wanted[variant_id]) for pk, variant_id in stocks])
+    missing = set(wanted) - {variant_id for _pk, variant_id in stocks}
+    Stock.objects.bulk_create(
+        [Stock(variant_id=vid, outlet_id=outlet_id, quantity=wanted[vid]) for vid in missing]
+    )
+
+
+def _shift_stock(changes: list[tuple[int, int]]) -> None:
+    if not changes:
+        return
+    values = ", ".join(["(%s, %s)"] * len(changes))
+    params = [part for change in changes for part in change]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE catalog_stock AS s SET quantity = s.quantity + v.delta
+            FROM (VALUES {values}) AS v(id, delta) WHERE s.id = v.id
+            """,
+            params,
+        )
+
+
+def upsert_customer(*, email: str, name: str = "", phone: str = "") -> tuple[int, bool]:
+    """The customer's id, and whether this is their first order in this shop."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO orders_customer (email, name, phone, orders_count, first_order_at, created_at)
+            VALUES (%s, %s, %s, 1, %s, %s)
+            ON CONFLICT (email) DO UPDATE SET orders_count = orders_customer.orders_count + 1,
+                name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE orders_customer.name END
+            RETURNING id, orders_count
+            """,
+            [email.strip().lower(), name, phone, now, now],
+        )
+        customer_id, orders_count = cursor.fetchone()
+    return customer_id, orders_count == 1
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    channel: str
+    outlet_id: int
+    payment_method: str
+    shipping_method: str
+    currency: str
+    lines: list[PricedLine]
+    shipping_total: Decimal = Decimal("0")
+    email: str = ""
+    contact_name: str = ""
+    phone: str = ""
+    shipping_address: dict | None = None
+    tags: tuple[str, ...] = ()
+    reference: str | None = None
+
+
+def create_order(data: NewOrder, *, actor: str = "") -> Order:
+    """Write the order, its lines and first event. Stock must already be taken."""
+    customer_id, is_new = (None, False)
+    if data.email:
+        customer_id, is_new = upsert_customer(
+            email=data.email, name=data.contact_name, phone=data.phone
+        )
+    subtotal = round_money(
+        sum((line.line_total for line in data.lines), Decimal("0")), data.currency
+    )
+    total = subtotal + round_money(data.shipping_total, data.currency)
+    extra = {"reference": data.reference} if data.reference else {}
+    order = Order.objects.create(
+        channel=data.channel,
+        customer_id=customer_id,
+        is_new_customer=is_new,
+        outlet_id=data.outlet_id,
+        payment_method=data.payment_method,
+        shipping_method=data.shipping_method,
+        currency=data.currency,
+        subtotal=subtotal,
+        shipping_total=round_money(data.shipping_total, data.currency),
+        total=total,
+        email=data.email.strip().lower(),
+        contact_name=data.contact_name,
+        phone=data.phone,
+        shipping_address=data.shipping_address or {},
+        tags=list(data.tags),
+        **extra,
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant=line.variant,
+                product_title=line.variant.product.title,
+                variant_name=line.variant.name,
+                sku=line.variant.sku,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+            for line in data.lines
+        ]
+    )
+    add_event(order, "placed", _("Order placed"), actor=actor, data={"total": str(total)})
+    return order
+
+
+def add_event(order: Order, kind: str, message: str, *, actor: str = "", data=None) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, kind=kind, message=message, actor=actor, data=data or {}
+    )
+
+
+def _ledger_key(order: Order, what: str) -> str:
+    return f"{connection.schema_name}:order:{order.reference}:{what}"
+
+
+def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None) -> Order:
+    """Record the payment and write the ledger's order_paid event (once per order)."""
+    if order.payment_status != PaymentStatus.PENDING:
+        return order
+    order.payment_status = PaymentStatus.PAID
+    order.paid_at = timezone.now()
+    order.save(update_fields=["payment_status", "paid_at"])
+    add_event(order, "paid", _("Payment received"), actor=actor, data=payment_data or {})
+    in_store = order.channel == Channel.IN_STORE
+    groupbuy = "groupbuy" in order.tags
+    record_event(
+        merchant=connection.tenant,
+        kind="order_paid",
+        idempotency_key=_ledger_key(order, "paid"),
+        occurred_at=order.paid_at,
+        payload={"order": order.pk, "channel": order.channel, "total": str(order.total)},
+        delta=StatsDelta(
+            gmv=order.total,
+            orders=1,
+            online_orders=0 if in_store else 1,
+            online_gmv=Decimal("0") if in_store else order.total,
+            in_store_orders=1 if in_store else 0,
+            in_store_gmv=order.total if in_store else Decimal("0"),
+            groupbuy_orders=1 if groupbuy else 0,
+            groupbuy_gmv=order.total if groupbuy else Decimal("0"),
+            new_customers=1 if order.customer_id and order.is_new_customer else 0,
+            returning_customers=1 if order.customer_id and not order.is_new_customer else 0,
+        ),
+    )
+    return order
+
+
+def order_quantities(order: Order) -> dict[int, int]:
+    wanted: dict[int, int] = defaultdict(int)
+    for variant_id, quantity in order.lines.values_list("variant_id", "quantity"):
+        if variant_id is not None:
+            wanted[variant_id] += quantity
+    return dict(wanted)
+
+
+@transaction.atomic
+def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: str) -> Order:
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != FulfilmentStatus.UNFULFILLED:
+        raise ValidationError({"status": [_("Only unfulfilled orders can be fulfilled.")]})
+    if order.payment_status == PaymentStatus.REFUNDED:
+        raise ValidationError({"status": [_("A refunded order cannot be fulfilled.")]})
+    order.status = FulfilmentStatus.FULFILLED
+    order.carrier = carrier.strip()
+    order.tracking_number = tracking_number.strip()
+    order.fulfilled_at = timezone.now()
+    order.save(update_fields=["status", "carrier", "tracking_number", "fulfilled_at"])
+    add_event(
+        order,
+        "fulfilled",
+        _("Fulfilled"),
+        actor=actor,
+        data={"carrier": order.carrier, "tracking_number": order.tracking_number},
+    )
+    return order
+
+
+@transaction.atomic
+def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
+    """Cancel an unfulfilled order and return its stock. Paid orders are refunded first."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != FulfilmentStatus.UNFULFILLED:
+        raise ValidationError({"status": [_("Only unfulfilled orders can be cancelled.")]})
+    if order.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+        raise ValidationError({"status": [_("Refund the payment before cancelling.")]})
+    return_stock(order.outlet_id, order_quantities(order))
+    order.status = FulfilmentStatus.CANCELLED
+    order.cancelled_at = timezone.now()
+    if order.payment_status == PaymentStatus.PENDING:
+        order.payment_status = PaymentStatus.VOIDED
+    order.save(update_fields=["status", "cancelled_at", "payment_status"])
+    add_event(order, "cancelled", _("Cancelled"), actor=actor, data={"reason": reason})
+    record_event(
+        merchant=connection.tenant,
+        kind="order_cancelled",
+        idempotency_key=_ledger_key(order, "cancelled"),
+        occurred_at=order.cancelled_at,
+        payload={"order": order.pk},
+        delta=StatsDelta(cancelled_orders=1),
+    )
+    return order
+
+
+POS_PAYMENT_METHODS = {PaymentMethod.CASH, PaymentMethod.CARD_OFFLINE}
+
+
+def pos_sale(
+    *, outlet_id: int, lines: list[LineRequest], payment_method: str, actor: str, email: str = ""
+) -> Order:
+    """An in-store sale: the outlet's stock drops, the order is paid and handed over at once.
+
+    The shop's first in-store order is an onboarding signal (go-live stage).
+    """
+    if payment_method not in POS_PAYMENT_METHODS:
+        raise ValidationError({"payment_method": [_("Choose cash or card terminal.")]})
+    if not Outlet.objects.filter(pk=outlet_id, is_active=True).exists():
+        raise ValidationError({"outlet": [_("Choose an active outlet.")]})
+    wanted = merge_lines(lines)
+    priced = price_lines(wanted, published_only=False)
+    with transaction.atomic():
+        take_stock(outlet_id, wanted)
+        order = create_order(
+            NewOrder(
+                channel=Channel.IN_STORE,
+                outlet_id=outlet_id,
+                payment_method=payment_method,
+                shipping_method=ShippingMethod.NONE,
+                currency=connection.tenant.currency,
+                lines=priced,
+                email=email,
+            ),
+            actor=actor,
+        )
+        mark_paid(order, actor=actor)
+        order.status = FulfilmentStatus.FULFILLED
+        order.fulfilled_at = order.paid_at
+        order.save(update_fields=["status", "fulfilled_at"])
+        add_event(order, "fulfilled", _("Handed over in store"), actor=actor)
+        record_event(
+            merchant=connection.tenant,
+            kind="first_in_store_order",
+            idempotency_key=f"{connection.schema_name}:first_in_store_order",
+            occurred_at=order.paid_at,
+            payload={"order": order.pk, "outlet": outlet_id},
+        )
+    return order

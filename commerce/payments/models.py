@@ -1,0 +1,46 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from commerce.orders.models import MONEY
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    """A refund of (part of) an order. `idempotency_key` makes a retried refund a no-op."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=300)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices)
+    stripe_refund_id = models.CharField(max_length=64, blank=True)
+    actor = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} for order {self.order_id}"
+
+
+class WebhookEvent(models.Model):
+    """Every Stripe event received, by its unique id: a redelivery is recognised and ignored."""
+
+    event_id = models.CharField(max_length=80, unique=True)
+    event_type = models.CharField(max_length=80)
+    account = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
