@@ -5,26 +5,32 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import login_handoff
+from commerce.catalog import api as catalog_api
+from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
-from commerce.store.views import storefront_home
 from config.views import healthz, not_available
 from tenants.access import shop_member_required
 
 api_router = DefaultRouter()
 api_router.register("outlets", OutletViewSet, basename="outlet")
+catalog_api.register(api_router)
+orders_api.register(api_router)
 
 shop_not_available = shop_member_required(not_available)
 
 manage_patterns = [
     path("", include("commerce.store.urls")),
+    path("products/", include("commerce.catalog.urls")),
+    path("orders/", include("commerce.orders.urls")),
+    path("pos/", include("commerce.orders.pos_urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
-        for section in ("products", "orders", "marketing", "data", "billing", "settings")
+        for section in ("marketing", "data", "billing", "settings")
     ),
 ]
 
 urlpatterns = [
-    path("", storefront_home, name="storefront_home"),
+    path("", include("commerce.storefront.urls")),
     path("accounts/handoff/<str:token>/", login_handoff, name="login_handoff"),
     path("accounts/", include("accounts.urls")),
     path("manage/", include(manage_patterns)),
