@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.models import PlatformRole
+from commerce.payments.views import stripe_webhook
 from config.views import healthz, not_available
 from tenants import views as tenant_views
 from tenants.access import platform_role_required
@@ -50,5 +51,6 @@ urlpatterns = [
     path("console/", include(console_patterns)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

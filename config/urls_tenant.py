@@ -34,6 +34,7 @@ urlpatterns = [
     path("accounts/handoff/<str:token>/", login_handoff, name="login_handoff"),
     path("accounts/", include("accounts.urls")),
     path("manage/", include(manage_patterns)),
+    path("checkout/", include("commerce.payments.urls")),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
     path("healthz", healthz, name="shop_healthz"),

@@ -157,7 +157,14 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
                 for line in priced
             ]
         )
+        transaction.on_commit(lambda: _schedule_settlement(str(session.reference)))
     return session
+
+
+def _schedule_settlement(reference: str) -> None:
+    from commerce.checkout.tasks import settle_checkout
+
+    settle_checkout.apply_async(args=[reference], countdown=RESERVATION_MINUTES * 60 + 30)
 
 
 @dataclass(frozen=True)
