@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from commerce.checkout.models import CheckoutLine, CheckoutSession, CheckoutStatus
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
-from commerce.store.selectors import online_outlet, store_settings
+from commerce.store.models import StoreSettings
+from commerce.store.selectors import online_outlet_id, store_settings
 
 RESERVATION_MINUTES = 15
 OFFLINE_METHODS = {PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.PAY_IN_STORE}
@@ -39,8 +40,7 @@ class CheckoutRequest:
     tags: tuple[str, ...] = ()
 
 
-def shipping_cost(method: str, subtotal: Decimal) -> Decimal:
-    settings = store_settings()
+def shipping_cost(method: str, subtotal: Decimal, settings: StoreSettings) -> Decimal:
     if method == ShippingMethod.PICKUP:
         if not settings.local_pickup:
             raise ValidationError({"shipping_method": [_("This shop does not offer pickup.")]})
@@ -52,7 +52,7 @@ def shipping_cost(method: str, subtotal: Decimal) -> Decimal:
     return settings.shipping_flat_rate
 
 
-def _validate(request: CheckoutRequest) -> None:
+def _validate(request: CheckoutRequest, settings: StoreSettings) -> None:
     errors = {}
     if not request.email or "@" not in request.email:
         errors["email"] = [_("Enter a valid email address.")]
@@ -62,7 +62,6 @@ def _validate(request: CheckoutRequest) -> None:
         for part in ("line1", "city"):
             if not str(request.shipping_address.get(part, "")).strip():
                 errors[f"address_{part}"] = [_("This field is required.")]
-    settings = store_settings()
     allowed = {
         PaymentMethod.CASH_ON_DELIVERY: settings.accepts_cash_on_delivery,
         PaymentMethod.PAY_IN_STORE: settings.accepts_pay_in_store,
@@ -77,27 +76,24 @@ def _validate(request: CheckoutRequest) -> None:
 def place_order(request: CheckoutRequest) -> Order:
     """Offline payment (cash on delivery, pay in store): reserve stock and create the order
     in one transaction. A repeated submit of the same checkout returns the same order."""
-    existing = Order.objects.filter(reference=request.reference).first()
-    if existing is not None:
-        return existing
     if request.payment_method not in OFFLINE_METHODS:
         raise ValidationError({"payment_method": [_("Choose a payment method this shop accepts.")]})
-    _validate(request)
+    settings = store_settings()
+    _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
-    priced = orders.price_lines(wanted, published_only=True)
-    outlet = online_outlet()
-    subtotal = sum((line.line_total for line in priced), Decimal("0"))
+    outlet_id = online_outlet_id(settings)
     try:
         with transaction.atomic():
-            orders.take_stock(outlet.pk, wanted)
+            priced = orders.reserve_stock(outlet_id, wanted, published_only=True)
+            subtotal = sum((line.line_total for line in priced), Decimal("0"))
             return orders.create_order(
                 orders.NewOrder(
                     reference=request.reference,
                     channel=Channel.ONLINE,
-                    outlet_id=outlet.pk,
+                    outlet_id=outlet_id,
                     payment_method=request.payment_method,
                     shipping_method=request.shipping_method,
-                    shipping_total=shipping_cost(request.shipping_method, subtotal),
+                    shipping_total=shipping_cost(request.shipping_method, subtotal, settings),
                     currency=connection.tenant.currency,
                     lines=priced,
                     email=request.email,
@@ -107,9 +103,12 @@ def place_order(request: CheckoutRequest) -> Order:
                     tags=request.tags,
                 )
             )
-    except IntegrityError:
-        # The same checkout submitted twice at once: the other submit made the order.
-        return Order.objects.get(reference=request.reference)
+    except (IntegrityError, orders.OutOfStock):
+        # Submitted twice: the first submit made the order (and may have taken the last unit).
+        existing = Order.objects.filter(reference=request.reference).first()
+        if existing is None:
+            raise
+        return existing
 
 
 def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
@@ -122,17 +121,17 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
         return existing
     if request.payment_method != PaymentMethod.STRIPE:
         raise ValidationError({"payment_method": [_("Choose a payment method this shop accepts.")]})
-    _validate(request)
+    settings = store_settings()
+    _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
-    priced = orders.price_lines(wanted, published_only=True)
-    outlet = online_outlet()
-    subtotal = sum((line.line_total for line in priced), Decimal("0"))
-    shipping = shipping_cost(request.shipping_method, subtotal)
+    outlet_id = online_outlet_id(settings)
     with transaction.atomic():
-        orders.take_stock(outlet.pk, wanted)
+        priced = orders.reserve_stock(outlet_id, wanted, published_only=True)
+        subtotal = sum((line.line_total for line in priced), Decimal("0"))
+        shipping = shipping_cost(request.shipping_method, subtotal, settings)
         session = CheckoutSession.objects.create(
             reference=request.reference,
-            outlet=outlet,
+            outlet_id=outlet_id,
             email=request.email.strip().lower(),
             contact_name=request.contact_name,
             phone=request.phone,

@@ -77,41 +77,59 @@ def merge_lines(lines: list[LineRequest]) -> dict[int, int]:
     return dict(wanted)
 
 
-def price_lines(wanted: dict[int, int], *, published_only: bool) -> list[PricedLine]:
-    """Today's prices from the database (never from the client), in variant-id order."""
-    variants = Variant.objects.select_related("product").filter(pk__in=wanted, is_active=True)
-    if published_only:
-        variants = variants.filter(product__is_published=True)
-    found = {variant.pk: variant for variant in variants}
+def reserve_stock(
+    outlet_id: int, wanted: dict[int, int], *, published_only: bool
+) -> list[PricedLine]:
+    """Take the units from the outlet's stock and price them, or raise and change nothing.
+
+    One query locks the stock rows in primary-key order (so concurrent multi-item
+    checkouts cannot deadlock) and reads today's prices with them (never the client's);
+    availability is checked under the lock. Call inside a transaction.
+    """
+    stocks = list(
+        Stock.objects.select_for_update(of=("self",))
+        .select_related("variant__product")
+        .filter(outlet_id=outlet_id, variant_id__in=wanted)
+        .order_by("pk")
+    )
+    found = {stock.variant_id: stock for stock in stocks}
+    unavailable = sorted(
+        variant_id
+        for variant_id, stock in found.items()
+        if not stock.variant.is_active
+        or (published_only and not stock.variant.product.is_published)
+    )
     missing = sorted(set(wanted) - set(found))
     if missing:
+        # No stock row here: an unknown item, or a known one that is sold out at this outlet.
+        known = Variant.objects.filter(pk__in=missing, is_active=True)
+        if published_only:
+            known = known.filter(product__is_published=True)
+        known_skus = dict(known.values_list("pk", "sku"))
+        unavailable = sorted([*unavailable, *(vid for vid in missing if vid not in known_skus)])
+        if not unavailable:
+            raise OutOfStock(known_skus[missing[0]], 0)
+    if unavailable:
         raise ValidationError(
-            {"variant": [_("Unknown or unavailable item: %(ids)s.") % {"ids": missing}]}
+            {"variant": [_("Unknown or unavailable item: %(ids)s.") % {"ids": unavailable}]}
         )
+    for variant_id, quantity in sorted(wanted.items()):
+        if found[variant_id].quantity < quantity:
+            raise OutOfStock(found[variant_id].variant.sku, found[variant_id].quantity)
+    _shift_stock([(stock.pk, -wanted[stock.variant_id]) for stock in stocks])
     return [
-        PricedLine(variant=found[vid], quantity=qty, unit_price=found[vid].price)
-        for vid, qty in sorted(wanted.items())
+        PricedLine(
+            variant=found[variant_id].variant,
+            quantity=quantity,
+            unit_price=found[variant_id].variant.price,
+        )
+        for variant_id, quantity in sorted(wanted.items())
     ]
 
 
 def take_stock(outlet_id: int, wanted: dict[int, int]) -> None:
-    """Decrement stock for every variant, or raise OutOfStock and change nothing.
-
-    Rows are locked in primary-key order (so concurrent multi-item checkouts cannot
-    deadlock) and availability is re-checked under the lock. Call inside a transaction.
-    """
-    stocks = list(
-        Stock.objects.select_for_update()
-        .filter(outlet_id=outlet_id, variant_id__in=wanted)
-        .order_by("pk")
-        .values_list("pk", "variant_id", "quantity", "variant__sku")
-    )
-    by_variant = {variant_id: (pk, quantity, sku) for pk, variant_id, quantity, sku in stocks}
-    for variant_id, quantity in sorted(wanted.items()):
-        _pk, available, sku = by_variant.get(variant_id, (None, 0, str(variant_id)))
-        if available < quantity:
-            raise OutOfStock(sku, available)
-    _shift_stock([(pk, -wanted[variant_id]) for pk, variant_id, _q, _s in stocks])
+    """Take units without pricing them (the prices were fixed earlier, e.g. at reservation)."""
+    reserve_stock(outlet_id, wanted, published_only=False)
 
 
 def return_stock(outlet_id: int, wanted: dict[int, int]) -> None:
@@ -341,9 +359,8 @@ def pos_sale(
     if not Outlet.objects.filter(pk=outlet_id, is_active=True).exists():
         raise ValidationError({"outlet": [_("Choose an active outlet.")]})
     wanted = merge_lines(lines)
-    priced = price_lines(wanted, published_only=False)
     with transaction.atomic():
-        take_stock(outlet_id, wanted)
+        priced = reserve_stock(outlet_id, wanted, published_only=False)
         order = create_order(
             NewOrder(
                 channel=Channel.IN_STORE,

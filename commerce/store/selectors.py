@@ -17,6 +17,12 @@ def outlets(*, active_only: bool = False) -> QuerySet[Outlet]:
     return found.filter(is_active=True) if active_only else found
 
 
+def online_outlet_id(settings: StoreSettings | None = None) -> int:
+    """The id of the outlet online orders take stock from (no query once configured)."""
+    settings = settings or store_settings()
+    return settings.online_outlet_id or online_outlet().pk
+
+
 def online_outlet() -> Outlet:
     """Where online orders take stock from: the configured outlet, else the first active one,
     else a warehouse made on first use."""
