@@ -1,0 +1,70 @@
+"""Fill msgstr entries of a .po file from a {msgid: translation} dict (helper for translators).
+
+Usage: python -m devstack.translate locale/zh_Hans/LC_MESSAGES/django.po TRANSLATIONS.py
+where TRANSLATIONS.py defines a dict named ZH. Entries already translated are kept.
+"""
+
+import re
+import runpy
+import sys
+
+
+def unquote(block: str) -> str:
+    return (
+        "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
+        .encode()
+        .decode("unicode_escape")
+        .encode("latin-1")
+        .decode("utf-8")
+    )
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
+    entries = po_text.split("\n\n")
+    missing = []
+    for index, entry in enumerate(entries):
+        match = re.search(r'^msgid ((?:".*"\n?)+)', entry, re.M)
+        if not match or entry.lstrip().startswith('msgid ""\nmsgstr ""\n"'):
+            continue
+        msgid = unquote(match.group(1))
+        if not msgid:
+            continue
+        entry = entry.replace("#, fuzzy\n", "").replace(", fuzzy", "")
+        text = translations.get(msgid)
+        if "msgid_plural" in entry:
+            if text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
+                entry = re.sub(
+                    r'msgstr\[0\] ""(\nmsgstr\[1\] "")?', f"msgstr[0] {quote(text)}", entry
+                )
+            entry = re.sub(r'\nmsgstr\[1\] ".*"', "", entry)
+        elif re.search(r'^msgstr ""\s*\Z', entry, re.M):
+            if text:
+                entry = re.sub(r'^msgstr ""\s*\Z', f"msgstr {quote(text)}", entry, flags=re.M)
+            else:
+                missing.append(msgid)
+        entries[index] = entry
+    return "\n\n".join(entries), missing
+
+
+def main(po_path: str, translations_path: str) -> int:
+    translations = runpy.run_path(translations_path)["ZH"]
+    with open(po_path, encoding="utf-8") as handle:
+        text, missing = fill(handle.read(), translations)
+    text = text.replace("#, fuzzy\nmsgid", "msgid", 1)
+    text = re.sub(
+        r'"Plural-Forms: [^"]*"', lambda _m: '"Plural-Forms: nplurals=1; plural=0;\\n"', text
+    )
+    text = text.replace('"Language: \\n"', '"Language: zh_Hans\\n"')
+    with open(po_path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    for msgid in missing:
+        print("untranslated:", msgid)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
