@@ -5,6 +5,7 @@ tried as merchant A against merchant B: on B's host, with B's object ids on A's 
 with B's session on A's host. A new URL is covered without editing this file.
 """
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
 
 from commerce.store.models import Outlet, StoreSettings
 from commerce.store.services import update_store_settings
@@ -36,7 +38,7 @@ WRITE_PAYLOAD = {
 @dataclass(frozen=True)
 class Route:
     name: str
-    params: tuple[str, ...]
+    params: tuple[tuple[str, object], ...]  # (name, converter or None)
 
 
 def tenant_routes() -> list[Route]:
@@ -44,7 +46,8 @@ def tenant_routes() -> list[Route]:
 
     def walk(patterns, namespace: str, params: tuple[str, ...]) -> None:
         for pattern in patterns:
-            own = tuple(pattern.pattern.regex.groupindex)
+            converters = getattr(pattern.pattern, "converters", {})
+            own = tuple((name, converters.get(name)) for name in pattern.pattern.regex.groupindex)
             if isinstance(pattern, URLResolver):
                 inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
                 walk(pattern.url_patterns, inner, params + own)
@@ -57,7 +60,12 @@ def tenant_routes() -> list[Route]:
 
 
 def url_for(route: Route, object_id: int) -> str:
-    kwargs = {param: NON_ID_VALUES.get(param, str(object_id)) for param in route.params}
+    kwargs = {}
+    for name, converter in route.params:
+        if isinstance(converter, UUIDConverter):
+            kwargs[name] = str(uuid.uuid4())
+        else:
+            kwargs[name] = NON_ID_VALUES.get(name, str(object_id))
     return reverse(route.name, kwargs=kwargs, urlconf=settings.ROOT_URLCONF)
 
 

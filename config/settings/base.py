@@ -7,6 +7,7 @@ are not reachable (see devstack/services.py).
 """
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +107,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/commerce"),
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A Unix socket directory arrives percent-encoded in the URL's host (embedded PostgreSQL).
+DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
