@@ -1,8 +1,11 @@
 from django.urls import path
 
-from config.views import not_available
-from tenants.access import shop_member_required
+from commerce.catalog import views
 
 urlpatterns = [
-    path("", shop_member_required(not_available), {"section": "products"}, name="manage_products"),
+    path("", views.product_list, name="manage_products"),
+    path("new/", views.product_edit, name="manage_product_new"),
+    path("<int:product_id>/", views.product_edit, name="manage_product_edit"),
+    path("<int:product_id>/stock/", views.product_stock, name="manage_product_stock"),
+    path("<int:product_id>/publish/", views.product_publish, name="manage_product_publish"),
 ]

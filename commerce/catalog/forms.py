@@ -1,0 +1,28 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from commerce.catalog.models import Category
+
+
+class ProductForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False
+    )
+    new_category = forms.CharField(label=_("Or a new category"), max_length=120, required=False)
+    is_published = forms.BooleanField(label=_("Published in the shop"), required=False)
+    image = forms.FileField(label=_("Add an image"), required=False)
+
+
+class VariantForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    name = forms.CharField(label=_("Variant"), max_length=120, required=False)
+    # Text, not DecimalField: the service checks precision against the shop's currency and
+    # says so by name.
+    price = forms.CharField(label=_("Price"), max_length=20)
+    compare_at_price = forms.CharField(label=_("Compare-at price"), max_length=20, required=False)
+
+
+VariantFormSet = forms.formset_factory(VariantForm, extra=1, min_num=1, validate_min=True)

@@ -1,0 +1,180 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from commerce.catalog.forms import ProductForm, VariantFormSet
+from commerce.catalog.models import Product
+from commerce.catalog.selectors import product_with_variants, products_for_console, stock_levels
+from commerce.catalog.services import (
+    ProductInput,
+    VariantInput,
+    add_image,
+    save_category,
+    save_product,
+    set_stock,
+)
+from commerce.store.selectors import outlets
+from config.forms import add_service_errors
+from tenants.access import shop_member_required
+
+
+@shop_member_required
+def product_list(request):
+    query = request.GET.get("q", "").strip()
+    published = request.GET.get("published", "")
+    page = Paginator(products_for_console(query=query, published=published), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "manage/catalog/product_list.html",
+        {"page": page, "query": query, "published": published},
+    )
+
+
+def _initial_variants(product: Product | None) -> list[dict]:
+    if product is None:
+        return []
+    return [
+        {
+            "id": variant.pk,
+            "sku": variant.sku,
+            "name": variant.name,
+            "price": variant.price,
+            "compare_at_price": variant.compare_at_price or "",
+        }
+        for variant in product.variants.all()
+        if variant.is_active
+    ]
+
+
+@shop_member_required
+def product_edit(request, product_id: int | None = None):
+    product = None
+    if product_id is not None:
+        try:
+            product = product_with_variants(product_id)
+        except Product.DoesNotExist:
+            raise Http404 from None
+    initial = (
+        {
+            "title": product.title,
+            "description": product.description,
+            "category": product.category_id,
+            "is_published": product.is_published,
+        }
+        if product
+        else {}
+    )
+    form = ProductForm(request.POST or None, request.FILES or None, initial=initial)
+    variant_forms = VariantFormSet(
+        request.POST or None, initial=_initial_variants(product), prefix="variants"
+    )
+    if request.method == "POST" and form.is_valid() and variant_forms.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                category = data["category"]
+                if data["new_category"].strip():
+                    category = save_category(name=data["new_category"])
+                saved = save_product(
+                    product=product,
+                    data=ProductInput(
+                        title=data["title"],
+                        description=data["description"],
+                        category_id=category.pk if category else None,
+                        is_published=data["is_published"],
+                    ),
+                    variants=[
+                        VariantInput(
+                            id=row.get("id"),
+                            sku=row["sku"],
+                            name=row.get("name", ""),
+                            price=row["price"],
+                            compare_at_price=row.get("compare_at_price") or None,
+                        )
+                        for row in variant_forms.cleaned_data
+                        if row and not row.get("DELETE")
+                    ],
+                )
+                if data["image"]:
+                    add_image(product=saved, upload=data["image"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Product saved."))
+            return redirect("manage_product_stock", product_id=saved.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "manage/catalog/product_form.html",
+        {"form": form, "variant_forms": variant_forms, "product": product},
+        status=status,
+    )
+
+
+@shop_member_required
+def product_stock(request, product_id: int):
+    product = get_object_or_404(Product, pk=product_id)
+    variants = [variant for variant in product.variants.all() if variant.is_active]
+    places = list(outlets(active_only=True))
+    levels = stock_levels([variant.pk for variant in variants])
+    errors: list[str] = []
+    if request.method == "POST":
+        changes = []
+        for variant in variants:
+            for outlet in places:
+                raw = request.POST.get(f"stock-{variant.pk}-{outlet.pk}", "").strip()
+                if raw == "":
+                    continue
+                if not raw.isdigit():
+                    errors.append(
+                        _("%(sku)s at %(outlet)s: stock is a whole number of 0 or more.")
+                        % {"sku": variant.sku, "outlet": outlet.name}
+                    )
+                    continue
+                changes.append((variant.pk, outlet.pk, int(raw)))
+        if not errors:
+            with transaction.atomic():
+                for variant_id, outlet_id, quantity in changes:
+                    set_stock(variant_id=variant_id, outlet_id=outlet_id, quantity=quantity)
+            messages.success(request, _("Stock saved."))
+            return redirect("manage_product_stock", product_id=product.pk)
+    rows = [
+        {
+            "variant": variant,
+            "cells": [
+                {
+                    "name": f"stock-{variant.pk}-{outlet.pk}",
+                    "value": request.POST.get(
+                        f"stock-{variant.pk}-{outlet.pk}", levels.get((variant.pk, outlet.pk), 0)
+                    ),
+                }
+                for outlet in places
+            ],
+        }
+        for variant in variants
+    ]
+    return render(
+        request,
+        "manage/catalog/product_stock.html",
+        {"product": product, "outlets": places, "rows": rows, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@shop_member_required
+@require_POST
+def product_publish(request, product_id: int):
+    product = get_object_or_404(Product, pk=product_id)
+    product.is_published = request.POST.get("publish") == "1"
+    product.save(update_fields=["is_published", "updated_at"])
+    messages.success(
+        request, _("Product published.") if product.is_published else _("Product hidden.")
+    )
+    return redirect("manage_products")
