@@ -152,3 +152,31 @@ def page(browser):
     opened = context.new_page()
     yield opened
     context.close()
+
+
+@pytest.fixture
+def selling_shop(shop):
+    """Alpha sells two teas from its online warehouse: delivery 10.00 (free from 100.00),
+    pickup, cash on delivery and pay in store."""
+    from decimal import Decimal
+
+    from commerce.catalog.models import Product, Stock, Variant
+    from commerce.store.selectors import online_outlet, store_settings
+
+    with shop.merchant:
+        settings = store_settings()
+        settings.shipping_flat_rate = Decimal("10.00")
+        settings.free_shipping_over = Decimal("100.00")
+        settings.local_pickup = True
+        settings.accepts_cash_on_delivery = True
+        settings.accepts_pay_in_store = True
+        settings.save()
+        warehouse = online_outlet()
+        oolong = Product.objects.create(title="Oolong", slug="oolong", is_published=True)
+        Variant.objects.create(product=oolong, sku="OOL-100", name="100 g", price=Decimal("30.00"))
+        puer = Product.objects.create(title="Pu'er cake", slug="puer", is_published=True)
+        Variant.objects.create(product=puer, sku="PUER-357", name="357 g", price=Decimal("120.00"))
+        for variant in Variant.objects.all():
+            Stock.objects.create(variant=variant, outlet=warehouse, quantity=5)
+    connection.set_schema_to_public()
+    return shop

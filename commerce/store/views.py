@@ -57,7 +57,3 @@ def outlet_edit(request, outlet_id: int | None = None):
         {"form": form, "outlet": outlet},
         status=400 if form.errors else 200,
     )
-
-
-def storefront_home(request):
-    return render(request, "storefront/home.html", {"store": store_settings()})

@@ -1,0 +1,175 @@
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from commerce.catalog.selectors import categories, published_products
+from commerce.checkout.services import CheckoutRequest, place_order, reserve_checkout
+from commerce.orders.models import Order, PaymentMethod
+from commerce.orders.services import OutOfStock
+from commerce.store.selectors import store_settings
+from commerce.storefront import cart
+from commerce.storefront.forms import CheckoutForm
+from commerce.storefront.selectors import available_units, category_by_slug, product_page
+from config.forms import add_service_errors
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    return render(request, template, {"store": store_settings(), **context}, status=status)
+
+
+def home(request):
+    query = request.GET.get("q", "").strip()
+    products = published_products(query=query)[:60]
+    return _page(
+        request,
+        "storefront/home.html",
+        {"products": products, "categories": categories(), "query": query},
+    )
+
+
+def category(request, slug: str):
+    found = category_by_slug(slug)
+    if found is None:
+        raise Http404
+    return _page(
+        request,
+        "storefront/home.html",
+        {
+            "products": published_products(category=found)[:60],
+            "categories": categories(),
+            "category": found,
+        },
+    )
+
+
+def product(request, slug: str):
+    found = product_page(slug)
+    if found is None:
+        raise Http404
+    shop = store_settings()
+    variants = list(found.variants.all())
+    units = available_units([variant.pk for variant in variants], shop)
+    return render(
+        request,
+        "storefront/product.html",
+        {
+            "store": shop,
+            "product": found,
+            "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
+            "images": list(found.images.all()),
+        },
+    )
+
+
+@require_POST
+def cart_add(request):
+    try:
+        variant = cart.add(
+            request.session,
+            variant_raw=request.POST.get("variant", ""),
+            quantity_raw=request.POST.get("quantity", "1"),
+        )
+    except ValidationError as error:
+        return _page(
+            request, "storefront/cart.html", _cart_context(request, error.message_dict), status=400
+        )
+    messages.success(request, _("Added %(item)s to your cart.") % {"item": variant})
+    return redirect("storefront_cart")
+
+
+@require_POST
+def cart_update(request):
+    try:
+        cart.set_quantity(
+            request.session,
+            variant_raw=request.POST.get("variant", ""),
+            quantity_raw=request.POST.get("quantity", ""),
+        )
+    except ValidationError as error:
+        return _page(
+            request, "storefront/cart.html", _cart_context(request, error.message_dict), status=400
+        )
+    return redirect("storefront_cart")
+
+
+def _cart_context(request, errors: dict | None = None) -> dict:
+    items = cart.lines(request.session)
+    return {
+        "lines": items,
+        "subtotal": sum((line.line_total for line in items), 0),
+        "errors": errors or {},
+    }
+
+
+def cart_view(request):
+    return _page(request, "storefront/cart.html", _cart_context(request))
+
+
+def checkout(request):
+    shop = store_settings()
+    items = cart.lines(request.session)
+    if not items:
+        return redirect("storefront_cart")
+    card_enabled = connection.tenant.stripe_charges_enabled
+    form = CheckoutForm(
+        request.POST or None,
+        initial={"reference": uuid.uuid4()},
+        shop_settings=shop,
+        card_enabled=card_enabled,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        checkout_request = CheckoutRequest(
+            reference=str(data["reference"]),
+            lines=cart.line_requests(request.session),
+            email=data["email"],
+            contact_name=data["contact_name"],
+            phone=data["phone"],
+            payment_method=data["payment_method"],
+            shipping_method=data["shipping_method"],
+            shipping_address={
+                "line1": data["address_line1"],
+                "city": data["address_city"],
+                "postcode": data["address_postcode"],
+            },
+        )
+        try:
+            if data["payment_method"] == PaymentMethod.STRIPE:
+                session = reserve_checkout(checkout_request)
+                cart.clear(request.session)
+                return redirect(reverse("checkout_pay", kwargs={"reference": session.reference}))
+            order = place_order(checkout_request)
+        except OutOfStock as sold_out:
+            form.add_error(
+                None,
+                _("Sold out: only %(available)s of %(sku)s left. Change your cart and try again.")
+                % {"available": sold_out.available, "sku": sold_out.sku},
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            cart.clear(request.session)
+            return redirect(f"{reverse('storefront_order', args=[order.status_token])}?placed=1")
+    subtotal = sum((line.line_total for line in items), 0)
+    return render(
+        request,
+        "storefront/checkout.html",
+        {"store": shop, "form": form, "lines": items, "subtotal": subtotal},
+        status=400 if form.errors else 200,
+    )
+
+
+def order_status(request, token: str):
+    order = get_object_or_404(Order.objects.prefetch_related("lines"), status_token=token)
+    return _page(
+        request,
+        "storefront/order.html",
+        {"order": order, "just_placed": request.GET.get("placed") == "1"},
+    )
