@@ -386,3 +386,14 @@ def pos_sale(
             payload={"order": order.pk, "outlet": outlet_id},
         )
     return order
+
+
+@transaction.atomic
+def record_offline_payment(order_id: int, *, actor: str) -> Order:
+    """The merchant received the cash (delivery or in store): the order counts as GMV now."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.payment_method not in (PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.PAY_IN_STORE):
+        raise ValidationError({"payment": [_("Card payments are recorded by the card provider.")]})
+    if order.payment_status != PaymentStatus.PENDING or order.status == FulfilmentStatus.CANCELLED:
+        raise ValidationError({"payment": [_("This order is not awaiting payment.")]})
+    return mark_paid(order, actor=actor)

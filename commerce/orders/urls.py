@@ -1,8 +1,12 @@
 from django.urls import path
 
-from config.views import not_available
-from tenants.access import shop_member_required
+from commerce.orders import views
 
 urlpatterns = [
-    path("", shop_member_required(not_available), {"section": "orders"}, name="manage_orders"),
+    path("", views.order_list, name="manage_orders"),
+    path("<int:order_id>/", views.order_view, name="manage_order"),
+    path("<int:order_id>/fulfil/", views.order_fulfil, name="manage_order_fulfil"),
+    path("<int:order_id>/cancel/", views.order_cancel, name="manage_order_cancel"),
+    path("<int:order_id>/refund/", views.order_refund, name="manage_order_refund"),
+    path("<int:order_id>/paid/", views.order_mark_paid, name="manage_order_paid"),
 ]

@@ -1,0 +1,51 @@
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from commerce.orders.models import Order
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    payment_status: str = ""
+    channel: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+def filtered_orders(filters: OrderFilters) -> QuerySet[Order]:
+    orders = Order.objects.select_related("customer", "outlet")
+    if filters.status:
+        orders = orders.filter(status=filters.status)
+    if filters.payment_status:
+        orders = orders.filter(payment_status=filters.payment_status)
+    if filters.channel:
+        orders = orders.filter(channel=filters.channel)
+    if filters.date_from:
+        orders = orders.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        orders = orders.filter(created_at__date__lte=filters.date_to)
+    if filters.query:
+        text = filters.query.lstrip("#")
+        match = Q(email__icontains=text) | Q(contact_name__icontains=text)
+        if text.isdigit() and int(text) > 1000:
+            match |= Q(pk=int(text) - 1000)
+        orders = orders.filter(match)
+    return orders.order_by("-created_at", "-id")
+
+
+def totals(orders: QuerySet[Order]) -> tuple[int, Decimal]:
+    summary = orders.aggregate(count=Count("id"), total=Sum("total"))
+    return summary["count"], summary["total"] or Decimal("0")
+
+
+def order_detail(order_id: int) -> Order:
+    return (
+        Order.objects.select_related("customer", "outlet")
+        .prefetch_related("lines", "events", "refunds")
+        .get(pk=order_id)
+    )
