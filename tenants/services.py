@@ -202,3 +202,25 @@ def change_merchant_status(
     merchant.status = to_status
     forget_merchant_hosts(merchant)
     return change
+
+
+def change_merchant_currency(*, merchant: Merchant, currency: str) -> Merchant:
+    from tenants.models import Currency
+
+    if currency not in Currency.values:
+        raise ValidationError({"currency": [_("Choose a supported currency.")]})
+    Merchant.objects.filter(pk=merchant.pk).update(currency=currency)
+    merchant.currency = currency
+    forget_merchant_hosts(merchant)
+    return merchant
+
+
+def set_stripe_account(*, merchant: Merchant, account_id: str, charges_enabled: bool) -> Merchant:
+    """Keep only the connected account's id and whether it can take charges."""
+    Merchant.objects.filter(pk=merchant.pk).update(
+        stripe_account_id=account_id, stripe_charges_enabled=charges_enabled
+    )
+    merchant.stripe_account_id = account_id
+    merchant.stripe_charges_enabled = charges_enabled
+    forget_merchant_hosts(merchant)
+    return merchant

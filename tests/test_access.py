@@ -188,19 +188,27 @@ def test_an_unknown_host_gets_a_friendly_page():
 def test_store_settings_and_outlets_are_edited_with_field_errors(shop):
     owner = shop_client(shop.owner, "alpha.localhost")
 
-    bad = owner.post("/manage/store/", {"display_name": "", "contact_email": "nope"})
+    bad = owner.post(
+        "/manage/store/", {"display_name": "", "contact_email": "nope", "currency": "CNY"}
+    )
     assert bad.status_code == 400
     assert set(bad.context["form"].errors) == {"display_name", "contact_email"}
 
-    saved = owner.post("/manage/store/", {"display_name": "Alpha 茶", "tagline": "Fresh"})
+    saved = owner.post(
+        "/manage/store/", {"display_name": "Alpha 茶", "tagline": "Fresh", "currency": "CNY"}
+    )
     assert saved.status_code == 302
     assert "Alpha 茶" in on_host(Client(), "alpha.localhost").get("/").content.decode()
 
     assert (
-        owner.post("/manage/store/outlets/new/", {"name": "Bund", "address": "1 Bund"}).status_code
+        owner.post(
+            "/manage/store/outlets/new/", {"name": "Bund", "address": "1 Bund", "kind": "store"}
+        ).status_code
         == 302
     )
-    duplicate = owner.post("/manage/store/outlets/new/", {"name": "bund", "address": "2 Bund"})
+    duplicate = owner.post(
+        "/manage/store/outlets/new/", {"name": "bund", "address": "2 Bund", "kind": "store"}
+    )
     assert duplicate.status_code == 400
     assert duplicate.context["form"].errors["name"] == ["An outlet with this name already exists."]
     with shop.merchant:
@@ -213,8 +221,8 @@ def test_the_manage_overview_runs_a_fixed_number_of_queries(shop, django_assert_
     owner = shop_client(shop.owner, "alpha.localhost")
     owner.get("/manage/")  # the first read creates the store settings row
 
-    # search_path, session, user, membership, store settings, outlet count
-    with django_assert_num_queries(6):
+    # search_path, session, user, membership, store settings, outlet count, a product?
+    with django_assert_num_queries(7):
         assert owner.get("/manage/").status_code == 200
 
 

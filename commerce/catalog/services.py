@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from commerce.catalog.models import Category, Product, ProductImage, Stock, Variant
-from tenants.money import exponent, has_valid_precision
-
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+from commerce.images import validate_image
+from commerce.money import check_price
 
 
 @dataclass(frozen=True)
@@ -34,26 +32,6 @@ class ProductInput:
     category_id: int | None = None
     is_published: bool = False
     slug: str = ""
-
-
-def check_price(value, field: str) -> Decimal:
-    """A price in the shop's currency: a number, not negative, no finer than its minor unit."""
-    try:
-        price = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: [_("Enter a number.")]}) from None
-    if not price.is_finite():
-        raise ValidationError({field: [_("Enter a number.")]})
-    if price < 0:
-        raise ValidationError({field: [_("A price cannot be negative.")]})
-    currency = connection.tenant.currency
-    if not has_valid_precision(price, currency):
-        message = _("%(currency)s prices have at most %(places)s decimals.") % {
-            "currency": currency,
-            "places": exponent(currency),
-        }
-        raise ValidationError({field: [message]})
-    return price
 
 
 def unique_slug(title: str, *, exclude_id: int | None = None) -> str:
@@ -142,26 +120,8 @@ def set_stock(*, variant_id: int, outlet_id: int, quantity) -> Stock:
     return stock
 
 
-def validate_image(upload: UploadedFile) -> None:
-    """Images only (checked by content, not by name), at most 5 MB."""
-    from PIL import Image, UnidentifiedImageError
-
-    if upload.size > MAX_IMAGE_BYTES:
-        raise ValidationError({"image": [_("Images can be at most 5 MB.")]})
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            image_format = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise ValidationError({"image": [_("Upload a JPEG, PNG, GIF or WebP image.")]}) from None
-    finally:
-        upload.seek(0)
-    if image_format not in IMAGE_FORMATS:
-        raise ValidationError({"image": [_("Upload a JPEG, PNG, GIF or WebP image.")]})
-
-
 def add_image(*, product: Product, upload: UploadedFile, alt: str = "") -> ProductImage:
-    validate_image(upload)
+    validate_image(upload, field="image", max_megabytes=5)
     return ProductImage.objects.create(
         product=product, image=upload, alt=alt.strip(), position=product.images.count()
     )

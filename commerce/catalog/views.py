@@ -19,6 +19,7 @@ from commerce.catalog.services import (
     set_stock,
 )
 from commerce.store.selectors import outlets
+from commerce.store.setup import record_setup_if_complete
 from config.forms import add_service_errors
 from tenants.access import shop_member_required
 
@@ -108,6 +109,7 @@ def product_edit(request, product_id: int | None = None):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Product saved."))
+            record_setup_if_complete()
             return redirect("manage_product_stock", product_id=saved.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -174,6 +176,7 @@ def product_publish(request, product_id: int):
     product = get_object_or_404(Product, pk=product_id)
     product.is_published = request.POST.get("publish") == "1"
     product.save(update_fields=["is_published", "updated_at"])
+    record_setup_if_complete()
     messages.success(
         request, _("Product published.") if product.is_published else _("Product hidden.")
     )

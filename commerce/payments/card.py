@@ -77,3 +77,41 @@ def refund_payment_intent(
         options={"idempotency_key": idempotency_key, "stripe_account": account_id},
     )
     return refund["id"]
+
+
+def card_payments_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def create_connected_account(*, email: str, country: str, idempotency_key: str) -> str:
+    """An Express account on the platform for one shop; returns its id (acct_…)."""
+    account = stripe_client().v1.accounts.create(
+        params={
+            "type": "express",
+            "email": email,
+            "country": country,
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+    return account["id"]
+
+
+def create_onboarding_link(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """Stripe's hosted onboarding page for the account (single use, short-lived)."""
+    link = stripe_client().v1.account_links.create(
+        params={
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        }
+    )
+    return link["url"]
+
+
+def account_charges_enabled(account_id: str) -> bool:
+    return bool(stripe_client().v1.accounts.retrieve(account_id)["charges_enabled"])

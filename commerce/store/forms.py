@@ -1,18 +1,44 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from commerce.store.models import Outlet, StoreSettings
+from commerce.store.models import Outlet
+from tenants.models import Currency
 
 
-class StoreSettingsForm(forms.ModelForm):
-    class Meta:
-        model = StoreSettings
-        fields = ["display_name", "tagline", "contact_email", "contact_phone"]
+class StoreSettingsForm(forms.Form):
+    display_name = forms.CharField(label=_("Shop name"), max_length=120)
+    tagline = forms.CharField(label=_("Tagline"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
+    policies = forms.CharField(
+        label=_("Shop policies (returns, delivery)"), widget=forms.Textarea, required=False
+    )
+    logo = forms.FileField(
+        label=_("Logo"), required=False, help_text=_("PNG, JPEG, GIF or WebP, up to 2 MB.")
+    )
+
+
+class ShippingForm(forms.Form):
+    # Text fields: the service checks amounts against the shop's currency and names the field.
+    shipping_flat_rate = forms.CharField(
+        label=_("Flat delivery rate"),
+        required=False,
+        help_text=_("Leave empty to offer no delivery."),
+    )
+    free_shipping_over = forms.CharField(label=_("Free delivery from"), required=False)
+    local_pickup = forms.BooleanField(label=_("Pickup at an outlet"), required=False)
+
+
+class PaymentsForm(forms.Form):
+    accepts_cash_on_delivery = forms.BooleanField(label=_("Cash on delivery"), required=False)
+    accepts_pay_in_store = forms.BooleanField(label=_("Pay in store"), required=False)
 
 
 class OutletForm(forms.ModelForm):
     class Meta:
         model = Outlet
-        fields = ["name", "address", "is_active"]
+        fields = ["name", "address", "kind", "is_active"]
 
     def validate_unique(self) -> None:
         """Uniqueness is the service's job (case-insensitive); see save_outlet."""

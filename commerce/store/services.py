@@ -1,9 +1,12 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from commerce.images import validate_image
+from commerce.money import check_price
 from commerce.store.models import Outlet, StoreSettings
 from commerce.store.selectors import store_settings
 
@@ -13,18 +16,54 @@ class OutletInput:
     name: str
     address: str
     is_active: bool = True
+    kind: str = "store"
 
 
 def update_store_settings(
-    *, display_name: str, tagline: str = "", contact_email: str = "", contact_phone: str = ""
+    *,
+    display_name: str,
+    tagline: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    policies: str | None = None,
+    logo: UploadedFile | None = None,
 ) -> StoreSettings:
+    if logo is not None:
+        validate_image(logo, field="logo", max_megabytes=2)
     settings = store_settings()
     settings.display_name = display_name.strip()
     settings.tagline = tagline.strip()
     settings.contact_email = contact_email.strip()
     settings.contact_phone = contact_phone.strip()
+    if policies is not None:
+        settings.policies = policies.strip()
+    if logo is not None:
+        settings.logo = logo
     settings.full_clean()
     settings.save()
+    return settings
+
+
+def update_shipping(*, flat_rate: str, free_over: str, local_pickup: bool) -> StoreSettings:
+    rate = check_price(flat_rate, "shipping_flat_rate") if str(flat_rate).strip() else None
+    threshold = check_price(free_over, "free_shipping_over") if str(free_over).strip() else None
+    if threshold is not None and rate is None:
+        raise ValidationError(
+            {"free_shipping_over": [_("Set a delivery rate before a free-delivery threshold.")]}
+        )
+    settings = store_settings()
+    settings.shipping_flat_rate = rate
+    settings.free_shipping_over = threshold
+    settings.local_pickup = local_pickup
+    settings.save(update_fields=["shipping_flat_rate", "free_shipping_over", "local_pickup"])
+    return settings
+
+
+def update_offline_payments(*, cash_on_delivery: bool, pay_in_store: bool) -> StoreSettings:
+    settings = store_settings()
+    settings.accepts_cash_on_delivery = cash_on_delivery
+    settings.accepts_pay_in_store = pay_in_store
+    settings.save(update_fields=["accepts_cash_on_delivery", "accepts_pay_in_store"])
     return settings
 
 
@@ -39,6 +78,7 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
     outlet.name = name
     outlet.address = data.address.strip()
     outlet.is_active = data.is_active
+    outlet.kind = data.kind
     outlet.full_clean()
     with transaction.atomic():
         outlet.save()

@@ -154,9 +154,12 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "https://*.stripe.com"],
         "style-src": ["'self'"],
-        "script-src": ["'self'"],
+        # Stripe.js renders the card form (Payment Element) in its own frames.
+        "script-src": ["'self'", "https://js.stripe.com"],
+        "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+        "connect-src": ["'self'", "https://api.stripe.com"],
         # Login handoffs redirect a form post from the platform host to a shop host (and
         # back); `:*` lets that work on development ports too.
         "form-action": ["'self'", f"*.{SHOP_DOMAIN}:*", f"{PLATFORM_HOST}:*"],
@@ -198,6 +201,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Stripe (platform account; shops use Stripe Connect accounts). Without a key, card
+# payments are simply not offered.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
