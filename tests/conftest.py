@@ -180,3 +180,17 @@ def selling_shop(shop):
             Stock.objects.create(variant=variant, outlet=warehouse, quantity=5)
     connection.set_schema_to_public()
     return shop
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """Stripe's API, faked at the HTTP layer on 127.0.0.1; the real `stripe` library calls it."""
+    from tests.fakes.stripe_server import FakeStripe, start
+
+    fake = FakeStripe()
+    server, url = start(fake)
+    settings.STRIPE_API_BASE = url
+    settings.STRIPE_SECRET_KEY = "sk_test_fake_platform_key"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake_platform_key"
+    yield fake
+    server.shutdown()

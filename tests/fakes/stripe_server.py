@@ -1,0 +1,192 @@
+"""A stand-in for Stripe's HTTP API on 127.0.0.1 (the one network edge we cannot reach).
+
+It answers the endpoints the product calls with objects shaped like Stripe's, honours
+Idempotency-Key the way Stripe does (same key, same response) and records every request so
+tests can assert what was sent. The real `stripe` library talks to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    params: dict[str, str]
+    idempotency_key: str | None
+    stripe_account: str | None
+
+
+@dataclass
+class FakeStripe:
+    requests: list[RecordedRequest] = field(default_factory=list)
+    accounts: dict[str, dict] = field(default_factory=dict)
+    intents: dict[str, dict] = field(default_factory=dict)
+    refunds: dict[str, dict] = field(default_factory=dict)
+    idempotent: dict[tuple[str, str], dict] = field(default_factory=dict)
+    charges_enabled_after_onboarding: bool = True
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- routes ---------------------------------------------------------------------------
+    def handle(self, method: str, path: str, params: dict, headers) -> tuple[int, dict]:
+        key = headers.get("Idempotency-Key")
+        with self.lock:
+            self.requests.append(
+                RecordedRequest(method, path, params, key, headers.get("Stripe-Account"))
+            )
+            if key and method == "POST" and (path, key) in self.idempotent:
+                return 200, self.idempotent[(path, key)]
+            for pattern, route_method, handler in self.routes():
+                match = re.fullmatch(pattern, path)
+                if match and route_method == method:
+                    status, body = handler(params, headers, *match.groups())
+                    if key and method == "POST" and status == 200:
+                        self.idempotent[(path, key)] = body
+                    return status, body
+        return 404, error("resource_missing", f"No such route: {method} {path}")
+
+    def routes(self):
+        return [
+            (r"/v1/accounts", "POST", self.create_account),
+            (r"/v1/accounts/(acct_\w+)", "GET", self.retrieve_account),
+            (r"/v1/account_links", "POST", self.create_account_link),
+            (r"/v1/payment_intents", "POST", self.create_intent),
+            (r"/v1/payment_intents/(pi_\w+)", "GET", self.retrieve_intent),
+            (r"/v1/refunds", "POST", self.create_refund),
+        ]
+
+    def create_account(self, params, headers):
+        account_id = f"acct_{secrets.token_hex(8)}"
+        self.accounts[account_id] = {
+            "id": account_id,
+            "object": "account",
+            "type": params.get("type", "express"),
+            "email": params.get("email"),
+            "country": params.get("country"),
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "details_submitted": False,
+            "created": int(time.time()),
+        }
+        return 200, self.accounts[account_id]
+
+    def retrieve_account(self, params, headers, account_id):
+        account = self.accounts.get(account_id)
+        if account is None:
+            return 404, error("resource_missing", f"No such account: '{account_id}'")
+        return 200, account
+
+    def create_account_link(self, params, headers):
+        account_id = params.get("account", "")
+        if account_id not in self.accounts:
+            return 400, error("resource_missing", "No such account", param="account")
+        # Onboarding happens on Stripe's pages; when the merchant returns it is done.
+        self.accounts[account_id]["charges_enabled"] = self.charges_enabled_after_onboarding
+        self.accounts[account_id]["details_submitted"] = True
+        return 200, {
+            "object": "account_link",
+            "created": int(time.time()),
+            "expires_at": int(time.time()) + 300,
+            "url": f"https://connect.stripe.com/setup/e/{account_id}/{secrets.token_hex(6)}",
+        }
+
+    def create_intent(self, params, headers):
+        intent_id = f"pi_{secrets.token_hex(12)}"
+        metadata = {
+            name[len("metadata[") : -1]: value
+            for name, value in params.items()
+            if name.startswith("metadata[")
+        }
+        self.intents[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_received": 0,
+            "currency": params["currency"],
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
+            "metadata": metadata,
+            "status": "requires_payment_method",
+            "on_behalf_of": None,
+            "livemode": False,
+            "created": int(time.time()),
+            "_account": headers.get("Stripe-Account"),
+        }
+        return 200, self.intents[intent_id]
+
+    def retrieve_intent(self, params, headers, intent_id):
+        intent = self.intents.get(intent_id)
+        if intent is None or intent["_account"] != headers.get("Stripe-Account"):
+            return 404, error("resource_missing", f"No such payment_intent: '{intent_id}'")
+        return 200, intent
+
+    def create_refund(self, params, headers):
+        intent = self.intents.get(params.get("payment_intent", ""))
+        if intent is None:
+            return 400, error("resource_missing", "No such payment_intent", "payment_intent")
+        refund_id = f"re_{secrets.token_hex(12)}"
+        self.refunds[refund_id] = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": int(params.get("amount", intent["amount_received"])),
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "status": "succeeded",
+            "created": int(time.time()),
+        }
+        return 200, self.refunds[refund_id]
+
+    # -- what tests do --------------------------------------------------------------------
+    def pay(self, intent_id: str) -> dict:
+        """The shopper completes the payment on Stripe's form."""
+        intent = self.intents[intent_id]
+        intent["status"] = "succeeded"
+        intent["amount_received"] = intent["amount"]
+        return intent
+
+    def calls(self, method: str, path_prefix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+
+def error(code: str, message: str, param: str | None = None) -> dict:
+    return {
+        "error": {"type": "invalid_request_error", "code": code, "message": message, "param": param}
+    }
+
+
+def start(fake: FakeStripe) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            path, _sep, query = self.path.partition("?")
+            params = dict(parse_qsl(body or query, keep_blank_values=True))
+            status, payload = fake.handle(method, path, params, self.headers)
+            data = json.dumps({k: v for k, v in payload.items() if not k.startswith("_")})
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Request-Id", f"req_{secrets.token_hex(7)}")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data.encode())
+
+        def do_GET(self):
+            self._answer("GET")
+
+        def do_POST(self):
+            self._answer("POST")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
