@@ -1,5 +1,7 @@
 """URLs of a shop host (<slug>.<SHOP_DOMAIN> or a custom domain), run in its schema."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
@@ -40,3 +42,7 @@ urlpatterns = [
     path("healthz", healthz, name="shop_healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+if settings.DEBUG:
+    # Uploaded logos and product photos in development; production serves MEDIA_URL from
+    # object storage or the web server.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,5 +1,7 @@
 """The test suite: real PostgreSQL and Redis, fast hashing, in-memory email."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import CACHES, REDIS_URL, env
 
@@ -19,3 +21,5 @@ CACHES["default"]["LOCATION"] = env("TEST_CACHE_URL", default=REDIS_URL.rsplit("
 # Static files come from the finders in tests (the live server serves them itself).
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 AXES_VERBOSE = False
+# Uploads go to a throwaway folder.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="merchant-platform-media-")
