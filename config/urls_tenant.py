@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import login_handoff
@@ -39,6 +39,11 @@ urlpatterns = [
     path("checkout/", include("commerce.payments.urls")),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
+    path(
+        "api/docs/",
+        shop_member_required(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
     path("healthz", healthz, name="shop_healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

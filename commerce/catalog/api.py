@@ -1,2 +1,122 @@
+"""Products and stock over the API (session auth; the shop is the request's host)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import ValidationError
+
+from commerce.catalog.models import Product, Stock, Variant
+from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False)
+    # Strings in and out: the service checks precision against the shop's currency.
+    price = serializers.CharField()
+    compare_at_price = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    class Meta:
+        model = Variant
+        fields = ["id", "sku", "name", "price", "compare_at_price", "is_active"]
+        read_only_fields = ["is_active"]
+        # SKU uniqueness across the shop is the service's check (it knows which variant
+        # an update keeps).
+        extra_kwargs = {"sku": {"validators": []}}
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    variants = VariantSerializer(many=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "description",
+            "category",
+            "is_published",
+            "variants",
+            "created_at",
+        ]
+        read_only_fields = ["id", "slug", "created_at"]
+
+    def save(self, **kwargs):
+        data = self.validated_data
+        try:
+            self.instance = save_product(
+                product=self.instance,
+                data=ProductInput(
+                    title=data.get("title", getattr(self.instance, "title", "")),
+                    description=data.get("description", getattr(self.instance, "description", "")),
+                    category_id=(data["category"].pk if data.get("category") else None),
+                    is_published=data.get("is_published", False),
+                ),
+                variants=[
+                    VariantInput(
+                        id=variant.get("id"),
+                        sku=variant["sku"],
+                        name=variant.get("name", ""),
+                        price=variant["price"],
+                        compare_at_price=variant.get("compare_at_price") or None,
+                    )
+                    for variant in data.get("variants", [])
+                ],
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        return self.instance
+
+
+class ProductViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The shop's products with their variants (PUT replaces the variant list)."""
+
+    serializer_class = ProductSerializer
+    http_method_names = ["get", "post", "put", "head", "options"]
+
+    def get_queryset(self):
+        return Product.objects.prefetch_related("variants").order_by("-created_at", "-id")
+
+
+class StockSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+
+    class Meta:
+        model = Stock
+        fields = ["id", "variant", "sku", "outlet", "quantity"]
+        # Posting a variant and outlet that already have a row updates it (set_stock).
+        validators = []
+
+
+class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Stock per variant and outlet; POST sets a quantity (a stocktake count)."""
+
+    serializer_class = StockSerializer
+
+    def get_queryset(self):
+        stocks = Stock.objects.select_related("variant").order_by("variant_id", "outlet_id")
+        variant = self.request.query_params.get("variant")
+        return stocks.filter(variant_id=variant) if variant and variant.isdigit() else stocks
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            with transaction.atomic():
+                serializer.instance = set_stock(
+                    variant_id=data["variant"].pk,
+                    outlet_id=data["outlet"].pk,
+                    quantity=data["quantity"],
+                )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+
+
 def register(router) -> None:
-    """Add this app's API endpoints to the shop's router (config/urls_tenant.py)."""
+    router.register("products", ProductViewSet, basename="product")
+    router.register("stock", StockViewSet, basename="stock")

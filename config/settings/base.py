@@ -43,6 +43,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
 ]
@@ -200,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The API of one shop: every call runs in the shop named by the host.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # Stripe (platform account; shops use Stripe Connect accounts). Without a key, card
