@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from commerce.catalog.csv_io import MAX_IMPORT_BYTES, export_csv, import_csv
 from commerce.catalog.forms import ProductForm, VariantFormSet
 from commerce.catalog.models import Product
 from commerce.catalog.selectors import product_with_variants, products_for_console, stock_levels
@@ -181,3 +182,33 @@ def product_publish(request, product_id: int):
         request, _("Product published.") if product.is_published else _("Product hidden.")
     )
     return redirect("manage_products")
+
+
+@shop_member_required
+def product_export(request):
+    response = HttpResponse(export_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="products.csv"'
+    return response
+
+
+@shop_member_required
+def product_import(request):
+    report = None
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("File: choose a CSV file.")
+        else:
+            try:
+                report = import_csv(upload.read(MAX_IMPORT_BYTES + 1))
+            except ValidationError as problem:
+                error = " ".join(f"{_('File')}: {message}" for message in problem.messages)
+            else:
+                record_setup_if_complete()
+    return render(
+        request,
+        "manage/catalog/product_import.html",
+        {"report": report, "error": error},
+        status=400 if error else 200,
+    )
