@@ -10,7 +10,7 @@ from accounts.views import login_handoff
 from commerce.catalog import api as catalog_api
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
-from config.views import healthz, not_available
+from config.views import bench_bare_view, healthz, not_available
 from tenants.access import shop_member_required
 
 api_router = DefaultRouter()
@@ -47,6 +47,8 @@ urlpatterns = [
     path("healthz", healthz, name="shop_healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+if settings.BENCH_VIEWS:
+    urlpatterns.append(path("bench/bare/", bench_bare_view, name="bench_bare"))
 if settings.DEBUG:
     # Uploaded logos and product photos in development; production serves MEDIA_URL from
     # object storage or the web server.

@@ -1,6 +1,6 @@
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -45,3 +45,11 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
     )
+
+
+def bench_bare_view(request):
+    """The benchmark's yardstick: the same middleware stack and one primary-key select."""
+    from commerce.catalog.models import Variant
+
+    price = Variant.objects.filter(pk=1).values_list("price", flat=True).first()
+    return HttpResponse(f"price={price}")

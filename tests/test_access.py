@@ -221,8 +221,8 @@ def test_the_manage_overview_runs_a_fixed_number_of_queries(shop, django_assert_
     owner = shop_client(shop.owner, "alpha.localhost")
     owner.get("/manage/")  # the first read creates the store settings row
 
-    # search_path, session, user, membership, store settings, outlet count, a product?
-    with django_assert_num_queries(7):
+    # search_path, session, user, membership, outlet count, a product? (settings: cached)
+    with django_assert_num_queries(6):
         assert owner.get("/manage/").status_code == 200
 
 

@@ -2,7 +2,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from commerce.cache import forget, key
+
 PRICE = {"max_digits": 12, "decimal_places": 2}
+
+
+def product_page_key(product_id) -> str:
+    return key("product", product_id)
+
+
+def forget_product_page(product_id) -> None:
+    """The storefront caches a product with its variants and images (commerce.cache)."""
+    forget(product_page_key(product_id))
 
 
 class Category(models.Model):
@@ -36,6 +47,14 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_product_page(self.pk)
+
+    def delete(self, *args, **kwargs):
+        forget_product_page(self.pk)
+        return super().delete(*args, **kwargs)
+
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
@@ -48,6 +67,10 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.alt or self.image.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_product_page(self.product_id)
 
 
 class Variant(models.Model):
@@ -73,6 +96,10 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.title} {self.name}".strip()
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_product_page(self.product_id)
 
 
 class Stock(models.Model):

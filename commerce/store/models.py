@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from commerce.cache import forget, key
+
 
 class StoreSettings(models.Model):
     """The shop's public face, shipping and payment set-up. Exactly one row per schema (pk=1)."""
@@ -39,6 +41,12 @@ class StoreSettings(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    CACHE_KEY = "store-settings"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget(key(self.CACHE_KEY))
 
 
 class OutletKind(models.TextChoices):

@@ -1,15 +1,21 @@
 from django.db import connection
 from django.db.models import QuerySet
 
+from commerce.cache import key, remember
 from commerce.store.models import Outlet, StoreSettings
 
 
 def store_settings() -> StoreSettings:
-    """The current shop's settings; the first read fills them from the merchant record."""
-    settings, _created = StoreSettings.objects.get_or_create(
-        pk=1, defaults={"display_name": connection.tenant.name}
-    )
-    return settings
+    """The current shop's settings (cached briefly; the first read fills them from the
+    merchant record)."""
+
+    def load() -> StoreSettings:
+        settings, _created = StoreSettings.objects.get_or_create(
+            pk=1, defaults={"display_name": connection.tenant.name}
+        )
+        return settings
+
+    return remember(key(StoreSettings.CACHE_KEY), load)
 
 
 def outlets(*, active_only: bool = False) -> QuerySet[Outlet]:

@@ -103,6 +103,8 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"
+# bench/storefront.py compares the product page with a bare view served the same way.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/commerce"),
