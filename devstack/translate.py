@@ -33,8 +33,12 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
         msgid = unquote(match.group(1))
         if not msgid:
             continue
+        fuzzy = "#, fuzzy" in entry or ", fuzzy" in entry
         entry = entry.replace("#, fuzzy\n", "").replace(", fuzzy", "")
         text = translations.get(msgid)
+        if fuzzy:
+            # gettext's guess from a similar string: never keep it.
+            entry = re.sub(r'^(msgstr(?:\[0\])?) (?:".*"\n?)+', r'\1 ""', entry, flags=re.M)
         if "msgid_plural" in entry:
             if text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
                 entry = re.sub(
