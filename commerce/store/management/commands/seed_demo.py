@@ -1,20 +1,28 @@
-"""Demo data for `make demo`: platform staff, three shops with outlets and a month of ledger.
+"""Demo data for `make demo`: platform staff, three shops set up with products and orders.
 
 Safe to run again: what exists is left as it is.
 """
 
-from datetime import timedelta
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import PlatformRole, User
-from analytics.ledger import StatsDelta, record_event
+from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
+from commerce.checkout.services import CheckoutRequest, place_order
+from commerce.orders.services import LineRequest, pos_sale, record_offline_payment
 from commerce.store.models import Outlet
-from commerce.store.services import OutletInput, save_outlet, update_store_settings
+from commerce.store.services import (
+    OutletInput,
+    save_outlet,
+    update_offline_payments,
+    update_shipping,
+    update_store_settings,
+)
+from commerce.store.setup import record_setup_if_complete
 from tenants.models import Merchant
 from tenants.services import open_shop
 
@@ -23,6 +31,12 @@ PLATFORM_STAFF = [
     ("admin@demo.test", [PlatformRole.PLATFORM_ADMIN], True),
     ("csm@demo.test", [PlatformRole.CSM], False),
     ("finance@demo.test", [PlatformRole.FINANCE], False),
+]
+DEMO_PRODUCTS = [
+    ("Dragon Well green tea 龙井", "68.00"),
+    ("Jasmine pearls 茉莉龙珠", "39.00"),
+    ("Aged white peony 白牡丹", "120.00"),
+    ("Oolong 乌龙", "45.50"),
 ]
 DEMO_SHOPS = [
     ("tea-house", "Tea House 茶馆", "CNY", ["Jing'an flagship", "Xuhui kiosk"]),
@@ -61,19 +75,54 @@ class Command(BaseCommand):
 
     @staticmethod
     def _fill_shop(merchant: Merchant, name: str, outlet_names: list[str]) -> None:
+        """Set the shop up, give it products with stock, and take a few real orders through
+        the same services shoppers and staff use (so the ledger matches the shop's data)."""
         with merchant, transaction.atomic():
-            update_store_settings(display_name=name, tagline="A demo shop", contact_email="")
+            update_store_settings(
+                display_name=name,
+                tagline="A demo shop",
+                contact_email=f"hello@{merchant.slug}.test",
+            )
             for outlet_name in outlet_names:
                 if not Outlet.objects.filter(name=outlet_name).exists():
                     save_outlet(data=OutletInput(name=outlet_name, address=f"{outlet_name} 1"))
-            today = timezone.now()
-            for days_ago in range(30, 0, -1):
-                orders = (days_ago * 7) % 11 + 1
-                gmv = Decimal(orders) * Decimal("88.50")
-                record_event(
-                    merchant=merchant,
-                    kind="demo_sales_day",
-                    idempotency_key=f"demo:{merchant.slug}:{days_ago}",
-                    occurred_at=today - timedelta(days=days_ago),
-                    delta=StatsDelta(gmv=gmv, orders=orders, online_orders=orders, online_gmv=gmv),
+            update_shipping(flat_rate="12.00", free_over="199.00", local_pickup=True)
+            update_offline_payments(cash_on_delivery=True, pay_in_store=True)
+            first_outlet = Outlet.objects.order_by("pk").first()
+            variants = []
+            for title, price in DEMO_PRODUCTS:
+                product = save_product(
+                    data=ProductInput(
+                        title=title, description=f"{title}, fresh this season.", is_published=True
+                    ),
+                    variants=[
+                        VariantInput(
+                            sku=f"{merchant.slug[:4].upper()}-{len(variants) + 1}",
+                            price=Decimal(price),
+                        )
+                    ],
                 )
+                variant = product.variants.get()
+                for outlet in Outlet.objects.all():
+                    set_stock(variant_id=variant.pk, outlet_id=outlet.pk, quantity=50)
+                variants.append(variant)
+            record_setup_if_complete()
+            for number, variant in enumerate(variants[:3], start=1):
+                order = place_order(
+                    CheckoutRequest(
+                        reference=str(uuid.uuid4()),
+                        lines=[LineRequest(variant.pk, number)],
+                        email=f"shopper{number}@example.test",
+                        contact_name=f"Demo shopper {number}",
+                        payment_method="cash_on_delivery",
+                        shipping_method="pickup",
+                    )
+                )
+                if number < 3:
+                    record_offline_payment(order.pk, actor="seed_demo")
+            pos_sale(
+                outlet_id=first_outlet.pk,
+                lines=[LineRequest(variants[-1].pk, 1)],
+                payment_method="cash",
+                actor="seed_demo",
+            )

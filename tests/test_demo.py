@@ -1,0 +1,33 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from analytics.models import DailyMerchantStats, MerchantEvent
+from commerce.orders.models import Order
+from tenants.models import Merchant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_data_is_a_working_set_of_shops_and_seeding_twice_adds_nothing():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert sorted(Merchant.objects.values_list("slug", flat=True)) == [
+        "flower-lab",
+        "noodle-bar",
+        "tea-house",
+    ]
+    staff = User.objects.exclude(platform_roles=[]).order_by("email")
+    assert [(user.email, user.platform_roles) for user in staff] == [
+        ("admin@demo.test", ["platform_admin"]),
+        ("csm@demo.test", ["csm"]),
+        ("finance@demo.test", ["finance"]),
+    ]
+    tea_house = Merchant.objects.get(slug="tea-house")
+    with tea_house:
+        assert Order.objects.count() == 4
+        assert Order.objects.filter(channel="in_store").count() == 1
+    day = DailyMerchantStats.objects.get(merchant=tea_house)
+    assert (day.orders, day.in_store_orders) == (3, 1)
+    assert MerchantEvent.objects.filter(kind="store_setup_completed").count() == 3
