@@ -25,9 +25,10 @@ manage_patterns = [
     path("products/", include("commerce.catalog.urls")),
     path("orders/", include("commerce.orders.urls")),
     path("pos/", include("commerce.orders.pos_urls")),
+    path("marketing/", include("commerce.plugins.urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
-        for section in ("marketing", "data", "billing", "settings")
+        for section in ("data", "billing", "settings")
     ),
 ]
 

@@ -53,6 +53,7 @@ TENANT_APPS = [
     "commerce.orders",
     "commerce.checkout",
     "commerce.payments",
+    "commerce.plugins",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,46 @@
+"""The paid marketing plugins the platform sells (code, not data): what each one is,
+what it costs a month, and which hooks it uses."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+HOOKS = frozenset(
+    {"pricing", "pre_order_veto", "order_paid", "order_refunded", "storefront", "console"}
+)
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    key: str
+    name: str
+    description: str
+    monthly_price: Decimal  # in the merchant's currency, before plan discounts
+    hooks: frozenset[str]
+
+    def __post_init__(self) -> None:
+        unknown = self.hooks - HOOKS
+        if unknown:
+            raise ValueError(f"{self.key}: unknown hooks {sorted(unknown)}")
+
+
+REGISTRY: dict[str, PluginSpec] = {
+    spec.key: spec
+    for spec in (
+        PluginSpec(
+            key="groupbuy",
+            name=_("Group-buy (拼团)"),
+            description=_(
+                "Shoppers start or join a team at a group price; the team ships when it fills "
+                "and is refunded if it does not."
+            ),
+            monthly_price=Decimal("99.00"),
+            hooks=frozenset({"pricing", "pre_order_veto", "order_paid", "storefront", "console"}),
+        ),
+    )
+}
+
+
+def get_spec(key: str) -> PluginSpec:
+    return REGISTRY[key]

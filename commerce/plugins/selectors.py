@@ -1,0 +1,23 @@
+from dataclasses import dataclass
+
+from commerce.plugins.models import PluginState
+from commerce.plugins.registry import REGISTRY, PluginSpec
+
+
+@dataclass(frozen=True)
+class PluginRow:
+    spec: PluginSpec
+    state: PluginState | None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.state and self.state.enabled)
+
+
+def plugins_for_console() -> list[PluginRow]:
+    states = {state.key: state for state in PluginState.objects.filter(key__in=REGISTRY)}
+    return [PluginRow(spec=spec, state=states.get(key)) for key, spec in REGISTRY.items()]
+
+
+def is_enabled(key: str) -> bool:
+    return PluginState.objects.filter(key=key, enabled=True).exists()
