@@ -79,6 +79,8 @@ def celery_worker(django_db_setup):
         "TENANT_SCHEMA_POOL_SIZE": "2",
     }
     queue = app.conf.task_default_queue
+    # Messages left by earlier runs name schemas of their own test database: drop them.
+    app.control.purge()
     worker = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),

@@ -27,6 +27,8 @@ from commerce.store.models import Outlet
 from tenants.money import round_money
 
 MAX_LINE_QUANTITY = 999
+# Orders a plugin holds back from fulfilment (a group-buy team that has not filled yet).
+HELD_TAG = "groupbuy-held"
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,8 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
         raise ValidationError({"status": [_("Only unfulfilled orders can be fulfilled.")]})
     if order.payment_status == PaymentStatus.REFUNDED:
         raise ValidationError({"status": [_("A refunded order cannot be fulfilled.")]})
+    if HELD_TAG in order.tags:
+        raise ValidationError({"status": [_("This order ships when its group-buy team fills.")]})
     order.status = FulfilmentStatus.FULFILLED
     order.carrier = carrier.strip()
     order.tracking_number = tracking_number.strip()

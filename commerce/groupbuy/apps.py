@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GroupbuyConfig(AppConfig):
+    name = "commerce.groupbuy"
+    label = "groupbuy"

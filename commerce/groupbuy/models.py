@@ -1,0 +1,110 @@
+"""Group-buy (拼团): campaigns, teams and their seats."""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from commerce.orders.models import MONEY
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="+")
+    group_price = models.DecimalField(_("group price"), **MONEY)
+    leader_price = models.DecimalField(_("leader price"), null=True, blank=True, **MONEY)
+    team_size = models.PositiveSmallIntegerField(_("team size"))
+    team_window_hours = models.PositiveSmallIntegerField(_("hours a team stays open"))
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    max_open_teams_per_customer = models.PositiveSmallIntegerField(default=1)
+    max_quantity_per_order = models.PositiveSmallIntegerField(default=1)
+    # Fill a team short of at most this many seats with virtual members at expiry (0: never).
+    virtual_fill_max_missing = models.PositiveSmallIntegerField(default=0)
+    ended_early_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team_size__gte=2) & Q(team_size__lte=100), name="campaign_team_size"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="campaign_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+def share_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Team(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="teams")
+    status = models.CharField(max_length=10, choices=TeamStatus.choices, default=TeamStatus.OPEN)
+    size = models.PositiveSmallIntegerField()
+    # Seats held by members (paid or awaiting payment); never more than `size`.
+    seats_taken = models.PositiveSmallIntegerField(default=0)
+    seats_paid = models.PositiveSmallIntegerField(default=0)
+    share_token = models.CharField(max_length=32, unique=True, default=share_token)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=models.F("size"))
+                & Q(seats_paid__lte=models.F("seats_taken")),
+                name="team_never_over_size",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"team {self.pk} of {self.campaign_id}"
+
+
+class SeatStatus(models.TextChoices):
+    RESERVED = "reserved", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+    RELEASED = "released", _("Released")
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members")
+    email = models.EmailField(blank=True)
+    is_leader = models.BooleanField(default=False)
+    is_virtual = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=SeatStatus.choices, default=SeatStatus.RESERVED
+    )
+    order = models.OneToOneField(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="team_seat"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            # Nobody holds two seats in one team (virtual members have no email).
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=Q(is_virtual=False) & ~Q(status__in=["released", "refunded"]),
+                name="one_seat_per_shopper_per_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email or 'virtual'} in team {self.team_id}"

@@ -1,0 +1,282 @@
+"""Group-buy: campaigns, seats, the team outcome.
+
+Invariant 5: a team never has more seats than its size (the team row is locked while a
+seat is taken, and a database constraint says so too); a failed team refunds every paid
+member exactly once (refund idempotency keys) and returns the stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.ledger import record_event
+from commerce.catalog.models import Variant
+from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.money import check_price
+from commerce.orders import services as orders
+from commerce.orders.models import Channel, Order, PaymentMethod, PaymentStatus, ShippingMethod
+from commerce.orders.services import HELD_TAG
+from commerce.payments.services import refund_order
+from commerce.plugins.selectors import is_enabled
+from commerce.store.selectors import online_outlet_id
+
+
+class SeatUnavailable(Exception):
+    """The team is full, closed or expired, or the shopper is in it already."""
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    name: str
+    variant_id: int
+    group_price: Decimal | str
+    team_size: int
+    team_window_hours: int
+    starts_at: datetime
+    ends_at: datetime
+    leader_price: Decimal | str | None = None
+    virtual_fill_max_missing: int = 0
+
+
+def create_campaign(data: CampaignInput) -> Campaign:
+    if not is_enabled("groupbuy"):
+        raise ValidationError({"plugin": [_("Switch the group-buy plugin on first.")]})
+    errors: dict[str, list[str]] = {}
+    if not 2 <= data.team_size <= 100:
+        errors["team_size"] = [_("A team has 2 to 100 members.")]
+    if data.ends_at <= data.starts_at:
+        errors["ends_at"] = [_("The campaign must end after it starts.")]
+    elif timedelta(hours=data.team_window_hours) > data.ends_at - data.starts_at:
+        errors["team_window_hours"] = [_("A team cannot stay open longer than the campaign.")]
+    if data.team_window_hours < 1:
+        errors["team_window_hours"] = [_("A team stays open at least one hour.")]
+    if not Variant.objects.filter(pk=data.variant_id, is_active=True).exists():
+        errors["variant"] = [_("Choose an item of the catalog.")]
+    group_price = leader_price = None
+    try:
+        group_price = check_price(data.group_price, "group_price")
+        if data.leader_price not in (None, ""):
+            leader_price = check_price(data.leader_price, "leader_price")
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if group_price is not None and leader_price is not None and leader_price > group_price:
+        errors["leader_price"] = [_("The leader's price cannot be above the group price.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=data.name.strip(),
+            variant_id=data.variant_id,
+            group_price=group_price,
+            leader_price=leader_price,
+            team_size=data.team_size,
+            team_window_hours=data.team_window_hours,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            virtual_fill_max_missing=data.virtual_fill_max_missing,
+        )
+        record_event(
+            merchant=connection.tenant,
+            kind="campaign_launched",
+            idempotency_key=f"{connection.schema_name}:campaign:{campaign.pk}:launched",
+            payload={"plugin": "groupbuy", "campaign": campaign.pk},
+        )
+    return campaign
+
+
+def take_seat(
+    *,
+    campaign_id: int,
+    email: str,
+    team_id: int | None = None,
+    quantity: int = 1,
+    payment_method: str = PaymentMethod.STRIPE,
+) -> TeamMember:
+    """Start a team (no team_id) or join one: the seat and the order's stock are reserved
+    together, in one transaction, with the team row locked. The order awaits payment."""
+    now = timezone.now()
+    email = email.strip().lower()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_related("variant__product").get(pk=campaign_id)
+        if campaign.ended_early_at or not campaign.starts_at <= now < campaign.ends_at:
+            raise SeatUnavailable(_("This campaign is not running."))
+        if not 1 <= quantity <= campaign.max_quantity_per_order:
+            raise ValidationError({"quantity": [_("Too many for one member.")]})
+        if team_id is None:
+            open_teams = TeamMember.objects.filter(
+                team__campaign=campaign, team__status=TeamStatus.OPEN, email=email, is_leader=True
+            ).count()
+            if open_teams >= campaign.max_open_teams_per_customer:
+                raise SeatUnavailable(_("You already lead an open team in this campaign."))
+            team = Team.objects.create(
+                campaign=campaign,
+                size=campaign.team_size,
+                expires_at=min(now + timedelta(hours=campaign.team_window_hours), campaign.ends_at),
+            )
+            transaction.on_commit(lambda: _schedule_expiry(team))
+        else:
+            team = Team.objects.select_for_update().get(pk=team_id, campaign=campaign)
+            if team.status != TeamStatus.OPEN or team.expires_at <= now:
+                raise SeatUnavailable(_("This team is closed."))
+            if team.seats_taken >= team.size:
+                raise SeatUnavailable(_("This team is full."))
+            if team.members.filter(
+                email=email, status__in=[SeatStatus.RESERVED, SeatStatus.PAID]
+            ).exists():
+                raise SeatUnavailable(_("You are in this team already."))
+        leader = team_id is None
+        unit_price = (
+            campaign.leader_price
+            if leader and campaign.leader_price is not None
+            else campaign.group_price
+        )
+        outlet_id = online_outlet_id()
+        wanted = {campaign.variant_id: quantity}
+        priced = orders.reserve_stock(outlet_id, wanted, published_only=False)
+        order = orders.create_order(
+            orders.NewOrder(
+                channel=Channel.ONLINE,
+                outlet_id=outlet_id,
+                payment_method=payment_method,
+                shipping_method=ShippingMethod.PICKUP,
+                currency=connection.tenant.currency,
+                lines=[
+                    orders.PricedLine(
+                        variant=line.variant, quantity=line.quantity, unit_price=unit_price
+                    )
+                    for line in priced
+                ],
+                email=email,
+                tags=("groupbuy", HELD_TAG),
+            )
+        )
+        team.seats_taken += 1
+        team.save(update_fields=["seats_taken"])
+        return TeamMember.objects.create(team=team, email=email, is_leader=leader, order=order)
+
+
+def _schedule_expiry(team: Team) -> None:
+    from commerce.groupbuy.tasks import expire_team_task
+
+    expire_team_task.apply_async(args=[team.pk], eta=team.expires_at)
+
+
+def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) -> str:
+    """The member's payment arrived. Returns "paid", "team_succeeded", "refunded" (the team
+    closed meanwhile: the money goes back) or "duplicate"."""
+    with transaction.atomic():
+        member = TeamMember.objects.select_related("team").get(pk=member_id)
+        team = Team.objects.select_for_update().get(pk=member.team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        order = Order.objects.select_for_update().get(pk=member.order_id)
+        if member.status == SeatStatus.RELEASED:
+            # The seat was given up (the team closed) before the money arrived: take the
+            # payment on the books and give it straight back.
+            order.payment_status = PaymentStatus.PENDING
+            orders.mark_paid(order, payment_data=payment_data or {})
+            _refund_paid(member, order, reason="payment arrived after the team closed")
+            return "refunded"
+        if member.status != SeatStatus.RESERVED:
+            return "duplicate"
+        orders.mark_paid(order, payment_data=payment_data or {})
+        if team.status != TeamStatus.OPEN:
+            _refund_member(member, order, reason="team closed before the payment arrived")
+            return "refunded"
+        member.status = SeatStatus.PAID
+        member.save(update_fields=["status"])
+        team.seats_paid += 1
+        team.save(update_fields=["seats_paid"])
+        if team.seats_paid == team.size:
+            _succeed(team)
+            return "team_succeeded"
+    return "paid"
+
+
+def _succeed(team: Team) -> None:
+    team.status = TeamStatus.SUCCEEDED
+    team.closed_at = timezone.now()
+    team.save(update_fields=["status", "closed_at"])
+    for order in Order.objects.filter(team_seat__team=team).select_for_update():
+        order.tags = [tag for tag in order.tags if tag != HELD_TAG]
+        order.save(update_fields=["tags"])
+        orders.add_event(order, "team_succeeded", _("Team complete: ready to ship"))
+
+
+def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
+    """Refund a member's whole payment, once (the key is the seat's)."""
+    refund_order(
+        order.pk,
+        amount=order.total,
+        reason=reason,
+        actor="group-buy",
+        idempotency_key=f"groupbuy:seat:{member.pk}",
+    )
+    member.status = SeatStatus.REFUNDED
+    member.save(update_fields=["status"])
+
+
+def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:
+    """Refund a paid member of a closed team and put the stock back."""
+    _refund_paid(member, order, reason=reason)
+    orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+
+
+def expire_team(team_id: int, *, now: datetime | None = None) -> str:
+    """Close a team whose time ran out: fill it with virtual members when the campaign
+    allows and few seats are missing, else fail it, refunding each paid member once and
+    returning the stock. Safe to run twice, concurrently, or again after a crash."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        team = Team.objects.select_for_update().select_related("campaign").get(pk=team_id)
+        if team.status != TeamStatus.OPEN or team.expires_at > now:
+            return "nothing to do"
+        members = list(team.members.select_for_update().order_by("id"))
+        missing = team.size - team.seats_paid
+        unpaid = [m for m in members if m.status == SeatStatus.RESERVED]
+        if 0 < missing <= team.campaign.virtual_fill_max_missing and team.seats_paid > 0:
+            for member in unpaid:
+                orders.cancel_order(member.order_id, reason="team closed", actor="group-buy")
+                member.status = SeatStatus.RELEASED
+                member.save(update_fields=["status"])
+            TeamMember.objects.bulk_create(
+                [
+                    TeamMember(team=team, is_virtual=True, status=SeatStatus.PAID)
+                    for _ in range(missing)
+                ]
+            )
+            team.seats_taken = team.seats_paid = team.size
+            team.save(update_fields=["seats_taken", "seats_paid"])
+            _succeed(team)
+            return "virtually_filled"
+        for member in members:
+            if member.status == SeatStatus.PAID:
+                order = Order.objects.select_for_update().get(pk=member.order_id)
+                _refund_member(member, order, reason="team did not fill in time")
+            elif member.status == SeatStatus.RESERVED:
+                orders.cancel_order(member.order_id, reason="team did not fill", actor="group-buy")
+                member.status = SeatStatus.RELEASED
+                member.save(update_fields=["status"])
+        team.status = TeamStatus.FAILED
+        team.closed_at = now
+        team.save(update_fields=["status", "closed_at"])
+        return "failed"
+
+
+def expire_due_teams(*, now: datetime | None = None, batch_size: int = 100) -> dict[str, int]:
+    """Every open team past its time, each in its own transaction (the beat/sweeper task)."""
+    now = now or timezone.now()
+    outcome: dict[str, int] = {}
+    due = Team.objects.filter(status=TeamStatus.OPEN, expires_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for team_id in list(due[:batch_size]):
+        result = expire_team(team_id, now=now)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome

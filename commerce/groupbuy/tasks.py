@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from commerce.groupbuy.services import expire_due_teams, expire_team
+
+
+@shared_task(name="commerce.groupbuy.tasks.expire_team")
+def expire_team_task(team_id: int) -> str:
+    """Scheduled for each team's expiry, in its shop's schema; safe to run twice."""
+    return expire_team(team_id)
+
+
+@shared_task(name="commerce.groupbuy.tasks.expire_due_teams")
+def expire_due_teams_task() -> dict[str, int]:
+    """A shop's safety net: every open team past its time (batched, one transaction each)."""
+    return expire_due_teams()

@@ -1,0 +1,269 @@
+"""Group-buy (拼团) core: seats, outcome, refunds (invariant 5)."""
+
+import random
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.utils import timezone
+
+from analytics.models import DailyMerchantStats
+from commerce.catalog.models import Product, Stock, Variant
+from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.services import (
+    CampaignInput,
+    SeatUnavailable,
+    confirm_seat_payment,
+    create_campaign,
+    expire_team,
+    take_seat,
+)
+from commerce.orders.models import Order
+from commerce.orders.services import HELD_TAG, fulfil_order
+from commerce.payments.models import Refund
+from commerce.plugins.services import enable_plugin
+from commerce.store.selectors import online_outlet
+from tests.factories import ShopFactory
+
+OFFLINE = "pay_in_store"  # card seats are paid through Stripe; refunds then go there too
+
+
+def seed(units: int = 500):
+    merchant = ShopFactory(slug="pin").merchant
+    with merchant:
+        enable_plugin("groupbuy", actor="test")
+        product = Product.objects.create(title="Lychee box", slug="lychee", is_published=True)
+        variant = Variant.objects.create(product=product, sku="LYC-1", price=Decimal("50.00"))
+        Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=units)
+    connection.set_schema_to_public()
+    return merchant, variant.pk
+
+
+def campaign_input(variant_id: int, **overrides) -> CampaignInput:
+    now = timezone.now()
+    values = {
+        "name": "Lychee season",
+        "variant_id": variant_id,
+        "group_price": Decimal("35.00"),
+        "leader_price": Decimal("30.00"),
+        "team_size": 5,
+        "team_window_hours": 24,
+        "starts_at": now - timedelta(minutes=1),
+        "ends_at": now + timedelta(days=3),
+    }
+    values.update(overrides)
+    return CampaignInput(**values)
+
+
+def seat(campaign, email, team=None):
+    return take_seat(
+        campaign_id=campaign.pk,
+        email=email,
+        team_id=team.pk if team else None,
+        payment_method=OFFLINE,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"team_size": 1}, "team_size"),
+        ({"team_size": 101}, "team_size"),
+        ({"leader_price": Decimal("40.00")}, "leader_price"),
+        ({"team_window_hours": 24 * 4}, "team_window_hours"),
+        ({"group_price": "35.001"}, "group_price"),
+    ],
+)
+def test_bad_campaigns_are_refused_naming_the_field(overrides, field):
+    merchant, variant_id = seed()
+    with merchant:
+        with pytest.raises(ValidationError) as refused:
+            create_campaign(campaign_input(variant_id, **overrides))
+        assert field in refused.value.message_dict
+        from commerce.groupbuy.models import Campaign
+
+        assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_team_that_fills_succeeds_and_its_orders_may_ship():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        assert Order.objects.get(pk=leader.order_id).total == Decimal("30.00")
+        assert Order.objects.get(pk=friend.order_id).total == Decimal("35.00")
+        with pytest.raises(ValidationError):
+            fulfil_order(leader.order_id, carrier="SF", tracking_number="1", actor="t")
+
+        assert confirm_seat_payment(leader.pk) == "paid"
+        assert confirm_seat_payment(friend.pk) == "team_succeeded"
+        assert confirm_seat_payment(friend.pk) == "duplicate"
+
+        team = Team.objects.get()
+        assert (team.status, team.seats_paid) == (TeamStatus.SUCCEEDED, 2)
+        assert all(HELD_TAG not in tags for tags in Order.objects.values_list("tags", flat=True))
+        fulfil_order(leader.order_id, carrier="SF", tracking_number="1", actor="t")
+    day = DailyMerchantStats.objects.get(merchant=merchant)
+    assert (day.groupbuy_orders, day.groupbuy_gmv) == (2, Decimal("65.00"))
+
+
+@pytest.mark.django_db
+def test_full_closed_and_repeat_joins_are_refused_and_write_nothing():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        with pytest.raises(SeatUnavailable, match=r"You are in this team already\."):
+            seat(campaign, "LEAD@example.test", team=leader.team)
+        seat(campaign, "friend@example.test", team=leader.team)
+        with pytest.raises(SeatUnavailable, match=r"This team is full\."):
+            seat(campaign, "late@example.test", team=leader.team)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        with pytest.raises(SeatUnavailable, match=r"This team is closed\."):
+            seat(campaign, "later@example.test", team=leader.team)
+        assert Order.objects.count() == 2
+        assert Stock.objects.get().quantity == 498
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_concurrent_joins_on_10_teams_of_5_give_exactly_50_paid_seats():
+    merchant, variant_id = seed(units=500)
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        teams = []
+        for number in range(10):
+            leader = seat(campaign, f"leader{number}@example.test")
+            confirm_seat_payment(leader.pk)
+            teams.append(leader.team)
+    connection.set_schema_to_public()
+    outcome = {"paid": 0, "refused": 0, "errors": []}
+    lock = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    def joiner(index: int) -> None:
+        try:
+            connection.set_tenant(merchant)
+            if index < 16:
+                barrier.wait(timeout=30)
+            team = random.Random(index).choice(teams)
+            member = seat(campaign, f"joiner{index}@example.test", team=team)
+            result = confirm_seat_payment(member.pk)
+            with lock:
+                outcome["paid"] += result in ("paid", "team_succeeded")
+        except SeatUnavailable:
+            with lock:
+                outcome["refused"] += 1
+        except Exception as error:  # collected and asserted empty below
+            with lock:
+                outcome["errors"].append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=joiner, args=(index,)) for index in range(190)]
+    for start in range(0, len(threads), 16):
+        batch = threads[start : start + 16]
+        for thread in batch:
+            thread.start()
+        for thread in batch:
+            thread.join(timeout=120)
+
+    assert outcome["errors"] == []
+    with merchant:
+        paid = TeamMember.objects.filter(status=SeatStatus.PAID).count()
+        assert paid == 50
+        assert outcome["paid"] + 10 == 50
+        assert outcome["paid"] + outcome["refused"] == 190
+        assert set(Team.objects.values_list("status", "seats_paid")) == {(TeamStatus.SUCCEEDED, 5)}
+        assert Stock.objects.get().quantity == 450
+        assert not Refund.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_team_fails_once_even_when_expired_twice_at_the_same_time():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        paid = seat(campaign, "paid@example.test", team=leader.team)
+        confirm_seat_payment(paid.pk)
+        seat(campaign, "unpaid@example.test", team=leader.team)
+        team_id = leader.team_id
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    connection.set_schema_to_public()
+    results = []
+
+    def expire() -> None:
+        connection.set_tenant(merchant)
+        results.append(expire_team(team_id))
+        connections.close_all()
+
+    runners = [threading.Thread(target=expire) for _ in range(2)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(timeout=60)
+
+    assert sorted(results) == ["failed", "nothing to do"]
+    with merchant:
+        assert Team.objects.get().status == TeamStatus.FAILED
+        assert sorted(Refund.objects.values_list("amount", flat=True)) == [
+            Decimal("30.00"),
+            Decimal("35.00"),
+        ]
+        assert sorted(TeamMember.objects.values_list("status", flat=True)) == [
+            "refunded",
+            "refunded",
+            "released",
+        ]
+        assert Stock.objects.get().quantity == 500
+        assert set(Order.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert DailyMerchantStats.objects.get(merchant=merchant).refunds == Decimal("65.00")
+
+
+@pytest.mark.django_db
+def test_virtual_fill_completes_a_nearly_full_team_only_when_the_campaign_allows_it():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(
+            campaign_input(variant_id, team_size=3, virtual_fill_max_missing=1)
+        )
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(friend.pk)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "virtually_filled"
+
+        team = Team.objects.get()
+        assert (team.status, team.seats_paid) == (TeamStatus.SUCCEEDED, 3)
+        assert TeamMember.objects.filter(is_virtual=True).count() == 1
+        assert Order.objects.count() == 2
+    day = DailyMerchantStats.objects.get(merchant=merchant)
+    assert (day.groupbuy_orders, day.groupbuy_gmv) == (2, Decimal("65.00"))
+
+
+@pytest.mark.django_db
+def test_a_payment_that_arrives_after_the_team_failed_is_refunded():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(leader.team_id) == "failed"
+
+        assert confirm_seat_payment(leader.pk) == "refunded"
+        assert confirm_seat_payment(leader.pk) == "duplicate"
+
+        assert list(Refund.objects.values_list("amount", flat=True)) == [Decimal("30.00")]
+        assert Stock.objects.get().quantity == 500
+        assert TeamMember.objects.get().status == SeatStatus.REFUNDED
+    day = DailyMerchantStats.objects.get(merchant=merchant)
+    assert (day.gmv, day.refunds) == (Decimal("30.00"), Decimal("30.00"))
