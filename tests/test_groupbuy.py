@@ -267,3 +267,84 @@ def test_a_payment_that_arrives_after_the_team_failed_is_refunded():
         assert TeamMember.objects.get().status == SeatStatus.REFUNDED
     day = DailyMerchantStats.objects.get(merchant=merchant)
     assert (day.gmv, day.refunds) == (Decimal("30.00"), Decimal("30.00"))
+
+
+@pytest.fixture
+def owner_client():
+    from django.test import Client
+
+    from tests.conftest import on_host
+
+    def make(merchant):
+        from tenants.models import Membership
+
+        client = on_host(Client(), f"{merchant.slug}.localhost")
+        client.force_login(Membership.objects.get(merchant=merchant).user)
+        return client
+
+    return make
+
+
+def campaign_form(variant_id: int, **overrides) -> dict:
+    now = timezone.now()
+    data = {
+        "name": "Summer lychee",
+        "variant": variant_id,
+        "group_price": "35.00",
+        "leader_price": "30.00",
+        "team_size": "3",
+        "team_window_hours": "24",
+        "starts_at": (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"),
+        "ends_at": (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"),
+        "virtual_fill_max_missing": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+def test_the_console_launches_campaigns_shows_live_figures_and_ends_them(owner_client):
+    merchant, variant_id = seed()
+    owner = owner_client(merchant)
+
+    launched = owner.post("/manage/marketing/groupbuy/", campaign_form(variant_id))
+    refused = owner.post(
+        "/manage/marketing/groupbuy/", campaign_form(variant_id, team_size="101", leader_price="40")
+    )
+
+    assert launched.status_code == 302
+    assert refused.status_code == 400
+    assert set(refused.context["form"].errors) == {"team_size", "leader_price"}
+    with merchant:
+        from commerce.groupbuy.models import Campaign
+
+        campaign = Campaign.objects.get()
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+    connection.set_schema_to_public()
+    row = owner.get("/manage/marketing/groupbuy/").context["rows"][0]
+    assert (row.open_teams, row.paid_seats, row.gmv, row.new_customers) == (
+        1,
+        1,
+        Decimal("30.00"),
+        1,
+    )
+
+    ended = owner.post(f"/manage/marketing/groupbuy/{campaign.pk}/end/", follow=True)
+
+    assert "1 open teams were refunded" in ended.content.decode()
+    with merchant:
+        assert Team.objects.get().status == TeamStatus.FAILED
+        assert Refund.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_campaign_pages_answer_404_while_the_plugin_is_off(owner_client):
+    merchant, _variant_id = seed()
+    with merchant:
+        from commerce.plugins.services import disable_plugin
+
+        disable_plugin("groupbuy", actor="test")
+    connection.set_schema_to_public()
+
+    assert owner_client(merchant).get("/manage/marketing/groupbuy/").status_code == 404

@@ -280,3 +280,21 @@ def expire_due_teams(*, now: datetime | None = None, batch_size: int = 100) -> d
         result = expire_team(team_id, now=now)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict[str, int]:
+    """Stop a campaign now: its open teams fail (paid members refunded, stock returned)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.ended_early_at is None:
+            campaign.ended_early_at = now
+            campaign.save(update_fields=["ended_early_at"])
+        Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
+    outcome: dict[str, int] = {}
+    for team_id in Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list(
+        "pk", flat=True
+    ):
+        result = expire_team(team_id, now=now)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
