@@ -150,3 +150,23 @@ ZH.update({
 "On": "已开启", "%(price)s %(currency)s a month, charged by the day while it is on.": "每月 %(price)s %(currency)s，开启期间按天计费。",
 "Switch off": "关闭", "Switch on": "开启",
 })
+ZH.update({
+"group price": "拼团价", "leader price": "团长价", "team size": "成团人数", "hours a team stays open": "拼团有效时长（小时）",
+"starts": "开始时间", "ends": "结束时间", "Open": "拼团中", "Succeeded": "拼团成功", "Failed": "拼团失败",
+"Awaiting payment": "待付款", "Released": "已释放",
+"This order ships when its group-buy team fills.": "该订单将在拼团成功后发货。", "Switch the group-buy plugin on first.": "请先开启拼团插件。",
+"A team has 2 to 100 members.": "成团人数为 2 到 100 人。", "The campaign must end after it starts.": "活动结束时间必须晚于开始时间。",
+"A team cannot stay open longer than the campaign.": "拼团有效期不能超过活动时间。", "A team stays open at least one hour.": "拼团有效期至少一小时。",
+"Choose an item of the catalog.": "请选择商品目录中的商品。", "The leader's price cannot be above the group price.": "团长价不能高于拼团价。",
+"This campaign is not running.": "该活动未在进行中。", "Too many for one member.": "每人购买数量超出限制。",
+"You already lead an open team in this campaign.": "您在该活动中已有进行中的拼团。", "This team is closed.": "该团已结束。",
+"This team is full.": "该团已满。", "You are in this team already.": "您已在该团中。", "Team complete: ready to ship": "拼团成功，可以发货",
+"Name": "名称", "Item": "商品", "Group price": "拼团价", "Leader price (optional)": "团长价（可选）", "Team size": "成团人数",
+"Hours a team stays open": "拼团有效时长（小时）", "Starts": "开始时间", "Ends": "结束时间",
+"Fill with virtual members when at most this many seats are missing": "差额不超过此人数时自动模拟成团",
+"Campaign launched.": "活动已发布。", "Campaign ended; %(failed)s open teams were refunded.": "活动已结束；%(failed)s 个进行中的团已退款。",
+"Group-buy campaigns": "拼团活动", "Campaign": "活动", "Open teams": "进行中的团", "Paid seats": "已付款名额", "New customers": "新客户",
+"No campaigns yet.": "还没有活动。", "Launch a campaign": "发布活动", "Launch": "发布", "teams of %(size)s": "%(size)s 人团",
+"End the campaign now (open teams are refunded)": "立即结束活动（进行中的团将退款）", "Team": "团", "Seats paid": "已付款名额",
+"Expires": "到期时间", "virtual": "模拟成员", "No teams yet.": "还没有团。", "Campaigns": "活动",
+})
