@@ -5,7 +5,6 @@ same run, with the exact-seat check.
 Last line: `RESULT groupbuy_ratio=… seats_over=0` (goal: ratio ≥ 0.20).
 """
 
-import multiprocessing
 import os
 import random
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from checkout import CLIENTS, raw_client
+from checkout import raw_client, run
 from checkout import seed as seed_checkout
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -105,21 +104,6 @@ def joiner(schema: str, campaign_id: int, start_at: float, results) -> None:
         except SeatUnavailable:
             refused += 1
     results.put(joined)
-
-
-def run(target, args) -> float:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    start_at = time.time() + 4
-    processes = [
-        context.Process(target=target, args=(*args, start_at, results)) for _ in range(CLIENTS)
-    ]
-    for process in processes:
-        process.start()
-    total = sum(results.get(timeout=SECONDS + 120) for _ in processes)
-    for process in processes:
-        process.join()
-    return total / SECONDS
 
 
 def main() -> None:
