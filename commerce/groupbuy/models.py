@@ -101,7 +101,9 @@ class TeamMember(models.Model):
             # Nobody holds two seats in one team (virtual members have no email).
             models.UniqueConstraint(
                 fields=["team", "email"],
-                condition=Q(is_virtual=False) & ~Q(status__in=["released", "refunded"]),
+                # Equalities rather than IN (...): the clone of the tenant template recreates
+                # this predicate from its text, and must print back the same.
+                condition=Q(is_virtual=False) & (Q(status="reserved") | Q(status="paid")),
                 name="one_seat_per_shopper_per_team",
             )
         ]
