@@ -1,5 +1,6 @@
 """URLs of a shop host (<slug>.<SHOP_DOMAIN> or a custom domain), run in its schema."""
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
@@ -42,7 +43,12 @@ urlpatterns = [
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
     path(
         "api/docs/",
-        shop_member_required(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        shop_member_required(
+            # Swagger UI sets inline styles; allow them on this page only.
+            csp_update({"style-src": ["'unsafe-inline'"]})(
+                SpectacularSwaggerSplitView.as_view(url_name="api_schema")
+            )
+        ),
         name="api_docs",
     ),
     path("healthz", healthz, name="shop_healthz"),

@@ -97,7 +97,7 @@ class Command(BaseCommand):
                     ),
                     variants=[
                         VariantInput(
-                            sku=f"{merchant.slug[:4].upper()}-{len(variants) + 1}",
+                            sku=f"{merchant.slug.split('-')[0][:4].upper()}-{len(variants) + 1}",
                             price=Decimal(price),
                         )
                     ],
