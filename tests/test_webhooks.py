@@ -1,6 +1,7 @@
 """Invariants 3 and 4: a checkout completes at most once; webhooks are verified on the raw
 body, stored by unique id, and duplicates or reordering change nothing."""
 
+import json
 import random
 import uuid
 from decimal import Decimal
@@ -173,3 +174,24 @@ def test_a_late_payment_after_expiry_takes_the_stock_again_when_it_is_still_ther
     with merchant:
         assert Order.objects.count() == 1
         assert Stock.objects.get(variant_id=variant_id).quantity == 3
+
+
+def test_an_account_update_switches_card_payments_and_the_shop_sees_it_at_once(card_shop):
+    merchant, _reference, _variant_id = card_shop
+    on_host(Client(), "alpha.localhost").get("/")  # caches the shop for its host
+    payload = json.dumps(
+        {
+            "id": "evt_account_1",
+            "object": "event",
+            "account": ACCOUNT,
+            "type": "account.updated",
+            "data": {"object": {"id": ACCOUNT, "object": "account", "charges_enabled": False}},
+        }
+    ).encode()
+
+    assert deliver(payload).json()["result"] == "processed"
+
+    assert Merchant.objects.get(pk=merchant.pk).stripe_charges_enabled is False
+    from tenants.hosts import merchant_for_host
+
+    assert merchant_for_host("alpha.localhost").stripe_charges_enabled is False

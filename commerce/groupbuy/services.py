@@ -96,11 +96,18 @@ def take_seat(
     campaign_id: int,
     email: str,
     team_id: int | None = None,
+    payment_method: str,
     quantity: int = 1,
-    payment_method: str = PaymentMethod.STRIPE,
 ) -> TeamMember:
     """Start a team (no team_id) or join one: the seat and the order's stock are reserved
-    together, in one transaction, with the team row locked. The order awaits payment."""
+    together, in one transaction, with the team row locked. The order awaits payment.
+
+    Only offline payment methods are wired so far: a card seat needs its own PaymentIntent
+    and webhook route to `confirm_seat_payment` (issue 4, next step)."""
+    if payment_method == PaymentMethod.STRIPE:
+        raise ValidationError(
+            {"payment_method": [_("Card payment for seats is not available yet.")]}
+        )
     now = timezone.now()
     email = email.strip().lower()
     with transaction.atomic():

@@ -22,6 +22,7 @@ from commerce.payments import card
 from commerce.payments.models import WebhookEvent
 from tenants.models import Merchant
 from tenants.money import from_minor_units
+from tenants.services import set_stripe_account
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,10 @@ def _dispatch(merchant: Merchant, event: dict) -> tuple[str, str | None]:
             return "ignored", None
         return "processed", reference if outcome.needs_refund else None
     if event["type"] == "account.updated" and obj.get("id") == merchant.stripe_account_id:
-        Merchant.objects.filter(pk=merchant.pk).update(
-            stripe_charges_enabled=bool(obj.get("charges_enabled"))
+        set_stripe_account(
+            merchant=merchant,
+            account_id=merchant.stripe_account_id,
+            charges_enabled=bool(obj.get("charges_enabled")),
         )
         return "processed", None
     return "ignored", None

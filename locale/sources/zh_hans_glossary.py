@@ -170,3 +170,4 @@ ZH.update({
 "End the campaign now (open teams are refunded)": "立即结束活动（进行中的团将退款）", "Team": "团", "Seats paid": "已付款名额",
 "Expires": "到期时间", "virtual": "模拟成员", "No teams yet.": "还没有团。", "Campaigns": "活动",
 })
+ZH.update({"Card payment for seats is not available yet.": "拼团名额暂不支持银行卡支付。"})
