@@ -217,6 +217,8 @@ def finalize_checkout(
                 tags=tuple(session.tags),
             )
         )
+        order.payment_intent_id = payment_intent_id
+        order.save(update_fields=["payment_intent_id"])
         orders.mark_paid(order, payment_data={"payment_intent": payment_intent_id})
         session.status = CheckoutStatus.COMPLETED
         session.order = order

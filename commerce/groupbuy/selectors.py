@@ -57,3 +57,30 @@ def campaigns_with_figures() -> list[CampaignFigures]:
 
 def teams_of(campaign: Campaign) -> QuerySet[Team]:
     return campaign.teams.prefetch_related("members").order_by("-created_at")
+
+
+def running_campaign_for(variant_ids: list[int]) -> Campaign | None:
+    """The campaign running now on one of these variants (the newest), if any."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return (
+        Campaign.objects.filter(
+            variant_id__in=variant_ids,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            ended_early_at__isnull=True,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def open_teams(campaign: Campaign, *, limit: int = 10) -> list[Team]:
+    from django.utils import timezone
+
+    return list(
+        campaign.teams.filter(status=TeamStatus.OPEN, expires_at__gt=timezone.now()).order_by(
+            "expires_at"
+        )[:limit]
+    )

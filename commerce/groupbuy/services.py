@@ -21,7 +21,7 @@ from commerce.catalog.models import Variant
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
 from commerce.money import check_price
 from commerce.orders import services as orders
-from commerce.orders.models import Channel, Order, PaymentMethod, PaymentStatus, ShippingMethod
+from commerce.orders.models import Channel, Order, PaymentStatus, ShippingMethod
 from commerce.orders.services import HELD_TAG
 from commerce.payments.services import refund_order
 from commerce.plugins.selectors import is_enabled
@@ -100,14 +100,8 @@ def take_seat(
     quantity: int = 1,
 ) -> TeamMember:
     """Start a team (no team_id) or join one: the seat and the order's stock are reserved
-    together, in one transaction, with the team row locked. The order awaits payment.
-
-    Only offline payment methods are wired so far: a card seat needs its own PaymentIntent
-    and webhook route to `confirm_seat_payment` (issue 4, next step)."""
-    if payment_method == PaymentMethod.STRIPE:
-        raise ValidationError(
-            {"payment_method": [_("Card payment for seats is not available yet.")]}
-        )
+    together, in one transaction, with the team row locked. The order awaits payment (by
+    card: `start_seat_payment`, then the webhook or the return page confirm it)."""
     now = timezone.now()
     email = email.strip().lower()
     with transaction.atomic():
@@ -305,3 +299,29 @@ def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict
         result = expire_team(team_id, now=now)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+def start_seat_payment(member: TeamMember):
+    """The seat's PaymentIntent on the shop's connected account (created once per seat)."""
+    from commerce.payments import card
+
+    order = Order.objects.get(pk=member.order_id)
+    intent = card.create_intent(
+        account_id=connection.tenant.stripe_account_id,
+        amount=order.total,
+        currency=order.currency,
+        metadata={"groupbuy_seat": str(member.pk), "schema": connection.schema_name},
+        idempotency_key=f"seat:{member.pk}:intent",
+    )
+    Order.objects.filter(pk=order.pk, payment_intent_id="").update(payment_intent_id=intent.id)
+    return intent
+
+
+def confirm_card_seat(member_id: int, *, intent_id: str, amount_received: Decimal) -> str:
+    """A card payment for a seat succeeded (webhook or return page); see confirm_seat_payment."""
+    member = TeamMember.objects.select_related("order").filter(pk=member_id).first()
+    if member is None or member.order.payment_intent_id != intent_id:
+        return "ignored"
+    if amount_received != member.order.total:
+        return "ignored"
+    return confirm_seat_payment(member_id, payment_data={"payment_intent": intent_id})

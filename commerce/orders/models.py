@@ -90,6 +90,8 @@ class Order(models.Model):
     carrier = models.CharField(max_length=60, blank=True)
     tracking_number = models.CharField(max_length=80, blank=True)
     tags = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    # The card payment behind the order (Stripe PaymentIntent), for refunds.
+    payment_intent_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)

@@ -31,6 +31,7 @@ class IntentState:
     amount_received: Decimal
     currency: str
     checkout_reference: str
+    metadata: dict
 
 
 def _state(stripe_intent) -> IntentState:
@@ -43,22 +44,35 @@ def _state(stripe_intent) -> IntentState:
         amount_received=from_minor_units(intent.get("amount_received") or 0, currency),
         currency=currency,
         checkout_reference=(intent.get("metadata") or {}).get("checkout_reference", ""),
+        metadata=intent.get("metadata") or {},
     )
 
 
-def create_payment_intent(
-    *, account_id: str, reference: str, amount: Decimal, currency: str, schema_name: str
+def create_intent(
+    *, account_id: str, amount: Decimal, currency: str, metadata: dict, idempotency_key: str
 ) -> IntentState:
     intent = stripe_client().v1.payment_intents.create(
         params={
             "amount": to_minor_units(amount, currency),
             "currency": currency.lower(),
             "automatic_payment_methods": {"enabled": True},
-            "metadata": {"checkout_reference": reference, "schema": schema_name},
+            "metadata": metadata,
         },
-        options={"idempotency_key": f"checkout:{reference}:intent", "stripe_account": account_id},
+        options={"idempotency_key": idempotency_key, "stripe_account": account_id},
     )
     return _state(intent)
+
+
+def create_payment_intent(
+    *, account_id: str, reference: str, amount: Decimal, currency: str, schema_name: str
+) -> IntentState:
+    return create_intent(
+        account_id=account_id,
+        amount=amount,
+        currency=currency,
+        metadata={"checkout_reference": reference, "schema": schema_name},
+        idempotency_key=f"checkout:{reference}:intent",
+    )
 
 
 def retrieve_payment_intent(*, account_id: str, intent_id: str) -> IntentState:

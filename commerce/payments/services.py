@@ -80,7 +80,7 @@ def _send_card_refund(refund: Refund) -> Refund:
     try:
         stripe_refund_id = card.refund_payment_intent(
             account_id=connection.tenant.stripe_account_id,
-            intent_id=order.checkout.payment_intent_id,
+            intent_id=order.payment_intent_id,
             amount=refund.amount,
             currency=order.currency,
             idempotency_key=f"refund:{refund.idempotency_key}",

@@ -78,6 +78,19 @@ def _handle_in_shop(merchant: Merchant, event: dict) -> WebhookOutcome:
 
 def _dispatch(merchant: Merchant, event: dict) -> tuple[str, str | None]:
     obj = event["data"]["object"]
+    if event["type"] == "payment_intent.succeeded" and (obj.get("metadata") or {}).get(
+        "groupbuy_seat"
+    ):
+        from commerce.groupbuy.services import confirm_card_seat
+
+        result = confirm_card_seat(
+            int(obj["metadata"]["groupbuy_seat"]),
+            intent_id=obj["id"],
+            amount_received=from_minor_units(
+                obj.get("amount_received") or 0, obj["currency"].upper()
+            ),
+        )
+        return ("ignored" if result == "ignored" else "processed"), None
     if event["type"] == "payment_intent.succeeded":
         reference = (obj.get("metadata") or {}).get("checkout_reference", "")
         if not CheckoutSession.objects.filter(reference=reference).exists():

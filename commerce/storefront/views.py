@@ -11,8 +11,11 @@ from django.views.decorators.http import require_POST
 
 from commerce.catalog.selectors import categories, published_products
 from commerce.checkout.services import CheckoutRequest, place_order, reserve_checkout
+from commerce.groupbuy.selectors import open_teams, running_campaign_for
+from commerce.groupbuy.storefront import SeatForm
 from commerce.orders.models import Order, PaymentMethod
 from commerce.orders.services import OutOfStock
+from commerce.plugins.selectors import is_enabled
 from commerce.store.selectors import store_settings
 from commerce.storefront import cart
 from commerce.storefront.forms import CheckoutForm
@@ -64,8 +67,19 @@ def product(request, slug: str):
             "product": found,
             "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
             "images": list(found.images.all()),
+            **_groupbuy_offer([variant.pk for variant in variants]),
         },
     )
+
+
+def _groupbuy_offer(variant_ids: list[int]) -> dict:
+    """The running group-buy on this product and its open teams, when the plugin is on."""
+    if not is_enabled("groupbuy"):
+        return {}
+    campaign = running_campaign_for(variant_ids)
+    if campaign is None:
+        return {}
+    return {"campaign": campaign, "open_teams": open_teams(campaign), "seat_form": SeatForm()}
 
 
 @require_POST

@@ -171,3 +171,10 @@ ZH.update({
 "Expires": "到期时间", "virtual": "模拟成员", "No teams yet.": "还没有团。", "Campaigns": "活动",
 })
 ZH.update({"Card payment for seats is not available yet.": "拼团名额暂不支持银行卡支付。"})
+ZH.update({
+"This shop cannot take card payments yet.": "本店暂不能收取银行卡付款。", "Sold out.": "已售罄。",
+"%(paid)s of %(size)s paid": "已付款 %(paid)s / %(size)s", "closes %(when)s": "%(when)s 截止",
+"Share this link with friends:": "把链接分享给好友：", "Join this team": "参加这个团", "Start a team": "我要开团",
+"Teams of %(size)s: pay now, ships when the team is full, refunded if it does not fill.": "%(size)s 人成团：现在付款，成团后发货，未成团自动退款。",
+"Join a team (%(taken)s of %(left)s taken)": "参团（已有 %(taken)s / %(left)s 人）",
+})

@@ -1,0 +1,116 @@
+"""The shopper's side of group-buy: start or join a team, pay the seat by card, share."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from commerce.groupbuy.models import Campaign, Team, TeamMember
+from commerce.groupbuy.services import (
+    SeatUnavailable,
+    confirm_card_seat,
+    start_seat_payment,
+    take_seat,
+)
+from commerce.orders.models import PaymentMethod
+from commerce.orders.services import OutOfStock
+from commerce.payments import card
+from commerce.plugins.access import plugin_required
+from commerce.store.selectors import store_settings
+
+
+class SeatForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Your email"))
+
+
+def _seat_page(request, campaign: Campaign, team: Team | None, form: SeatForm, status: int):
+    return render(
+        request,
+        "storefront/groupbuy_team.html",
+        {"store": store_settings(), "campaign": campaign, "team": team, "form": form},
+        status=status,
+    )
+
+
+@plugin_required("groupbuy")
+@require_POST
+def take(request, campaign_id: int):
+    """Start a team (no `team` field) or join the team named in the form."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    team = None
+    if request.POST.get("team"):
+        team = get_object_or_404(Team, share_token=request.POST["team"], campaign=campaign)
+    form = SeatForm(request.POST)
+    if not form.is_valid():
+        return _seat_page(request, campaign, team, form, 400)
+    if not connection.tenant.stripe_charges_enabled:
+        form.add_error(None, _("This shop cannot take card payments yet."))
+        return _seat_page(request, campaign, team, form, 400)
+    try:
+        member = take_seat(
+            campaign_id=campaign.pk,
+            email=form.cleaned_data["email"],
+            team_id=team.pk if team else None,
+            payment_method=PaymentMethod.STRIPE,
+        )
+    except (SeatUnavailable, OutOfStock) as refused:
+        form.add_error(
+            None, str(refused) if isinstance(refused, SeatUnavailable) else _("Sold out.")
+        )
+        return _seat_page(request, campaign, team, form, 400)
+    except ValidationError as error:
+        form.add_error(None, " ".join(error.messages))
+        return _seat_page(request, campaign, team, form, 400)
+    return redirect("groupbuy_seat_pay", member_id=member.pk)
+
+
+@plugin_required("groupbuy")
+@require_GET
+def pay(request, member_id: int):
+    member = get_object_or_404(TeamMember.objects.select_related("team", "order"), pk=member_id)
+    if member.status != "reserved":
+        return redirect("groupbuy_team", token=member.team.share_token)
+    intent = start_seat_payment(member)
+    return render(
+        request,
+        "payments/checkout_pay.html",
+        {
+            "session": member.order,
+            "client_secret": intent.client_secret,
+            "publishable_key": card.settings.STRIPE_PUBLISHABLE_KEY,
+            "account_id": connection.tenant.stripe_account_id,
+            "return_url": request.build_absolute_uri(
+                reverse("groupbuy_seat_return", kwargs={"member_id": member.pk})
+            ),
+        },
+    )
+
+
+@plugin_required("groupbuy")
+@require_GET
+def seat_return(request, member_id: int):
+    member = get_object_or_404(TeamMember.objects.select_related("team", "order"), pk=member_id)
+    if member.order.payment_intent_id:
+        intent = card.retrieve_payment_intent(
+            account_id=connection.tenant.stripe_account_id, intent_id=member.order.payment_intent_id
+        )
+        if intent.status == "succeeded":
+            confirm_card_seat(
+                member.pk, intent_id=intent.id, amount_received=intent.amount_received
+            )
+    return redirect("groupbuy_team", token=member.team.share_token)
+
+
+@plugin_required("groupbuy")
+def team_page(request, token: str):
+    team = (
+        Team.objects.select_related("campaign__variant__product").filter(share_token=token).first()
+    )
+    if team is None:
+        raise Http404
+    return _seat_page(request, team.campaign, team, SeatForm(), 200)

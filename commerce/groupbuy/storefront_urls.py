@@ -1,0 +1,10 @@
+from django.urls import path
+
+from commerce.groupbuy import storefront
+
+urlpatterns = [
+    path("<int:campaign_id>/seat/", storefront.take, name="groupbuy_take"),
+    path("seats/<int:member_id>/pay/", storefront.pay, name="groupbuy_seat_pay"),
+    path("seats/<int:member_id>/return/", storefront.seat_return, name="groupbuy_seat_return"),
+    path("t/<str:token>/", storefront.team_page, name="groupbuy_team"),
+]

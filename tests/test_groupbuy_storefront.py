@@ -1,0 +1,131 @@
+"""Shoppers start and join teams on the storefront and pay their seats by card (fake Stripe)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from commerce.catalog.models import Variant
+from commerce.groupbuy.models import Team, TeamMember, TeamStatus
+from commerce.groupbuy.services import CampaignInput, create_campaign, expire_team
+from commerce.plugins.services import enable_plugin
+from tenants.models import Merchant
+from tests.conftest import on_host
+from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team_shop(selling_shop, fake_stripe, settings):
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    account = fake_stripe.create_account({"type": "express"}, {})[1]
+    Merchant.objects.filter(pk=selling_shop.merchant.pk).update(
+        stripe_account_id=account["id"], stripe_charges_enabled=True
+    )
+    merchant = Merchant.objects.get(pk=selling_shop.merchant.pk)
+    with merchant:
+        enable_plugin("groupbuy", actor="test")
+        now = timezone.now()
+        create_campaign(
+            CampaignInput(
+                name="Oolong duo",
+                variant_id=Variant.objects.get(sku="OOL-100").pk,
+                group_price=Decimal("25.00"),
+                team_size=2,
+                team_window_hours=12,
+                starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(days=1),
+            )
+        )
+    connection.set_schema_to_public()
+    return merchant
+
+
+def shopper() -> Client:
+    return on_host(Client(), "alpha.localhost")
+
+
+def take_and_pay(client: Client, fake_stripe, email: str, team_token: str | None = None) -> int:
+    page = client.get(f"/groupbuy/t/{team_token}/" if team_token else "/p/oolong/")
+    assert "Group-buy" in page.content.decode()
+    campaign_id = page.context["campaign"].pk
+    data = {"email": email, **({"team": team_token} if team_token else {})}
+    taken = client.post(f"/groupbuy/{campaign_id}/seat/", data)
+    assert taken.status_code == 302, taken.content.decode()[-1500:]
+    member_id = int(taken["Location"].split("/")[3])
+    assert client.get(taken["Location"]).status_code == 200  # the card page: intent created
+    return member_id
+
+
+def test_two_shoppers_fill_a_team_paying_by_card(team_shop, fake_stripe):
+    leader = shopper()
+    leader_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
+    (intent_id,) = fake_stripe.intents
+    assert fake_stripe.intents[intent_id]["metadata"]["groupbuy_seat"] == str(leader_seat)
+    assert fake_stripe.intents[intent_id]["amount"] == 2500
+    fake_stripe.pay(intent_id)
+    back = leader.get(f"/groupbuy/seats/{leader_seat}/return/")
+    team_page = leader.get(back["Location"]).content.decode()
+    assert "1 of 2 paid" in team_page
+    token = back["Location"].split("/")[3]
+
+    friend = shopper()
+    friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
+    friend_intent = next(i for i in fake_stripe.intents if i != intent_id)
+    paid = fake_stripe.pay(friend_intent)
+    payload = payment_intent_event(
+        event_id="evt_seat_friend",
+        account=team_shop.stripe_account_id,
+        intent_id=friend_intent,
+        reference="",
+        amount=paid["amount"],
+    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{friend_seat}"'.encode())
+    hook = on_host(Client(), "localhost").post(
+        "/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload),
+    )
+
+    assert hook.json()["result"] == "processed"
+    with team_shop:
+        team = Team.objects.get()
+        assert (team.status, team.seats_paid) == (TeamStatus.SUCCEEDED, 2)
+    assert "Succeeded" in friend.get(f"/groupbuy/t/{token}/").content.decode()
+
+
+def test_a_card_team_that_does_not_fill_is_refunded_through_stripe(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    fake_stripe.pay(next(iter(fake_stripe.intents)))
+    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    with team_shop:
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(Team.objects.get().pk) == "failed"
+        assert TeamMember.objects.get().status == "refunded"
+
+    (refund,) = fake_stripe.calls("POST", "/v1/refunds")
+    assert (refund.params["amount"], refund.stripe_account) == ("2500", team_shop.stripe_account_id)
+    assert refund.idempotency_key == f"refund:groupbuy:seat:{seat_id}"
+
+
+def test_joining_twice_or_a_full_team_is_refused_on_the_page(team_shop, fake_stripe):
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        token = Team.objects.get().share_token
+        campaign_id = Team.objects.get().campaign_id
+    connection.set_schema_to_public()
+
+    again = shopper().post(
+        f"/groupbuy/{campaign_id}/seat/", {"email": "LEAD@example.test", "team": token}
+    )
+    bad_email = shopper().post(f"/groupbuy/{campaign_id}/seat/", {"email": "nope", "team": token})
+
+    assert again.status_code == bad_email.status_code == 400
+    assert "You are in this team already." in again.content.decode()
+    assert "email" in bad_email.context["form"].errors
