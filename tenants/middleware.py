@@ -1,7 +1,10 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import connection
 from django.shortcuts import render
 from django.urls import set_urlconf
+from django.utils import timezone
 
 from tenants.hosts import is_platform_host, merchant_for_host, public_tenant
 from tenants.models import MerchantStatus
@@ -35,14 +38,21 @@ class MerchantHostMiddleware:
         request.tenant = merchant
         connection.set_tenant(merchant)
         if merchant.is_public:
+            timezone.deactivate()
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         else:
+            # A shop's times are shown and typed in in the merchant's own timezone.
+            timezone.activate(ZoneInfo(merchant.timezone))
             request.urlconf = settings.ROOT_URLCONF
             closed_response = self._closed_shop_response(request, merchant)
             if closed_response is not None:
+                timezone.deactivate()
                 return closed_response
         set_urlconf(request.urlconf)
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     @staticmethod
     def _closed_shop_response(request, merchant):

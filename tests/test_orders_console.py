@@ -223,3 +223,14 @@ def test_the_order_list_query_count_does_not_grow_with_orders(
         order_for(selling_shop)
     with django_assert_num_queries(7):
         assert owner.get("/manage/orders/").status_code == 200
+
+
+def test_times_are_shown_in_the_merchants_timezone(owner, selling_shop):
+    import time_machine
+
+    with time_machine.travel("2026-03-01 17:30:00+00:00", tick=False):
+        order_for(selling_shop)
+
+    page = owner.get("/manage/orders/").content.decode()
+
+    assert "2026-03-02 01:30" in page  # Asia/Shanghai, UTC+8

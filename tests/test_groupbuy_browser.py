@@ -1,0 +1,103 @@
+"""Group-buy in a real browser. Stripe.js cannot load here (no network): after the card
+page, the test pays the PaymentIntent on the fake Stripe and follows Stripe's redirect back,
+as the shopper's browser would."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from commerce.catalog.models import Product, Stock, Variant
+from commerce.groupbuy.models import Team, TeamMember, TeamStatus
+from commerce.groupbuy.services import expire_due_teams
+from commerce.store.selectors import online_outlet
+from tenants.models import Merchant
+from tests.factories import TEST_PASSWORD, ShopFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def pay_seat(page, fake_stripe, shop: str) -> None:
+    """On the card page: the shopper pays; Stripe sends them back to the return URL."""
+    expect(page).to_have_url(re.compile(r"/groupbuy/seats/\d+/pay/$"))
+    seat_id = page.url.rstrip("/").split("/")[-2]
+    intent_id = next(
+        intent["id"]
+        for intent in fake_stripe.intents.values()
+        if intent["metadata"]["groupbuy_seat"] == seat_id
+    )
+    fake_stripe.pay(intent_id)
+    page.goto(f"{shop}/groupbuy/seats/{seat_id}/return/?payment_intent={intent_id}")
+
+
+def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
+    live_server, browser, page, fake_stripe
+):
+    opened = ShopFactory(slug="lychee", shop_name="Lychee Farm")
+    account = fake_stripe.create_account({"type": "express"}, {})[1]
+    Merchant.objects.filter(pk=opened.merchant.pk).update(
+        stripe_account_id=account["id"], stripe_charges_enabled=True
+    )
+    with opened.merchant:
+        product = Product.objects.create(title="Lychee box", slug="lychee-box", is_published=True)
+        variant = Variant.objects.create(product=product, sku="LY-1", price=50)
+        Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=20)
+    shop = f"http://lychee.localhost:{live_server.url.rsplit(':', 1)[1]}"
+
+    # The merchant switches group-buy on and launches a campaign.
+    page.goto(f"{shop}/accounts/login/")
+    page.fill("input[name=username]", opened.owner.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]:has-text('Log in')")
+    page.goto(f"{shop}/manage/marketing/")
+    page.click("#plugin-groupbuy button[type=submit]")
+    page.click("#plugin-groupbuy a:has-text('Campaigns')")
+    now = timezone.localtime()
+    page.fill("input[name=name]", "Lychee duo")
+    page.select_option("select[name=variant]", str(variant.pk))
+    page.fill("input[name=group_price]", "35.00")
+    page.fill("input[name=team_size]", "2")
+    page.fill("input[name=team_window_hours]", "12")
+    page.fill("input[name=starts_at]", (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"))
+    page.fill("input[name=ends_at]", (now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
+    page.click("button[type=submit]:has-text('Launch')")
+    expect(page.locator("table")).to_contain_text("Lychee duo")
+
+    # Shopper A starts a team from the product page and pays.
+    shopper_a = browser.new_context(locale="en-US").new_page()
+    shopper_a.goto(f"{shop}/p/lychee-box/")
+    expect(shopper_a.locator("#groupbuy-offer")).to_contain_text("35.00")
+    shopper_a.fill("#groupbuy-offer input[name=email]", "a@example.test")
+    shopper_a.click("#start-team")
+    pay_seat(shopper_a, fake_stripe, shop)
+    expect(shopper_a.locator("#team-status")).to_contain_text("1 of 2 paid")
+    share_link = shopper_a.locator("#share-link").inner_text()
+
+    # Shopper B opens the share link in another browser and joins; the team succeeds.
+    shopper_b = browser.new_context(locale="en-US").new_page()
+    shopper_b.goto(share_link)
+    shopper_b.fill("input[name=email]", "b@example.test")
+    shopper_b.click("#take-seat")
+    pay_seat(shopper_b, fake_stripe, shop)
+    expect(shopper_b.locator("#team-status")).to_contain_text("Succeeded")
+    shopper_a.reload()
+    expect(shopper_a.locator("#team-status")).to_contain_text("2 of 2 paid")
+
+    # A second team never fills: at expiry it fails and the payment goes back.
+    shopper_a.goto(f"{shop}/p/lychee-box/")
+    shopper_a.fill("#groupbuy-offer input[name=email]", "c@example.test")
+    shopper_a.click("#start-team")
+    pay_seat(shopper_a, fake_stripe, shop)
+    with opened.merchant:
+        Team.objects.filter(status=TeamStatus.OPEN).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert expire_due_teams() == {"failed": 1}
+        assert TeamMember.objects.get(email="c@example.test").status == "refunded"
+    assert len(fake_stripe.calls("POST", "/v1/refunds")) == 1
+    shopper_a.reload()
+    expect(shopper_a.locator("#team-status")).to_contain_text("Failed")
+    shopper_a.context.close()
+    shopper_b.context.close()
