@@ -348,3 +348,27 @@ def test_campaign_pages_answer_404_while_the_plugin_is_off(owner_client):
     connection.set_schema_to_public()
 
     assert owner_client(merchant).get("/manage/marketing/groupbuy/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_unpaid_seat_goes_back_after_its_payment_window():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        slow = seat(campaign, "slow@example.test", team=leader.team)
+        with pytest.raises(SeatUnavailable, match=r"This team is full\."):
+            seat(campaign, "quick@example.test", team=leader.team)
+        TeamMember.objects.filter(pk=slow.pk).update(
+            reserved_until=timezone.now() - timedelta(seconds=1)
+        )
+
+        quick = seat(campaign, "quick@example.test", team=leader.team)
+
+        assert TeamMember.objects.get(pk=slow.pk).status == SeatStatus.RELEASED
+        assert Order.objects.get(pk=slow.order_id).status == "cancelled"
+        assert Stock.objects.get().quantity == 498
+        assert confirm_seat_payment(slow.pk) == "refunded"  # the money came too late
+        assert confirm_seat_payment(quick.pk) == "team_succeeded"
+        assert Team.objects.get().seats_taken == 2

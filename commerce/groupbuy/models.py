@@ -94,6 +94,8 @@ class TeamMember(models.Model):
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="team_seat"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    # An unpaid seat is given back after this (its order cancelled, its stock returned).
+    reserved_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["joined_at", "id"]

@@ -27,6 +27,9 @@ from commerce.payments.services import refund_order
 from commerce.plugins.selectors import is_enabled
 from commerce.store.selectors import online_outlet_id
 
+# How long a seat is held for its payment before it goes back to the team.
+SEAT_PAYMENT_WINDOW = timedelta(minutes=15)
+
 
 class SeatUnavailable(Exception):
     """The team is full, closed or expired, or the shopper is in it already."""
@@ -126,6 +129,7 @@ def take_seat(
             team = Team.objects.select_for_update().get(pk=team_id, campaign=campaign)
             if team.status != TeamStatus.OPEN or team.expires_at <= now:
                 raise SeatUnavailable(_("This team is closed."))
+            _release_lapsed_seats(team, now)
             if team.seats_taken >= team.size:
                 raise SeatUnavailable(_("This team is full."))
             if team.members.filter(
@@ -160,7 +164,45 @@ def take_seat(
         )
         team.seats_taken += 1
         team.save(update_fields=["seats_taken"])
-        return TeamMember.objects.create(team=team, email=email, is_leader=leader, order=order)
+        member = TeamMember.objects.create(
+            team=team,
+            email=email,
+            is_leader=leader,
+            order=order,
+            reserved_until=now + SEAT_PAYMENT_WINDOW,
+        )
+        transaction.on_commit(lambda: _schedule_seat_release(member))
+        return member
+
+
+def _release_lapsed_seats(team: Team, now: datetime) -> int:
+    """Give back seats whose payment did not arrive in time (the team row is locked)."""
+    lapsed = list(
+        team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
+    )
+    for member in lapsed:
+        orders.cancel_order(member.order_id, reason="seat not paid in time", actor="group-buy")
+        member.status = SeatStatus.RELEASED
+        member.save(update_fields=["status"])
+    if lapsed:
+        team.seats_taken -= len(lapsed)
+        team.save(update_fields=["seats_taken"])
+    return len(lapsed)
+
+
+def release_lapsed_seats(team_id: int, *, now: datetime | None = None) -> int:
+    """The seat-timeout task: safe to run twice; a paid seat is never released."""
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team_id)
+        if team.status != TeamStatus.OPEN:
+            return 0
+        return _release_lapsed_seats(team, now or timezone.now())
+
+
+def _schedule_seat_release(member: TeamMember) -> None:
+    from commerce.groupbuy.tasks import release_lapsed_seats_task
+
+    release_lapsed_seats_task.apply_async(args=[member.team_id], eta=member.reserved_until)
 
 
 def _schedule_expiry(team: Team) -> None:

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from commerce.groupbuy.services import expire_due_teams, expire_team
+from commerce.groupbuy.services import expire_due_teams, expire_team, release_lapsed_seats
 
 
 @shared_task(name="commerce.groupbuy.tasks.expire_team")
@@ -13,3 +13,9 @@ def expire_team_task(team_id: int) -> str:
 def expire_due_teams_task() -> dict[str, int]:
     """A shop's safety net: every open team past its time (batched, one transaction each)."""
     return expire_due_teams()
+
+
+@shared_task(name="commerce.groupbuy.tasks.release_lapsed_seats")
+def release_lapsed_seats_task(team_id: int) -> int:
+    """At a seat's payment deadline: unpaid seats of the team go back (safe to run twice)."""
+    return release_lapsed_seats(team_id)
