@@ -15,9 +15,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+def clear_this_runs_cache() -> None:
+    """Delete this test run's cache keys only (cache.clear() would flush every run's)."""
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_schema():
-    cache.clear()
+    clear_this_runs_cache()
     yield
     connection.set_schema_to_public()
 
@@ -67,6 +75,8 @@ def celery_worker(django_db_setup):
     from pathlib import Path
     from urllib.parse import quote
 
+    from django.conf import settings
+
     from config.celery import app
 
     db = connection.settings_dict
@@ -77,6 +87,7 @@ def celery_worker(django_db_setup):
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{host}{port}/{db['NAME']}",
         "TENANT_SCHEMA_POOL_SIZE": "2",
+        "TEST_RUN_ID": settings.TEST_RUN_ID,
     }
     queue = app.conf.task_default_queue
     # Messages left by earlier runs name schemas of their own test database: drop them.
