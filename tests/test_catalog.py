@@ -1,4 +1,6 @@
 import io
+import struct
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -129,7 +131,7 @@ def test_stock_is_set_per_outlet_and_never_negative(owner, shop):
 
     assert saved.status_code == 302
     assert refused.status_code == 400
-    assert "stock is a whole number of 0 or more" in refused.content.decode()
+    assert "DW-50 at Bund: Stock is a whole number of 0 or more." in refused.content.decode()
     with shop.merchant:
         assert dict(Stock.objects.values_list("variant__sku", "quantity")) == {
             "DW-50": 12,
@@ -181,3 +183,160 @@ def test_the_product_list_query_count_does_not_grow_with_products(
     add(20)
     with django_assert_num_queries(6):
         assert owner.get("/manage/products/").status_code == 200
+
+
+def test_a_sku_of_another_product_is_refused_naming_sku(owner, shop):
+    owner.post("/manage/products/new/", product_post())
+
+    response = owner.post(
+        "/manage/products/new/",
+        product_post(title="Other", **{"variants-TOTAL_FORMS": "1", "variants-0-sku": "DW-100"}),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == ["Sku: SKU already used: DW-100."]
+    with shop.merchant:
+        assert Product.objects.count() == 1
+
+
+def test_stock_refuses_odd_and_huge_numbers(owner, shop):
+    owner.post("/manage/products/new/", product_post())
+    with shop.merchant:
+        outlet = Outlet.objects.create(name="Bund", address="1 Bund")
+        small = Variant.objects.get(sku="DW-50")
+
+    odd = owner.post(
+        f"/manage/products/{small.product_id}/stock/", {f"stock-{small.pk}-{outlet.pk}": "²"}
+    )
+    huge = owner.post(
+        f"/manage/products/{small.product_id}/stock/",
+        {f"stock-{small.pk}-{outlet.pk}": "99999999999"},
+    )
+    fraction = owner.post(
+        f"/manage/products/{small.product_id}/stock/", {f"stock-{small.pk}-{outlet.pk}": "1.5"}
+    )
+
+    assert (odd.status_code, huge.status_code, fraction.status_code) == (400, 400, 400)
+    assert huge.context["errors"] == ["DW-50 at Bund: Stock can be at most 2147483647."]
+    assert fraction.context["errors"] == ["DW-50 at Bund: Stock is a whole number of 0 or more."]
+    with shop.merchant:
+        assert not Stock.objects.exists()
+
+
+def test_a_removed_variant_comes_back_with_its_sku_and_skus_can_swap(owner, shop):
+    owner.post("/manage/products/new/", product_post())
+    with shop.merchant:
+        product = Product.objects.get()
+        small, large = product.variants.get(sku="DW-50"), product.variants.get(sku="DW-100")
+    url = f"/manage/products/{product.pk}/"
+    keep_small = {"variants-TOTAL_FORMS": "1", "variants-0-id": str(small.pk), "new_category": ""}
+    assert owner.post(url, product_post(**keep_small)).status_code == 302
+
+    again = owner.post(url, product_post(**{"variants-0-id": str(small.pk), "new_category": ""}))
+    swapped = owner.post(
+        url,
+        product_post(
+            **{
+                "variants-0-id": str(small.pk),
+                "variants-0-sku": "DW-100",
+                "variants-1-id": str(large.pk),
+                "variants-1-sku": "DW-50",
+                "new_category": "",
+            }
+        ),
+    )
+
+    assert (again.status_code, swapped.status_code) == (302, 302)
+    with shop.merchant:
+        assert list(
+            Variant.objects.order_by("pk").values_list("pk", "sku", "name", "is_active")
+        ) == [(small.pk, "DW-100", "50 g", True), (large.pk, "DW-50", "100 g", True)]
+
+
+def test_images_are_stored_under_their_real_format_and_can_be_removed(owner, shop):
+    data = product_post(image=SimpleUploadedFile("leaf.exe", png_bytes(), "application/x-msdos"))
+    owner.post("/manage/products/new/", data)
+    with shop.merchant:
+        product = Product.objects.get()
+        image = product.images.get()
+        stored = image.image.name
+        variant_ids = list(product.variants.values_list("pk", flat=True))
+    assert stored.startswith("products/") and stored.endswith(".png")
+    page = owner.get(f"/manage/products/{product.pk}/")
+    assert f'value="{image.pk}"' in page.content.decode()
+
+    response = owner.post(
+        f"/manage/products/{product.pk}/",
+        product_post(
+            remove_images=[str(image.pk)],
+            new_category="",
+            **{f"variants-{i}-id": str(pk) for i, pk in enumerate(variant_ids)},
+        ),
+    )
+
+    assert response.status_code == 302
+    with shop.merchant:
+        assert not ProductImage.objects.exists()
+
+
+def test_an_image_bomb_is_refused(owner, shop):
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    # A tiny PNG whose header claims 60000 x 60000 pixels.
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+    response = owner.post(
+        "/manage/products/new/",
+        product_post(image=SimpleUploadedFile("bomb.png", bomb, "image/png")),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["image"] == ["This image has too many pixels."]
+    with shop.merchant:
+        assert not Product.objects.exists()
+
+
+def test_products_are_searched_filtered_published_and_hidden(owner, shop):
+    owner.post("/manage/products/new/", product_post())
+    owner.post(
+        "/manage/products/new/",
+        product_post(
+            title="Oolong",
+            is_published="",
+            **{"variants-TOTAL_FORMS": "1", "variants-0-sku": "OOL-1"},
+        ),
+    )
+    with shop.merchant:
+        oolong = Product.objects.get(title="Oolong")
+
+    def titles(**params) -> list[str]:
+        return [p.title for p in owner.get("/manage/products/", params).context["page"]]
+
+    assert titles() == ["Oolong", "Dragon Well 龙井"]
+    assert titles(q="ool-") == ["Oolong"]
+    assert titles(q="龙井") == ["Dragon Well 龙井"]
+    assert titles(published="no") == ["Oolong"]
+    published = owner.post(f"/manage/products/{oolong.pk}/publish/", {"publish": "1"})
+    assert published.status_code == 302
+    assert titles(published="yes") == ["Oolong", "Dragon Well 龙井"]
+    owner.post(f"/manage/products/{oolong.pk}/publish/", {"publish": "0"})
+    assert titles(published="no") == ["Oolong"]
+    assert owner.get("/manage/products/999999/").status_code == 404
+    assert owner.post("/manage/products/999999/publish/", {"publish": "1"}).status_code == 404
+
+
+def test_the_product_list_pages_by_fifty(owner, shop):
+    with shop.merchant:
+        for number in range(51):
+            Product.objects.create(title=f"P{number}", slug=f"p-{number}")
+
+    first = owner.get("/manage/products/")
+    second = owner.get("/manage/products/", {"page": "2"})
+
+    assert len(first.context["page"]) == 50
+    assert [p.title for p in second.context["page"]] == ["P0"]
+    assert "page=2" in first.content.decode()

@@ -5,7 +5,8 @@ from django.db import transaction
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
-from commerce.catalog.models import Product, Stock, Variant
+from commerce.catalog.models import Product, ProductImage, Stock, Variant
+from commerce.catalog.selectors import products_for_api, stock_rows
 from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
 
 
@@ -24,8 +25,16 @@ class VariantSerializer(serializers.ModelSerializer):
         extra_kwargs = {"sku": {"validators": []}}
 
 
+class ProductImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductImage
+        fields = ["id", "image", "alt", "position"]
+        read_only_fields = fields
+
+
 class ProductSerializer(serializers.ModelSerializer):
     variants = VariantSerializer(many=True)
+    images = ProductImageSerializer(many=True, read_only=True)
 
     class Meta:
         model = Product
@@ -37,6 +46,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "category",
             "is_published",
             "variants",
+            "images",
             "created_at",
         ]
         read_only_fields = ["id", "slug", "created_at"]
@@ -75,13 +85,15 @@ class ProductViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The shop's products with their variants (PUT replaces the variant list)."""
+    """The shop's products with their variants (PUT replaces the variant list: variants left
+    out are deactivated). Filters: `?q=` (title or SKU), `?published=yes|no`."""
 
     serializer_class = ProductSerializer
     http_method_names = ["get", "post", "put", "head", "options"]
 
     def get_queryset(self):
-        return Product.objects.prefetch_related("variants").order_by("-created_at", "-id")
+        params = self.request.query_params
+        return products_for_api(query=params.get("q", ""), published=params.get("published", ""))
 
 
 class StockSerializer(serializers.ModelSerializer):
@@ -94,15 +106,26 @@ class StockSerializer(serializers.ModelSerializer):
         validators = []
 
 
+def _id(value: str | None) -> int | None:
+    """A filter's id; one that is not an id matches nothing (0)."""
+    if value is None or value == "":
+        return None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+
+
 class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Stock per variant and outlet; POST sets a quantity (a stocktake count)."""
+    """Stock per variant and outlet; POST sets a quantity (a stocktake count). Filters:
+    `?variant=`, `?outlet=`, `?product=` (ids)."""
 
     serializer_class = StockSerializer
 
     def get_queryset(self):
-        stocks = Stock.objects.select_related("variant").order_by("variant_id", "outlet_id")
-        variant = self.request.query_params.get("variant")
-        return stocks.filter(variant_id=variant) if variant and variant.isdigit() else stocks
+        params = self.request.query_params
+        return stock_rows(
+            variant_id=_id(params.get("variant")),
+            outlet_id=_id(params.get("outlet")),
+            product_id=_id(params.get("product")),
+        )
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from commerce.catalog.models import Category
+from commerce.catalog.models import Category, Product, ProductImage
 
 
 class ProductForm(forms.Form):
@@ -12,7 +12,30 @@ class ProductForm(forms.Form):
     )
     new_category = forms.CharField(label=_("Or a new category"), max_length=120, required=False)
     is_published = forms.BooleanField(label=_("Published in the shop"), required=False)
-    image = forms.FileField(label=_("Add an image"), required=False)
+    image = forms.FileField(
+        label=_("Add an image"),
+        required=False,
+        help_text=_("JPEG, PNG, GIF or WebP, at most 5 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
+        ),
+    )
+    image_alt = forms.CharField(
+        label=_("Image description (for screen readers)"), max_length=200, required=False
+    )
+
+
+class ImageRemovalForm(forms.Form):
+    """The product's images the merchant ticked for removal (rendered by the template)."""
+
+    remove_images = forms.ModelMultipleChoiceField(
+        queryset=ProductImage.objects.none(), required=False
+    )
+
+    def __init__(self, *args, product: Product | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if product is not None:
+            self.fields["remove_images"].queryset = product.images.all()
 
 
 class VariantForm(forms.Form):
@@ -25,4 +48,6 @@ class VariantForm(forms.Form):
     compare_at_price = forms.CharField(label=_("Compare-at price"), max_length=20, required=False)
 
 
-VariantFormSet = forms.formset_factory(VariantForm, extra=1, min_num=1, validate_min=True)
+VariantFormSet = forms.formset_factory(
+    VariantForm, extra=1, min_num=1, validate_min=True, max_num=100, validate_max=True
+)

@@ -17,6 +17,32 @@ def products_for_console(*, query: str = "", published: str = "") -> QuerySet[Pr
     return products.order_by("-created_at", "-id")
 
 
+def products_for_api(*, query: str = "", published: str = "") -> QuerySet[Product]:
+    products = Product.objects.prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")), "images"
+    )
+    if query:
+        products = products.filter(
+            Q(title__icontains=query) | Q(variants__sku__icontains=query)
+        ).distinct()
+    if published in ("yes", "no"):
+        products = products.filter(is_published=published == "yes")
+    return products.order_by("-created_at", "-id")
+
+
+def stock_rows(
+    *, variant_id: int | None = None, outlet_id: int | None = None, product_id: int | None = None
+) -> QuerySet[Stock]:
+    stocks = Stock.objects.select_related("variant").order_by("variant_id", "outlet_id")
+    if variant_id is not None:
+        stocks = stocks.filter(variant_id=variant_id)
+    if outlet_id is not None:
+        stocks = stocks.filter(outlet_id=outlet_id)
+    if product_id is not None:
+        stocks = stocks.filter(variant__product_id=product_id)
+    return stocks
+
+
 def product_with_variants(product_id: int) -> Product:
     return Product.objects.prefetch_related(
         Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),

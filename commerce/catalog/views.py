@@ -8,16 +8,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce.catalog.csv_io import MAX_IMPORT_BYTES, export_csv, import_csv
-from commerce.catalog.forms import ProductForm, VariantFormSet
+from commerce.catalog.forms import ImageRemovalForm, ProductForm, VariantFormSet
 from commerce.catalog.models import Product
 from commerce.catalog.selectors import product_with_variants, products_for_console, stock_levels
 from commerce.catalog.services import (
     ProductInput,
+    StockLevel,
     VariantInput,
     add_image,
+    parse_quantity,
+    remove_images,
     save_category,
     save_product,
-    set_stock,
+    set_published,
+    set_stock_levels,
 )
 from commerce.store.selectors import outlets
 from commerce.store.setup import record_setup_if_complete
@@ -74,10 +78,16 @@ def product_edit(request, product_id: int | None = None):
         else {}
     )
     form = ProductForm(request.POST or None, request.FILES or None, initial=initial)
+    removal = ImageRemovalForm(request.POST or None, product=product)
     variant_forms = VariantFormSet(
         request.POST or None, initial=_initial_variants(product), prefix="variants"
     )
-    if request.method == "POST" and form.is_valid() and variant_forms.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and variant_forms.is_valid()
+        and removal.is_valid()
+    ):
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -104,8 +114,11 @@ def product_edit(request, product_id: int | None = None):
                         if row and not row.get("DELETE")
                     ],
                 )
+                removed = removal.cleaned_data["remove_images"]
+                if removed:
+                    remove_images(product=saved, image_ids=[image.pk for image in removed])
                 if data["image"]:
-                    add_image(product=saved, upload=data["image"])
+                    add_image(product=saved, upload=data["image"], alt=data["image_alt"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -116,7 +129,12 @@ def product_edit(request, product_id: int | None = None):
     return render(
         request,
         "manage/catalog/product_form.html",
-        {"form": form, "variant_forms": variant_forms, "product": product},
+        {
+            "form": form,
+            "variant_forms": variant_forms,
+            "removal": removal,
+            "product": product,
+        },
         status=status,
     )
 
@@ -135,17 +153,16 @@ def product_stock(request, product_id: int):
                 raw = request.POST.get(f"stock-{variant.pk}-{outlet.pk}", "").strip()
                 if raw == "":
                     continue
-                if not raw.isdigit():
-                    errors.append(
-                        _("%(sku)s at %(outlet)s: stock is a whole number of 0 or more.")
-                        % {"sku": variant.sku, "outlet": outlet.name}
+                try:
+                    changes.append(StockLevel(variant.pk, outlet.pk, parse_quantity(raw)))
+                except ValidationError as error:
+                    errors.extend(
+                        _("%(sku)s at %(outlet)s: %(problem)s")
+                        % {"sku": variant.sku, "outlet": outlet.name, "problem": problem}
+                        for problem in error.messages
                     )
-                    continue
-                changes.append((variant.pk, outlet.pk, int(raw)))
         if not errors:
-            with transaction.atomic():
-                for variant_id, outlet_id, quantity in changes:
-                    set_stock(variant_id=variant_id, outlet_id=outlet_id, quantity=quantity)
+            set_stock_levels(changes)
             messages.success(request, _("Stock saved."))
             return redirect("manage_product_stock", product_id=product.pk)
     rows = [
@@ -175,8 +192,7 @@ def product_stock(request, product_id: int):
 @require_POST
 def product_publish(request, product_id: int):
     product = get_object_or_404(Product, pk=product_id)
-    product.is_published = request.POST.get("publish") == "1"
-    product.save(update_fields=["is_published", "updated_at"])
+    set_published(product=product, published=request.POST.get("publish") == "1")
     record_setup_if_complete()
     messages.success(
         request, _("Product published.") if product.is_published else _("Product hidden.")
