@@ -178,3 +178,16 @@ ZH.update({
 "Teams of %(size)s: pay now, ships when the team is full, refunded if it does not fill.": "%(size)s 人成团：现在付款，成团后发货，未成团自动退款。",
 "Join a team (%(taken)s of %(left)s taken)": "参团（已有 %(taken)s / %(left)s 人）",
 })
+ZH.update({
+"This is not a CSV file.": "这不是 CSV 文件。", "The file is empty.": "文件是空的。", "Repeated columns: %(columns)s.": "重复的列：%(columns)s。",
+"This row has more cells than the header has columns.": "这一行的单元格比表头的列多。", "Use at most %(limit)s characters.": "最多 %(limit)s 个字符。",
+"Write yes or no.": "请填写 yes 或 no。", "Use letters, numbers, hyphens and underscores only.": "只能使用字母、数字、连字符和下划线。",
+"This SKU belongs to the product %(slug)s.": "该 SKU 属于商品 %(slug)s。", "JPEG, PNG, GIF or WebP, at most 5 MB.": "JPEG、PNG、GIF 或 WebP，最大 5 MB。",
+"Image description (for screen readers)": "图片描述（供读屏软件使用）", "Enter a price below %(limit)s.": "请输入低于 %(limit)s 的价格。",
+"Stock can be at most %(limit)s.": "库存最多为 %(limit)s。", "Use at most 200 characters.": "最多 200 个字符。",
+"Another product already uses this address.": "其他商品已使用此网址。", "Use at most %(limit)s characters (this has %(length)s).": "最多 %(limit)s 个字符（当前 %(length)s 个）。",
+"A SKU has at most 64 characters.": "SKU 最多 64 个字符。", "A variant name has at most 120 characters.": "规格名称最多 120 个字符。",
+"This image has too many pixels.": "图片像素过多。", "%(sku)s at %(outlet)s: %(problem)s": "%(sku)s 在 %(outlet)s：%(problem)s",
+"Stock per outlet": "各门店库存",
+"One row per variant. Columns: product_slug, title, description, category, published, sku, variant_name, price, compare_at_price, and stock:<outlet name> for each outlet. Rows are matched by SKU: importing again updates them. Product cells left blank (description, category, published) keep what the product has.": "每行一个规格。列：product_slug、title、description、category、published、sku、variant_name、price、compare_at_price，以及每个门店的 stock:<门店名称>。按 SKU 匹配：再次导入会更新已有商品。商品的空白单元格（description、category、published）保留原有内容。",
+})
