@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import CACHES, REDIS_URL, env
+from .base import CACHES, DATABASES, REDIS_URL, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,13 +13,15 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # queue of its own (the worker subprocess is handed the same names).
 TEST_RUN_ID = env("TEST_RUN_ID", default=str(os.getpid()))
 CACHES["default"]["KEY_PREFIX"] = f"mp-test-{TEST_RUN_ID}"
+# ...and a test database of its own.
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TENANT_SCHEMA_POOL_SIZE = env.int("TENANT_SCHEMA_POOL_SIZE", default=0)
 CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
-# A Redis database of its own: tests clear the cache between tests.
+# A Redis database apart from the development cache; each run deletes only its own keys.
 CACHES["default"]["LOCATION"] = env("TEST_CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/15")
 # Static files come from the finders in tests (the live server serves them itself).
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
