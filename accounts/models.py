@@ -53,3 +53,21 @@ class User(AbstractUser):
     def has_platform_role(self, role: str) -> bool:
         """A platform admin holds every platform role."""
         return role in self.platform_roles or PlatformRole.PLATFORM_ADMIN in self.platform_roles
+
+
+class Notification(models.Model):
+    """A notice in a person's console (beside the email sent for the same thing)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    text = models.CharField(max_length=500)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.text[:40]}"

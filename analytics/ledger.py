@@ -23,6 +23,8 @@ class StatsDelta:
     refunds: Decimal = Decimal("0")
     orders: int = 0
     refund_count: int = 0
+    # Refunds of orders paid in an earlier local month (billing credits them separately).
+    prior_period_refunds: Decimal = Decimal("0")
     cancelled_orders: int = 0
     online_orders: int = 0
     online_gmv: Decimal = Decimal("0")

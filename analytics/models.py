@@ -40,7 +40,8 @@ class DailyMerchantStats(models.Model):
     """One row per merchant and local day; every figure is a running sum of event deltas.
 
     Amounts are in the merchant's currency. GMV rule: `gmv` sums the totals of orders paid
-    that day, `refunds` the amounts refunded that day; net GMV = gmv - refunds.
+    that day, `refunds` the amounts refunded that day; net GMV = gmv - refunds. Billing's
+    period GMV leaves out `prior_period_refunds` (credited against the earlier invoice).
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="daily_stats")
@@ -49,6 +50,8 @@ class DailyMerchantStats(models.Model):
     refunds = models.DecimalField(**MONEY)
     orders = models.IntegerField(default=0)
     refund_count = models.IntegerField(default=0)
+    # The part of `refunds` that refunds orders paid in an earlier local month.
+    prior_period_refunds = models.DecimalField(**MONEY)
     cancelled_orders = models.IntegerField(default=0)
     online_orders = models.IntegerField(default=0)
     online_gmv = models.DecimalField(**MONEY)

@@ -9,18 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import stripe
 from django.conf import settings
 
+from config.stripe_client import stripe_client
 from tenants.money import from_minor_units, to_minor_units
-
-
-def stripe_client() -> stripe.StripeClient:
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses={"api": settings.STRIPE_API_BASE},
-        max_network_retries=2,
-    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics.ledger import StatsDelta, record_event
+from analytics.ledger import StatsDelta, local_date_for, record_event
 from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.orders.services import add_event
 from commerce.payments import card
@@ -118,11 +118,22 @@ def _complete(refund: Refund, order: Order) -> None:
         actor=refund.actor,
         data={"amount": str(refund.amount), "reason": refund.reason, "refund": refund.pk},
     )
+    merchant = connection.tenant
+    refunded_at = timezone.now()
+    paid_on = local_date_for(merchant, order.paid_at or refunded_at)
+    refunded_on = local_date_for(merchant, refunded_at)
+    # Billing periods are local months: a refund of an order paid in an earlier month is
+    # credited against that month's invoice instead of reducing this month's GMV.
+    from_earlier_month = (paid_on.year, paid_on.month) != (refunded_on.year, refunded_on.month)
     record_event(
-        merchant=connection.tenant,
+        merchant=merchant,
         kind="order_refunded",
         idempotency_key=f"{connection.schema_name}:refund:{refund.idempotency_key}",
-        occurred_at=timezone.now(),
-        payload={"order": order.pk, "amount": str(refund.amount)},
-        delta=StatsDelta(refunds=refund.amount, refund_count=1),
+        occurred_at=refunded_at,
+        payload={"order": order.pk, "amount": str(refund.amount), "paid_on": paid_on.isoformat()},
+        delta=StatsDelta(
+            refunds=refund.amount,
+            refund_count=1,
+            prior_period_refunds=refund.amount if from_earlier_month else Decimal("0"),
+        ),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -217,6 +218,21 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 
+# Platform billing: Stripe invoices on the platform account (its own webhook endpoint and
+# secret), or bank transfer.
+PLATFORM_NAME = env("PLATFORM_NAME", default="Merchant Platform")
+STRIPE_BILLING_WEBHOOK_SECRET = env("STRIPE_BILLING_WEBHOOK_SECRET", default="")
+BILLING_BANK_ACCOUNT = env(
+    "BILLING_BANK_ACCOUNT", default="Merchant Platform Ltd · IBAN GB00 DEMO 0000 0000 0000 00"
+)
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=14)
+BILLING_DUNNING_DAYS = (1, 3, 7)
+BILLING_RENEWAL_REMINDER_DAYS = (30, 14, 7, 1)
+BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=14)
+# Who looks after a merchant (their CSM) is customer success's to say; billing asks through
+# this function, (merchant) -> user or None, so billing need not import onboarding.
+BILLING_ACCOUNT_MANAGER = env("BILLING_ACCOUNT_MANAGER", default="")
+
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -225,6 +241,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="default")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "billing-monthly-run": {
+        "task": "billing.tasks.run_monthly_billing",
+        # Daily: each merchant's month closes at its own local midnight.
+        "schedule": crontab(minute=30, hour="*/6"),
+    },
+    "billing-daily-sweeps": {
+        "task": "billing.tasks.billing_daily_sweeps",
+        "schedule": crontab(minute=15, hour="*"),
+    },
     "refill-schema-pool": {
         "task": "tenants.tasks.refill_schema_pool",
         "schedule": 60.0,

@@ -32,6 +32,9 @@ class FakeStripe:
     accounts: dict[str, dict] = field(default_factory=dict)
     intents: dict[str, dict] = field(default_factory=dict)
     refunds: dict[str, dict] = field(default_factory=dict)
+    customers: dict[str, dict] = field(default_factory=dict)
+    invoices: dict[str, dict] = field(default_factory=dict)
+    invoice_payments_fail: bool = False
     idempotent: dict[tuple[str, str], dict] = field(default_factory=dict)
     charges_enabled_after_onboarding: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,6 +65,12 @@ class FakeStripe:
             (r"/v1/payment_intents", "POST", self.create_intent),
             (r"/v1/payment_intents/(pi_\w+)", "GET", self.retrieve_intent),
             (r"/v1/refunds", "POST", self.create_refund),
+            (r"/v1/customers", "POST", self.create_customer),
+            (r"/v1/invoices", "POST", self.create_invoice),
+            (r"/v1/invoices/(in_\w+)", "GET", self.retrieve_invoice),
+            (r"/v1/invoices/(in_\w+)/finalize", "POST", self.finalize_invoice),
+            (r"/v1/invoices/(in_\w+)/pay", "POST", self.pay_invoice),
+            (r"/v1/invoiceitems", "POST", self.create_invoice_item),
         ]
 
     def create_account(self, params, headers):
@@ -144,6 +153,90 @@ class FakeStripe:
         }
         return 200, self.refunds[refund_id]
 
+    # -- platform billing: customers and invoices on the platform account -----------------
+    def create_customer(self, params, headers):
+        customer_id = f"cus_{secrets.token_hex(7)}"
+        self.customers[customer_id] = {
+            "id": customer_id,
+            "object": "customer",
+            "email": params.get("email"),
+            "name": params.get("name"),
+            "metadata": metadata_of(params),
+            "created": int(time.time()),
+        }
+        return 200, self.customers[customer_id]
+
+    def create_invoice(self, params, headers):
+        if params.get("customer") not in self.customers:
+            return 400, error("resource_missing", "No such customer", "customer")
+        invoice_id = f"in_{secrets.token_hex(12)}"
+        self.invoices[invoice_id] = {
+            "id": invoice_id,
+            "object": "invoice",
+            "customer": params["customer"],
+            "currency": params.get("currency", "usd"),
+            "collection_method": params.get("collection_method", "charge_automatically"),
+            "status": "draft",
+            "amount_due": 0,
+            "amount_paid": 0,
+            "lines": {"object": "list", "data": []},
+            "metadata": metadata_of(params),
+            "hosted_invoice_url": None,
+            "created": int(time.time()),
+        }
+        return 200, self.invoices[invoice_id]
+
+    def retrieve_invoice(self, params, headers, invoice_id):
+        if invoice_id not in self.invoices:
+            return 404, error("resource_missing", f"No such invoice: '{invoice_id}'")
+        return 200, self.invoices[invoice_id]
+
+    def create_invoice_item(self, params, headers):
+        invoice = self.invoices.get(params.get("invoice", ""))
+        if invoice is None:
+            return 400, error("resource_missing", "No such invoice", "invoice")
+        if invoice["status"] != "draft":
+            return 400, error("invoice_not_editable", "This invoice is no longer editable")
+        item = {
+            "id": f"ii_{secrets.token_hex(10)}",
+            "object": "invoiceitem",
+            "amount": int(params["amount"]),
+            "currency": params["currency"],
+            "description": params.get("description"),
+            "invoice": invoice["id"],
+            "metadata": metadata_of(params),
+        }
+        invoice["lines"]["data"].append(item)
+        invoice["amount_due"] += item["amount"]
+        return 200, item
+
+    def finalize_invoice(self, params, headers, invoice_id):
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            return 404, error("resource_missing", f"No such invoice: '{invoice_id}'")
+        if invoice["status"] == "draft":
+            invoice["status"] = "open"
+            invoice["number"] = f"FAKE-{len(self.invoices):04d}"
+            invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice_id}"
+        return 200, invoice
+
+    def pay_invoice(self, params, headers, invoice_id):
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None or invoice["status"] not in ("open", "paid"):
+            return 400, error("invoice_not_open", "This invoice is not open")
+        if self.invoice_payments_fail:
+            return 402, {
+                "error": {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "message": "Your card was declined.",
+                    "param": None,
+                }
+            }
+        invoice["status"] = "paid"
+        invoice["amount_paid"] = invoice["amount_due"]
+        return 200, invoice
+
     # -- what tests do --------------------------------------------------------------------
     def pay(self, intent_id: str) -> dict:
         """The shopper completes the payment on Stripe's form."""
@@ -154,6 +247,14 @@ class FakeStripe:
 
     def calls(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+
+def metadata_of(params: dict) -> dict:
+    return {
+        name[len("metadata[") : -1]: value
+        for name, value in params.items()
+        if name.startswith("metadata[")
+    }
 
 
 def error(code: str, message: str, param: str | None = None) -> dict:

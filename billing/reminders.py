@@ -1,0 +1,297 @@
+"""Daily billing sweeps: dunning after a failed payment, renewal reminders, and what happens
+at the end of a term (renew, expire, suspend after the grace period).
+
+Each reminder is written as a row under a unique constraint in the same transaction that
+sends it, so retries and a duplicated beat send nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from accounts.models import Notification, User
+from billing.models import (
+    DunningReminder,
+    Invoice,
+    InvoiceStatus,
+    RenewalReminder,
+    Subscription,
+    SubscriptionEventKind,
+    SubscriptionStatus,
+)
+from billing.subscriptions import (
+    LIVE_STATUSES,
+    local_today,
+    monthly_value,
+    record_subscription_event,
+    term_end_for,
+)
+from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
+from tenants.services import change_merchant_status
+
+
+@dataclass
+class SweepSummary:
+    dunning_sent: int = 0
+    renewal_sent: int = 0
+    converted: int = 0
+    renewed: int = 0
+    expired: int = 0
+    past_due: int = 0
+    suspended: int = 0
+
+
+def owners(merchant_id: int) -> list[User]:
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            merchant_id=merchant_id, role=MembershipRole.OWNER
+        ).select_related("user")
+    ]
+
+
+def account_manager(merchant: Merchant) -> User | None:
+    """The merchant's CSM, as customer success assigns it (settings.BILLING_ACCOUNT_MANAGER)."""
+    if not settings.BILLING_ACCOUNT_MANAGER:
+        return None
+    return import_string(settings.BILLING_ACCOUNT_MANAGER)(merchant)
+
+
+def notify(users: list[User], *, kind: str, subject: str, text: str, link: str = "") -> list[str]:
+    """Email plus a console notice to each user; returns the addresses written to."""
+    addresses = sorted({user.email for user in users if user.email})
+    if addresses:
+        send_mail(subject, f"{text}\n\n{link}".strip(), None, addresses)
+    Notification.objects.bulk_create(
+        Notification(recipient=user, kind=kind, text=text[:500], link=link) for user in users
+    )
+    return addresses
+
+
+def send_dunning_reminders(now=None) -> int:
+    """Day 1, 3 and 7 after a failed payment; after day 7 the subscription is past due."""
+    now = now or timezone.now()
+    sent = 0
+    failing = Invoice.objects.filter(
+        status=InvoiceStatus.OPEN, payment_failed_at__isnull=False
+    ).select_related("merchant")
+    for invoice in failing:
+        days = (now - invoice.payment_failed_at).days
+        for day in settings.BILLING_DUNNING_DAYS:
+            if day > days:
+                break
+            if _send_dunning(invoice, day):
+                sent += 1
+        last_day = max(settings.BILLING_DUNNING_DAYS)
+        if days >= last_day:
+            since = invoice.payment_failed_at.date() + timedelta(days=last_day)
+            mark_past_due(invoice.merchant_id, since=since)
+    return sent
+
+
+def _send_dunning(invoice: Invoice, day: int) -> bool:
+    try:
+        with transaction.atomic():
+            DunningReminder.objects.create(invoice=invoice, day=day)
+            notify(
+                owners(invoice.merchant_id),
+                kind="billing_dunning",
+                subject=_("Payment failed for invoice %(number)s") % {"number": invoice.number},
+                text=_(
+                    "We could not collect %(total)s %(currency)s for invoice %(number)s. "
+                    "Please update your card or pay now to keep your shop running."
+                )
+                % {"total": invoice.total, "currency": invoice.currency, "number": invoice.number},
+                link=invoice.stripe_hosted_url,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def mark_past_due(merchant_id: int, *, since: date) -> bool:
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update().filter(merchant_id=merchant_id).first()
+        )
+        if subscription is None or subscription.status not in (
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIAL,
+        ):
+            return False
+        subscription.status = SubscriptionStatus.PAST_DUE
+        subscription.past_due_since = since
+        subscription.save(update_fields=["status", "past_due_since", "updated_at"])
+    return True
+
+
+def clear_past_due(merchant_id: int) -> None:
+    """A paid invoice brings a past-due subscription back when nothing else is failing."""
+    still_failing = Invoice.objects.filter(
+        merchant_id=merchant_id, status=InvoiceStatus.OPEN, payment_failed_at__isnull=False
+    ).exists()
+    if not still_failing:
+        Subscription.objects.filter(
+            merchant_id=merchant_id, status=SubscriptionStatus.PAST_DUE
+        ).update(status=SubscriptionStatus.ACTIVE, past_due_since=None)
+
+
+def send_renewal_reminders() -> int:
+    """30, 14, 7 and 1 days before a term ends, to the owners and the merchant's CSM."""
+    sent = 0
+    horizon = timezone.now().date() + timedelta(
+        days=max(settings.BILLING_RENEWAL_REMINDER_DAYS) + 1
+    )
+    due = Subscription.objects.filter(
+        status__in=LIVE_STATUSES, term_end__lte=horizon
+    ).select_related("merchant", "plan")
+    for subscription in due:
+        days_left = (subscription.term_end - local_today(subscription.merchant)).days
+        # The most recent reminder day reached: a sweep that missed a day still sends the
+        # latest reminder it owes, never every earlier one.
+        passed = [days for days in settings.BILLING_RENEWAL_REMINDER_DAYS if days >= days_left]
+        if days_left < 0 or not passed:
+            continue
+        days_before = min(passed)
+        if subscription.term_end - timedelta(days=days_before) < subscription.term_start:
+            continue  # a monthly term has no "30 days before"
+        if _send_renewal(subscription, days_before):
+            sent += 1
+    return sent
+
+
+def _send_renewal(subscription: Subscription, days_before: int) -> bool:
+    merchant = subscription.merchant
+    recipients = owners(merchant.pk)
+    manager = account_manager(merchant)
+    if manager is not None:
+        recipients.append(manager)
+    if subscription.auto_renew:
+        text = _("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
+    else:
+        text = _(
+            "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
+            "Renew it to keep the shop open."
+        )
+    text = text % {
+        "shop": merchant.name,
+        "plan": subscription.plan.name,
+        "day": (subscription.term_end + timedelta(days=1)).isoformat()
+        if subscription.auto_renew
+        else subscription.term_end.isoformat(),
+        "days": days_before,
+    }
+    try:
+        with transaction.atomic():
+            reminder = RenewalReminder.objects.create(
+                subscription=subscription, term_end=subscription.term_end, days_before=days_before
+            )
+            reminder.recipients = notify(
+                recipients,
+                kind="billing_renewal",
+                subject=_("Your plan renewal: %(days)s days left") % {"days": days_before},
+                text=text,
+            )
+            reminder.save(update_fields=["recipients"])
+    except IntegrityError:
+        return False
+    return True
+
+
+def process_term_ends() -> SweepSummary:
+    """Trials convert; ended terms renew or expire; expired shops are suspended after grace."""
+    summary = SweepSummary()
+    live = Subscription.objects.filter(status__in=LIVE_STATUSES).select_related("merchant", "plan")
+    for subscription in live:
+        today = local_today(subscription.merchant)
+        if (
+            subscription.status == SubscriptionStatus.TRIAL
+            and subscription.trial_ends_on
+            and subscription.trial_ends_on < today
+        ):
+            summary.converted += _convert_trial(subscription)
+        while subscription.term_end < today and subscription.status in LIVE_STATUSES:
+            if subscription.auto_renew:
+                summary.renewed += _renew(subscription)
+            else:
+                summary.expired += _expire(subscription)
+    grace = timedelta(days=settings.BILLING_SUSPEND_AFTER_DAYS)
+    ended = Subscription.objects.filter(
+        status=SubscriptionStatus.EXPIRED, merchant__status=MerchantStatus.ACTIVE
+    ).select_related("merchant")
+    for subscription in ended:
+        if subscription.ended_on and subscription.ended_on + grace < local_today(
+            subscription.merchant
+        ):
+            change_merchant_status(
+                merchant=subscription.merchant,
+                to_status=MerchantStatus.SUSPENDED,
+                reason=_("Subscription ended on %(day)s and was not renewed.")
+                % {"day": subscription.ended_on.isoformat()},
+                changed_by=None,
+            )
+            summary.suspended += 1
+    return summary
+
+
+@transaction.atomic
+def _convert_trial(subscription: Subscription) -> int:
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.save(update_fields=["status", "updated_at"])
+    record_subscription_event(
+        subscription,
+        SubscriptionEventKind.CONVERTED,
+        on=subscription.trial_ends_on + timedelta(days=1),
+        before=0,
+        after=monthly_value(subscription.plan, subscription.interval),
+        unique_key=f"converted:{subscription.pk}",
+    )
+    return 1
+
+
+@transaction.atomic
+def _renew(subscription: Subscription) -> int:
+    value = monthly_value(subscription.plan, subscription.interval)
+    subscription.term_start = subscription.term_end + timedelta(days=1)
+    subscription.term_end = term_end_for(subscription.term_start, subscription.interval)
+    subscription.save(update_fields=["term_start", "term_end", "updated_at"])
+    recorded = record_subscription_event(
+        subscription,
+        SubscriptionEventKind.RENEWED,
+        on=subscription.term_start,
+        before=value,
+        after=value,
+        unique_key=f"renewed:{subscription.pk}:{subscription.term_start.isoformat()}",
+    )
+    return int(recorded)
+
+
+@transaction.atomic
+def _expire(subscription: Subscription) -> int:
+    subscription.status = SubscriptionStatus.EXPIRED
+    subscription.ended_on = subscription.term_end
+    subscription.save(update_fields=["status", "ended_on", "updated_at"])
+    record_subscription_event(
+        subscription,
+        SubscriptionEventKind.EXPIRED,
+        on=subscription.term_end + timedelta(days=1),
+        before=monthly_value(subscription.plan, subscription.interval),
+        after=0,
+        unique_key=f"expired:{subscription.pk}:{subscription.term_end.isoformat()}",
+    )
+    return 1
+
+
+def run_daily_sweeps() -> SweepSummary:
+    summary = process_term_ends()
+    summary.renewal_sent = send_renewal_reminders()
+    summary.dunning_sent = send_dunning_reminders()
+    return summary

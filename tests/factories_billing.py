@@ -1,0 +1,95 @@
+"""Billing factories: merchants as public rows only (billing never enters a shop's schema)."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import factory
+
+from analytics.ledger import StatsDelta, record_event
+from billing.models import CommissionTier, Plan
+from billing.subscriptions import start_subscription
+from tenants.models import Merchant
+
+
+class MerchantRowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+
+    slug = factory.Sequence(lambda n: f"billed-{n}")
+    schema_name = factory.LazyAttribute(lambda m: f"shop_{m.slug.replace('-', '_')}")
+    name = factory.Sequence(lambda n: f"Billed Shop {n}")
+    timezone = "Asia/Shanghai"
+    currency = "CNY"
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    monthly_fee = Decimal("300")
+    yearly_fee = Decimal("3000")
+    included_seats = 2
+    extra_seat_price = Decimal("50")
+    included_storage_gb = 5
+    extra_storage_gb_price = Decimal("10")
+
+    @factory.post_generation
+    def tiers(plan, create, extracted, **kwargs):
+        for bound, rate in extracted or [("0", "1")]:
+            CommissionTier.objects.create(
+                plan=plan, lower_bound=Decimal(bound), rate_percent=Decimal(rate)
+            )
+
+
+def subscribe(merchant, plan=None, *, start: date, trial_days: int = 0, interval="month"):
+    return start_subscription(
+        merchant, plan=plan, start=start, trial_days=trial_days, interval=interval
+    )
+
+
+def local_noon(merchant, day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo(merchant.timezone))
+
+
+def sale(merchant, day: date, amount: str, key: str, **extra) -> None:
+    """An order paid on `day`, as the shop's checkout writes it to the ledger."""
+    value = Decimal(amount)
+    record_event(
+        merchant=merchant,
+        kind="order_paid",
+        idempotency_key=f"{merchant.slug}:{key}",
+        occurred_at=local_noon(merchant, day),
+        payload={"total": amount},
+        delta=StatsDelta(gmv=value, orders=1, online_gmv=value, online_orders=1, **extra),
+    )
+
+
+def refund(merchant, day: date, amount: str, key: str, *, paid_on: date) -> None:
+    value = Decimal(amount)
+    earlier = (paid_on.year, paid_on.month) != (day.year, day.month)
+    record_event(
+        merchant=merchant,
+        kind="order_refunded",
+        idempotency_key=f"{merchant.slug}:{key}",
+        occurred_at=local_noon(merchant, day),
+        payload={"amount": amount, "paid_on": paid_on.isoformat()},
+        delta=StatsDelta(
+            refunds=value,
+            refund_count=1,
+            prior_period_refunds=value if earlier else Decimal("0"),
+        ),
+    )
+
+
+def plugin_switch(merchant, day: date, plugin: str, on: bool) -> None:
+    record_event(
+        merchant=merchant,
+        kind="plugin_enabled" if on else "plugin_disabled",
+        idempotency_key=f"{merchant.slug}:plugin:{plugin}:{on}:{day}",
+        occurred_at=local_noon(merchant, day),
+        payload={"plugin": plugin},
+    )
