@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.models import PlatformRole
+from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
 from config.views import healthz, not_available
 from tenants import views as tenant_views
@@ -28,12 +29,7 @@ console_patterns = [
         {"section": "onboarding"},
         name="console_onboarding",
     ),
-    path(
-        "billing/",
-        platform_role_required(PlatformRole.FINANCE)(not_available),
-        {"section": "billing"},
-        name="console_billing",
-    ),
+    path("billing/", include("billing.urls")),
     path(
         "metrics/",
         platform_role_required()(not_available),
@@ -52,5 +48,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
+    path("webhooks/stripe/billing/", stripe_billing_webhook, name="stripe_billing_webhook"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import login_handoff
+from billing.urls import manage_urlpatterns as manage_billing_urls
 from commerce.catalog import api as catalog_api
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
@@ -27,9 +28,10 @@ manage_patterns = [
     path("orders/", include("commerce.orders.urls")),
     path("pos/", include("commerce.orders.pos_urls")),
     path("marketing/", include("commerce.plugins.urls")),
+    path("billing/", include(manage_billing_urls)),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
-        for section in ("data", "billing", "settings")
+        for section in ("data", "settings")
     ),
 ]
 

@@ -1,0 +1,57 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import InvoiceStatus, Plan
+
+
+class InvoiceFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *InvoiceStatus.choices]
+    )
+    period = forms.DateField(
+        label=_("Period"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    plan = forms.ModelChoiceField(
+        label=_("Plan"), required=False, queryset=Plan.objects.all(), empty_label=_("Any plan")
+    )
+    min_total = forms.DecimalField(label=_("Total from"), required=False, decimal_places=4)
+    max_total = forms.DecimalField(label=_("Total up to"), required=False, decimal_places=4)
+    q = forms.CharField(label=_("Merchant or number"), required=False, max_length=100)
+
+
+class AdjustmentForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount"), max_length=30, help_text=_("Negative to reduce the invoice.")
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reissue = forms.BooleanField(
+        label=_("Re-issue a corrected draft"), required=False, initial=True
+    )
+
+
+class CreditNoteForm(forms.Form):
+    amount = forms.CharField(label=_("Amount to credit"), max_length=30)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PaymentForm(forms.Form):
+    reference = forms.CharField(label=_("Bank reference"), max_length=200, required=False)
+
+
+class ChangePlanForm(forms.Form):
+    plan = forms.ModelChoiceField(
+        label=_("Plan"), queryset=Plan.objects.filter(is_active=True), empty_label=None
+    )

@@ -1,0 +1,342 @@
+"""Finance console (/console/billing/) and the merchant's billing page (/manage/billing/)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.models import PlatformRole
+from billing import exports, selectors, services
+from billing.forms import (
+    AdjustmentForm,
+    ChangePlanForm,
+    CreditNoteForm,
+    InvoiceFilterForm,
+    PaymentForm,
+    VoidForm,
+)
+from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan
+from billing.subscriptions import change_plan, start_subscription
+from billing.webhooks import InvalidWebhook, handle_billing_webhook
+from tenants.access import platform_role_required, shop_member_required
+from tenants.models import Membership, MembershipRole
+
+finance_required = platform_role_required(PlatformRole.FINANCE)
+
+
+def _filters(form: InvoiceFilterForm) -> selectors.InvoiceFilters:
+    if not form.is_valid():
+        return selectors.InvoiceFilters()
+    data = form.cleaned_data
+    return selectors.InvoiceFilters(
+        status=data["status"] or "",
+        period=data["period"],
+        plan_id=data["plan"].pk if data["plan"] else None,
+        min_total=data["min_total"],
+        max_total=data["max_total"],
+        search=data["q"].strip(),
+    )
+
+
+@finance_required
+def invoice_list(request):
+    form = InvoiceFilterForm(request.GET or None)
+    found = selectors.invoices(_filters(form))
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/billing/invoices.html",
+        {
+            "form": form,
+            "page": page,
+            "totals": selectors.totals_by_currency(found),
+            "query": query.urlencode(),
+            "credit_notes": selectors.credit_notes_to_review()[:20],
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def _export_response(rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@finance_required
+def invoices_csv(request):
+    form = InvoiceFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text())
+    found = selectors.invoices(_filters(form))
+    return _export_response(exports.invoice_rows(found.iterator()), "invoices.csv")
+
+
+@finance_required
+def lines_csv(request):
+    form = InvoiceFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text())
+    found = selectors.invoices(_filters(form))
+    lines = (
+        InvoiceLine.objects.filter(invoice__in=found.values("pk"))
+        .select_related("invoice__merchant")
+        .order_by(
+            "invoice__period_start", "invoice__merchant__name", "invoice_id", "position", "id"
+        )
+    )
+    return _export_response(exports.line_rows(lines.iterator()), "invoice-lines.csv")
+
+
+def _detail(request, invoice: Invoice, *, status: int = 200, **forms):
+    context = {
+        "invoice": invoice,
+        "lines": invoice.lines.select_related("created_by"),
+        "breakdown": selectors.gmv_breakdown(invoice),
+        "credit_notes": invoice.credit_notes.all(),
+        "audit": invoice.audit.select_related("actor")[:50],
+        "adjustment_form": forms.get("adjustment_form") or AdjustmentForm(),
+        "void_form": forms.get("void_form") or VoidForm(),
+        "credit_form": forms.get("credit_form") or CreditNoteForm(),
+        "payment_form": forms.get("payment_form") or PaymentForm(),
+    }
+    return render(request, "console/billing/invoice_detail.html", context, status=status)
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return get_object_or_404(
+        Invoice.objects.select_related("merchant", "plan", "replaces"), pk=invoice_id
+    )
+
+
+@finance_required
+def invoice_detail(request, invoice_id: int):
+    return _detail(request, _invoice(invoice_id))
+
+
+def _act(request, invoice_id: int, form_class, form_name: str, action, done: str):
+    """Run a finance action from a posted form; a refused one re-renders with a 400."""
+    invoice = _invoice(invoice_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            result = action(invoice, form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, done)
+            target = result if isinstance(result, Invoice) else invoice
+            return redirect("billing_invoice", target.pk)
+    return _detail(request, _invoice(invoice_id), status=400, **{form_name: form})
+
+
+@finance_required
+@require_POST
+def invoice_adjust(request, invoice_id: int):
+    return _act(
+        request,
+        invoice_id,
+        AdjustmentForm,
+        "adjustment_form",
+        lambda invoice, data: services.add_adjustment(
+            invoice.pk, amount=data["amount"], reason=data["reason"], actor=request.user
+        ),
+        _("Adjustment added."),
+    )
+
+
+@finance_required
+@require_POST
+def invoice_remove_adjustment(request, invoice_id: int, line_id: int):
+    try:
+        services.remove_adjustment(invoice_id, line_id, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _detail(request, _invoice(invoice_id), status=400)
+    messages.success(request, _("Adjustment removed."))
+    return redirect("billing_invoice", invoice_id)
+
+
+def _simple_action(request, invoice_id: int, action, done: str):
+    try:
+        result = action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _detail(request, _invoice(invoice_id), status=400)
+    messages.success(request, done)
+    return redirect("billing_invoice", result.pk if isinstance(result, Invoice) else invoice_id)
+
+
+@finance_required
+@require_POST
+def invoice_recalculate(request, invoice_id: int):
+    return _simple_action(
+        request,
+        invoice_id,
+        lambda: services.recalculate(invoice_id, actor=request.user),
+        _("Recalculated from the ledger."),
+    )
+
+
+@finance_required
+@require_POST
+def invoice_approve(request, invoice_id: int):
+    return _simple_action(
+        request,
+        invoice_id,
+        lambda: services.approve(invoice_id, actor=request.user),
+        _("Invoice approved and issued."),
+    )
+
+
+@finance_required
+@require_POST
+def invoice_void(request, invoice_id: int):
+    return _act(
+        request,
+        invoice_id,
+        VoidForm,
+        "void_form",
+        lambda invoice, data: services.void_invoice(
+            invoice.pk, reason=data["reason"], reissue=data["reissue"], actor=request.user
+        ),
+        _("Invoice voided."),
+    )
+
+
+@finance_required
+@require_POST
+def invoice_credit(request, invoice_id: int):
+    return _act(
+        request,
+        invoice_id,
+        CreditNoteForm,
+        "credit_form",
+        lambda invoice, data: services.create_credit_note(
+            invoice.pk, amount=data["amount"], reason=data["reason"], actor=request.user
+        ),
+        _("Credit note drafted; issue it to apply it."),
+    )
+
+
+@finance_required
+@require_POST
+def invoice_record_payment(request, invoice_id: int):
+    return _act(
+        request,
+        invoice_id,
+        PaymentForm,
+        "payment_form",
+        lambda invoice, data: services.record_payment(
+            invoice.pk, reference=data["reference"], actor=request.user
+        ),
+        _("Payment recorded."),
+    )
+
+
+@finance_required
+@require_POST
+def credit_note_issue(request, note_id: int):
+    note = get_object_or_404(CreditNote, pk=note_id)
+    try:
+        services.issue_credit_note(note.pk, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Credit note issued."))
+    return redirect("billing_invoice", note.invoice_id)
+
+
+def _pdf_response(data: bytes | None, filename: str) -> HttpResponse:
+    if not data:
+        raise Http404
+    response = HttpResponse(bytes(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@finance_required
+def invoice_pdf(request, invoice_id: int):
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+    return _pdf_response(invoice.pdf, f"{invoice.number}.pdf")
+
+
+@finance_required
+def credit_note_pdf(request, note_id: int):
+    note = get_object_or_404(CreditNote, pk=note_id)
+    return _pdf_response(note.pdf, f"{note.number}.pdf")
+
+
+@finance_required
+def audit_log(request):
+    page = Paginator(
+        AuditEntry.objects.select_related("actor", "merchant", "invoice", "credit_note"), 100
+    ).get_page(request.GET.get("page"))
+    return render(request, "console/billing/audit.html", {"page": page})
+
+
+@csrf_exempt
+@require_POST
+def stripe_billing_webhook(request):
+    try:
+        result = handle_billing_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+    except InvalidWebhook:
+        return HttpResponseBadRequest("invalid signature")
+    return HttpResponse(result)
+
+
+# -- the merchant's side -------------------------------------------------------------------
+
+
+@shop_member_required
+def manage_billing(request):
+    merchant = request.tenant
+    subscription = start_subscription(merchant)
+    form = ChangePlanForm(initial={"plan": subscription.plan_id})
+    status = 200
+    if request.method == "POST":
+        form = ChangePlanForm(request.POST)
+        if not Membership.objects.filter(
+            user=request.user, merchant=merchant, role=MembershipRole.OWNER
+        ).exists():
+            form.add_error(None, _("Only the shop's owner can change its plan."))
+            status = 403
+        elif form.is_valid():
+            try:
+                change_plan(subscription, to_plan=form.cleaned_data["plan"], actor=request.user)
+            except ValidationError as error:
+                form.add_error("plan", error.message_dict.get("plan", error.messages))
+            else:
+                messages.success(request, _("Your plan is changed; fees pro-rate from today."))
+                return redirect("manage_billing")
+        status = status if status != 200 else 400
+    subscription.refresh_from_db()
+    return render(
+        request,
+        "manage/billing.html",
+        {
+            "subscription": subscription,
+            "usage": selectors.usage_this_period(subscription),
+            "invoices": selectors.merchant_invoices(merchant)[:24],
+            "plans": Plan.objects.filter(is_active=True).prefetch_related("tiers"),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@shop_member_required
+def manage_invoice_pdf(request, invoice_id: int):
+    invoice = get_object_or_404(
+        selectors.merchant_invoices(request.tenant).defer(None), pk=invoice_id
+    )
+    return _pdf_response(invoice.pdf, f"{invoice.number}.pdf")
