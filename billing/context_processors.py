@@ -6,6 +6,7 @@ def billing_notice(request) -> dict:
     tenant = getattr(request, "tenant", None)
     if tenant is None or tenant.is_public or not request.path.startswith("/manage/"):
         return {}
-    if not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     return {"billing_banner": billing_banner(tenant)}

@@ -1,0 +1,168 @@
+"""Renewal reminders, renewals, expiry and suspension; the run surviving a killed worker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core import mail
+from django.db import connection
+
+from accounts.models import Notification
+from billing.models import Invoice, InvoiceLine, RenewalReminder, SubscriptionEvent
+from billing.reminders import process_term_ends, send_renewal_reminders
+from billing.run import run_billing
+from tenants.models import Membership, MerchantStatus
+from tests.factories import PlatformStaffFactory, UserFactory
+from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
+
+CSM = {}
+
+
+def csm_of(merchant):
+    """Stands in for customer success's assignment (settings.BILLING_ACCOUNT_MANAGER)."""
+    return CSM.get(merchant.pk)
+
+
+@pytest.fixture
+def yearly_shop(db, settings):
+    settings.BILLING_ACCOUNT_MANAGER = "tests.test_billing_renewals.csm_of"
+    merchant = MerchantRowFactory(timezone="UTC")
+    Membership.objects.create(
+        merchant=merchant, user=UserFactory(email="owner@yearly.test"), role="owner"
+    )
+    CSM[merchant.pk] = PlatformStaffFactory(email="csm@platform.test")
+    plan = PlanFactory(monthly_fee=Decimal("100"), yearly_fee=Decimal("1000"))
+    subscription = subscribe(merchant, plan, start=date(2026, 1, 1), interval="year")
+    assert subscription.term_end == date(2026, 12, 31)
+    yield subscription
+    CSM.clear()
+
+
+@pytest.mark.django_db
+def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_shop):
+    sent_on = []
+    day = date(2026, 11, 20)
+    while day <= date(2027, 1, 2):
+        for _attempt in range(2):  # a retried task and a duplicated beat
+            with time_machine.travel(f"{day.isoformat()} 08:00Z", tick=False):
+                if send_renewal_reminders():
+                    sent_on.append(day)
+        day += timedelta(days=1)
+
+    assert sent_on == [
+        date(2026, 12, 1),
+        date(2026, 12, 17),
+        date(2026, 12, 24),
+        date(2026, 12, 30),
+    ]
+    reminders = RenewalReminder.objects.order_by("-days_before")
+    assert [r.days_before for r in reminders] == [30, 14, 7, 1]
+    assert all(r.recipients == ["csm@platform.test", "owner@yearly.test"] for r in reminders)
+    assert len(mail.outbox) == 4
+    assert mail.outbox[0].subject == "Your plan renewal: 30 days left"
+    assert Notification.objects.filter(kind="billing_renewal").count() == 8
+
+
+@pytest.mark.django_db
+def test_an_auto_renewing_term_renews_once_and_invoices_the_years_fee(yearly_shop):
+    with time_machine.travel("2027-01-01 09:00Z", tick=False):
+        process_term_ends()
+        process_term_ends()
+    yearly_shop.refresh_from_db()
+    assert (yearly_shop.term_start, yearly_shop.term_end) == (date(2027, 1, 1), date(2027, 12, 31))
+    assert SubscriptionEvent.objects.filter(kind="renewed").count() == 1
+    with time_machine.travel("2027-02-01 09:00Z", tick=False):
+        run_billing(2027, 1)
+    january = Invoice.objects.get(period_start=date(2027, 1, 1))
+    assert [(line.kind, line.amount) for line in january.lines.all()] == [
+        ("subscription", Decimal("1000.00"))
+    ]
+
+
+@pytest.mark.django_db
+def test_a_term_that_does_not_renew_expires_and_the_shop_is_suspended_after_the_grace(
+    yearly_shop, settings
+):
+    settings.BILLING_SUSPEND_AFTER_DAYS = 14
+    yearly_shop.auto_renew = False
+    yearly_shop.save()
+    merchant = yearly_shop.merchant
+    with time_machine.travel("2027-01-01 09:00Z", tick=False):
+        summary = process_term_ends()
+    yearly_shop.refresh_from_db()
+    merchant.refresh_from_db()
+    assert (summary.expired, yearly_shop.status, yearly_shop.ended_on) == (
+        1,
+        "expired",
+        date(2026, 12, 31),
+    )
+    assert merchant.status == MerchantStatus.ACTIVE  # still in the grace period
+    with time_machine.travel("2027-01-14 09:00Z", tick=False):
+        assert process_term_ends().suspended == 0
+    with time_machine.travel("2027-01-15 09:00Z", tick=False):
+        assert process_term_ends().suspended == 1
+        assert process_term_ends().suspended == 0
+    merchant.refresh_from_db()
+    assert merchant.status == MerchantStatus.SUSPENDED
+    assert (
+        merchant.status_changes.get().reason
+        == "Subscription ended on 2026-12-31 and was not renewed."
+    )
+    assert list(
+        SubscriptionEvent.objects.order_by("id").values_list("kind", "mrr_before", "mrr_after")
+    ) == [
+        ("started", Decimal("0"), Decimal("83.3333")),
+        ("expired", Decimal("83.3333"), Decimal("0")),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_billing_run_killed_mid_way_resumes_and_bills_everyone_exactly_once():
+    plan = PlanFactory()
+    merchants = [MerchantRowFactory() for _ in range(400)]
+    for index, merchant in enumerate(merchants):
+        subscribe(merchant, plan, start=date(2026, 9, 1))
+        sale(merchant, date(2026, 10, 5), f"{100 + index}.00", "s")
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+    }
+    command = [sys.executable, "manage.py", "run_billing", "--period", "2026-10", "--no-progress"]
+    worker = subprocess.Popen(command, env=env, cwd=django_settings.BASE_DIR)
+    deadline = time.monotonic() + 60
+    while Invoice.objects.count() < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    cut_off_at = Invoice.objects.count()
+    assert 0 < cut_off_at < 400, "the run was not cut off mid-way"
+
+    finished = subprocess.run(command, env=env, cwd=django_settings.BASE_DIR, capture_output=True)
+    assert finished.returncode == 0, finished.stderr.decode()
+    assert (
+        f"{400 - cut_off_at} invoices created, {cut_off_at} already billed"
+        in finished.stdout.decode()
+    )
+    assert Invoice.objects.count() == 400
+    assert sorted(Invoice.objects.values_list("merchant_id", flat=True)) == sorted(
+        m.pk for m in merchants
+    )
+    # every invoice whole: its lines add up to its total
+    for invoice in Invoice.objects.all():
+        lines = InvoiceLine.objects.filter(invoice=invoice)
+        assert lines.count() >= 1
+        assert sum(line.amount for line in lines) == invoice.total
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
