@@ -30,6 +30,8 @@ class MerchantEvent(models.Model):
         indexes = [
             models.Index(fields=["merchant", "kind", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
+            # Billing reads one kind over a period of local days (refunds, plugin switches).
+            models.Index(fields=["kind", "local_date"]),
         ]
 
     def __str__(self) -> str:

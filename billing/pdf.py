@@ -10,25 +10,22 @@ from fpdf import FPDF
 
 from billing.models import CreditNote, Invoice
 
-# Unicode fonts, best first: Chinese shop names need a CJK font; DejaVu covers the rest.
-FONT_CANDIDATES = (
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0),
-)
+# DejaVu covers Latin text; Chinese shop names fall back to Noto CJK when it is installed.
+BODY_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+CJK_FONT = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2)  # 2: Simplified
 
 
 def _document() -> tuple[FPDF, str]:
     pdf = FPDF(format="A4")
     pdf.set_creator(settings.PLATFORM_NAME)
     pdf.add_page()
-    for path, index in FONT_CANDIDATES:
-        if Path(path).exists():
-            try:
-                pdf.add_font("body", fname=path, collection_font_number=index)
-            except Exception:  # an unreadable font file: try the next one
-                continue
-            return pdf, "body"
-    return pdf, "helvetica"
+    if not Path(BODY_FONT).exists():
+        return pdf, "helvetica"
+    pdf.add_font("body", fname=BODY_FONT)
+    if Path(CJK_FONT[0]).exists():
+        pdf.add_font("cjk", fname=CJK_FONT[0], collection_font_number=CJK_FONT[1])
+        pdf.set_fallback_fonts(["cjk"])
+    return pdf, "body"
 
 
 def _text(font: str, value: str) -> str:
