@@ -32,7 +32,11 @@ def push_invoice_to_stripe(invoice_id: int) -> str:
         return "already pushed"
     try:
         result = push_invoice(invoice, billing_account(invoice.merchant_id))
-    except stripe.InvalidRequestError as error:
+    except (
+        stripe.InvalidRequestError,
+        stripe.AuthenticationError,
+        stripe.PermissionError,
+    ) as error:
         Invoice.objects.filter(pk=invoice.pk).update(stripe_sync_error=str(error)[:500])
         logger.error("Stripe refused invoice %s: %s", invoice.number, error)
         return "error"

@@ -23,7 +23,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
     }
     manage = [sys.executable, "manage.py"]
-    for step in (["migrate_fast"], ["seed_demo"]):
+    for step in (["migrate_fast"], ["seed_demo"], ["seed_billing_demo"]):
         if subprocess.call(manage + step, cwd=PROJECT_DIR, env=env) != 0:
             return 1
 

@@ -31,3 +31,16 @@ def test_the_demo_data_is_a_working_set_of_shops_and_seeding_twice_adds_nothing(
     day = DailyMerchantStats.objects.get(merchant=tea_house)
     assert (day.orders, day.in_store_orders) == (3, 1)
     assert MerchantEvent.objects.filter(kind="store_setup_completed").count() == 3
+
+
+def test_the_billing_demo_leaves_paid_history_and_drafts_for_finance_once():
+    from billing.models import Invoice
+
+    call_command("seed_demo")
+    call_command("seed_billing_demo")
+    call_command("seed_billing_demo")
+
+    invoices = Invoice.objects.order_by("period_start", "merchant__slug")
+    assert [invoice.status for invoice in invoices] == ["paid"] * 3 + ["draft"] * 3
+    assert all(invoice.total > 0 for invoice in invoices)
+    assert [invoice.plan.code for invoice in invoices[3:]] == ["premium", "basic", "advanced"]
