@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analytics.models import MerchantEvent
 from billing.calculation import PeriodFacts, PlanTerms, price_period
 from billing.models import (
     CreditNote,
@@ -21,6 +23,8 @@ from billing.models import (
 from billing.pricing import Tier, commission_by_tier, commission_total, invoice_total
 from billing.run import run_billing
 from billing.subscriptions import change_plan
+from commerce.catalog.models import Product, ProductImage
+from commerce.store.tasks import measure_storage_task
 from tenants.models import Membership, MembershipRole
 from tests.factories import UserFactory
 from tests.factories_billing import (
@@ -258,3 +262,22 @@ def test_the_command_bills_a_period_and_prints_a_summary(capsys):
     assert "Period 2026-10: 1 invoices created, 0 already billed" in out
     assert "CNY 299.00 invoiced" in out
     assert Subscription.objects.get(merchant=merchant).status == SubscriptionStatus.ACTIVE
+
+
+def test_storage_beyond_the_plan_is_charged_from_the_nightly_measurement(shop):
+    merchant = shop.merchant
+    plan = PlanFactory(monthly_fee=Decimal("0"), included_storage_gb=0, tiers=[("0", "0")])
+    subscribe(merchant, plan, start=date(2026, 9, 1))
+    with merchant:
+        product = Product.objects.create(title="Oolong", slug="oolong")
+        ProductImage.objects.create(product=product, image=ContentFile(b"x" * 2048, name="o.png"))
+    with time_machine.travel("2026-10-20 10:00Z"):
+        assert measure_storage_task() >= 1
+        measure_storage_task()  # the same day again: one measurement
+
+    run_billing(*OCT)
+
+    invoice = Invoice.objects.get(merchant=merchant)
+    assert lines_of(invoice) == [("storage", Decimal("10.00"))]  # 2 KB rounds up to 1 GB
+    event = MerchantEvent.objects.get(merchant=merchant, kind="storage_measured")
+    assert event.payload == {"bytes": 2048}

@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         # Daily: each merchant's month closes at its own local midnight.
         "schedule": crontab(minute=30, hour="*/6"),
     },
+    "measure-shop-storage": {
+        "task": "commerce.store.tasks.measure_storage",
+        "schedule": crontab(minute=0, hour=3),
+    },
     "billing-daily-sweeps": {
         "task": "billing.tasks.billing_daily_sweeps",
         "schedule": crontab(minute=15, hour="*"),
