@@ -35,6 +35,7 @@ SHARED_APPS = [
     "analytics",
     "billing",
     "onboarding",
+    "reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -246,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.run_monthly_billing",
         # Daily: each merchant's month closes at its own local midnight.
         "schedule": crontab(minute=30, hour="*/6"),
+    },
+    "refresh-monthly-stats": {
+        "task": "reports.tasks.refresh_monthly_stats_task",
+        "schedule": 15 * 60.0,
     },
     "measure-shop-storage": {
         "task": "commerce.store.tasks.measure_storage",
