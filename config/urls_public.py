@@ -22,12 +22,7 @@ console_patterns = [
         tenant_views.console_merchant_status,
         name="console_merchant_status",
     ),
-    path(
-        "onboarding/",
-        platform_role_required(PlatformRole.CSM)(not_available),
-        {"section": "onboarding"},
-        name="console_onboarding",
-    ),
+    path("onboarding/", include("onboarding.urls")),
     path(
         "billing/",
         platform_role_required(PlatformRole.FINANCE)(not_available),

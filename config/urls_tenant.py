@@ -27,6 +27,7 @@ manage_patterns = [
     path("orders/", include("commerce.orders.urls")),
     path("pos/", include("commerce.orders.pos_urls")),
     path("marketing/", include("commerce.plugins.urls")),
+    path("onboarding/", include("onboarding.manage_urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
         for section in ("data", "billing", "settings")
