@@ -1,7 +1,6 @@
 """The 30-day journey: signup, ledger milestones, SLA alerts and their escalation, in time."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -27,7 +26,7 @@ from tests.factories_onboarding import go_live, make_csm, set_up_store
 
 pytestmark = pytest.mark.django_db
 
-DAY0 = datetime(2026, 3, 2, 1, 0, tzinfo=dt_timezone.utc)  # 09:00 in Shanghai
+DAY0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
 def at(days: float = 0, hours: float = 0) -> datetime:
