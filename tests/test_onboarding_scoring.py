@@ -31,7 +31,8 @@ NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors_never_an_average():
-    answers = [9, 10, 9, 10, 9] + [7, 8, 7] + [0, 6]
+    promoters, passives, detractors = [9, 10, 9, 10, 9], [7, 8, 7], [0, 6]
+    answers = [*promoters, *passives, *detractors]
 
     figure = nps_of(answers)
 
