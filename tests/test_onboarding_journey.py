@@ -384,3 +384,25 @@ def test_first_contact_needs_the_system_contact_and_role_owners_and_writes_nothi
     }
     assert not journey.contacts.exists()
     assert milestones(merchant)["first_contact"].completed_at is None
+
+
+def test_the_shop_tells_the_ledger_its_active_store_count_when_it_changes():
+    from commerce.store.services import OutletInput, save_outlet
+
+    merchant = ShopFactory(slug="outlets").merchant
+    with merchant:
+        bund = save_outlet(data=OutletInput(name="Bund", address="1 Bund"))
+        save_outlet(data=OutletInput(name="Depot", address="2 Road", kind="warehouse"))
+        save_outlet(data=OutletInput(name="Bund", address="1 Bund, 2F"), outlet=bund)
+        save_outlet(data=OutletInput(name="Jing'an", address="3 Road"))
+        save_outlet(data=OutletInput(name="Bund", address="1 Bund", is_active=False), outlet=bund)
+
+    from analytics.models import MerchantEvent
+
+    counts = [
+        event.payload["active_store_outlets"]
+        for event in MerchantEvent.objects.filter(
+            merchant=merchant, kind="outlets_changed"
+        ).order_by("id")
+    ]
+    assert counts == [1, 2, 1]  # the warehouse and the address change write nothing
