@@ -83,6 +83,8 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
     SweepRun.objects.create(
         name="onboarding", started_at=started, finished_at=timezone.now(), figures=asdict(result)
     )
+    # A run every few minutes: keep a week of them.
+    SweepRun.objects.filter(started_at__lt=started - timedelta(days=7)).delete()
     return result
 
 

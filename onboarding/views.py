@@ -311,8 +311,11 @@ def training(request):
 def training_session(request, session_id: int):
     session = get_object_or_404(TrainingSession, pk=session_id)
     if request.method == "POST":
+        registration_id = request.POST.get("registration", "")
         registration = get_object_or_404(
-            TrainingRegistration, pk=request.POST.get("registration") or 0, session=session
+            TrainingRegistration,
+            pk=int(registration_id) if registration_id.isdigit() else 0,
+            session=session,
         )
         services.mark_attendance(registration=registration, actor=request.user)
         messages.success(request, _("Attendance recorded."))
