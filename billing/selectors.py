@@ -171,3 +171,35 @@ def billing_banner(merchant: Merchant) -> str:
     if not row:
         return ""
     return "past_due" if row["past_due"] else "payment_failed" if row["failing"] else ""
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    open_count: int
+    overdue_count: int
+    overdue_total: Decimal
+
+
+def invoice_facts(merchant_ids) -> dict[int, InvoiceFacts]:
+    """Open and overdue (issued, unpaid, past due date) invoices per merchant, in one query;
+    customer success reads it through settings.ONBOARDING_INVOICE_FACTS."""
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    rows = (
+        Invoice.objects.filter(merchant_id__in=list(merchant_ids), status=InvoiceStatus.OPEN)
+        .values("merchant_id")
+        .annotate(
+            open_count=Count("id"),
+            overdue_count=Count("id", filter=Q(due_on__lt=today)),
+            overdue_total=Sum("total", filter=Q(due_on__lt=today)),
+        )
+    )
+    return {
+        row["merchant_id"]: InvoiceFacts(
+            open_count=row["open_count"],
+            overdue_count=row["overdue_count"],
+            overdue_total=row["overdue_total"] or Decimal("0"),
+        )
+        for row in rows
+    }

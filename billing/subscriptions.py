@@ -118,6 +118,11 @@ def start_subscription(
     return subscription
 
 
+def start_subscription_for_new_merchant(*, merchant: Merchant, owner) -> None:
+    """settings.MERCHANT_OPENED_HOOKS: a new shop starts on the default plan's trial."""
+    start_subscription(merchant)
+
+
 def start_missing_subscriptions() -> int:
     """Every active merchant has a subscription (new shops start on the default plan's trial).
 

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.models import PlatformRole
 from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
 from config.views import healthz, not_available
@@ -23,12 +22,7 @@ console_patterns = [
         tenant_views.console_merchant_status,
         name="console_merchant_status",
     ),
-    path(
-        "onboarding/",
-        platform_role_required(PlatformRole.CSM)(not_available),
-        {"section": "onboarding"},
-        name="console_onboarding",
-    ),
+    path("onboarding/", include("onboarding.urls")),
     path("billing/", include("billing.urls")),
     path(
         "metrics/",

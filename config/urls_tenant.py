@@ -29,6 +29,7 @@ manage_patterns = [
     path("pos/", include("commerce.orders.pos_urls")),
     path("marketing/", include("commerce.plugins.urls")),
     path("billing/", include(manage_billing_urls)),
+    path("onboarding/", include("onboarding.manage_urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
         for section in ("data", "settings")

@@ -23,7 +23,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
     }
     manage = [sys.executable, "manage.py"]
-    for step in (["migrate_fast"], ["seed_demo"], ["seed_billing_demo"]):
+    for step in (["migrate_fast"], ["seed_demo"], ["seed_billing_demo"], ["seed_onboarding_demo"]):
         if subprocess.call(manage + step, cwd=PROJECT_DIR, env=env) != 0:
             return 1
 
@@ -52,7 +52,7 @@ def main() -> int:
         f"""
 The demo is running (Ctrl-C stops it):
   Public site and signup   http://localhost{suffix}/
-  Platform console         http://localhost{suffix}/console/   (csm@demo.test, finance@demo.test, admin@demo.test)
+  Platform console         http://localhost{suffix}/console/   (csm@demo.test, cs-lead@demo.test, finance@demo.test, admin@demo.test)
   Django admin             http://localhost{suffix}/admin/     (admin@demo.test)
   Demo shops' consoles     http://tea-house.localhost{suffix}/manage/  (owner@tea-house.test)
                            http://noodle-bar.localhost{suffix}/manage/ (owner@noodle-bar.test)

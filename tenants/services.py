@@ -9,10 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -112,9 +114,20 @@ def open_shop(
         owner = User(email=owner_email, password=owner_password_hash)
         owner.save()
         Membership.objects.create(user=owner, merchant=merchant, role=MembershipRole.OWNER)
+        for hook in _merchant_opened_hooks():
+            hook(merchant=merchant, owner=owner)
         transaction.on_commit(_request_pool_refill)
     forget_merchant_hosts(merchant)
     return OpenedShop(merchant=merchant, owner=owner, domain=domain)
+
+
+def _merchant_opened_hooks() -> list:
+    """Callables named in settings.MERCHANT_OPENED_HOOKS (e.g. onboarding starts a journey).
+
+    tenants imports no domain app; the setting is how they learn of a new merchant inside
+    the signup transaction (so a failing hook leaves no shop behind).
+    """
+    return [import_string(path) for path in getattr(settings, "MERCHANT_OPENED_HOOKS", [])]
 
 
 def _request_pool_refill() -> None:

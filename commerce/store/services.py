@@ -2,12 +2,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.ledger import record_event
 from commerce.images import validate_image
 from commerce.money import check_price
-from commerce.store.models import Outlet, StoreSettings
+from commerce.store.models import Outlet, OutletKind, StoreSettings
 from commerce.store.selectors import store_settings
 
 
@@ -81,5 +83,21 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
     outlet.kind = data.kind
     outlet.full_clean()
     with transaction.atomic():
+        before = _active_store_count()
         outlet.save()
+        after = _active_store_count()
+        if after != before:
+            # Tiering counts active physical stores; platform jobs read the ledger only.
+            now = timezone.now()
+            record_event(
+                merchant=connection.tenant,
+                kind="outlets_changed",
+                idempotency_key=f"{connection.schema_name}:outlets:{outlet.pk}:{now.isoformat()}",
+                occurred_at=now,
+                payload={"active_store_outlets": after},
+            )
     return outlet
+
+
+def _active_store_count() -> int:
+    return Outlet.objects.filter(is_active=True, kind=OutletKind.STORE).count()

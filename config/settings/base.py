@@ -233,7 +233,11 @@ BILLING_RENEWAL_REMINDER_DAYS = (30, 14, 7, 1)
 BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=14)
 # Who looks after a merchant (their CSM) is customer success's to say; billing asks through
 # this function, (merchant) -> user or None, so billing need not import onboarding.
-BILLING_ACCOUNT_MANAGER = env("BILLING_ACCOUNT_MANAGER", default="")
+BILLING_ACCOUNT_MANAGER = env(
+    "BILLING_ACCOUNT_MANAGER", default="onboarding.selectors.csm_for_merchant"
+)
+# ...and customer success reads invoice facts for health scores and Merchant 360 the same way.
+ONBOARDING_INVOICE_FACTS = "billing.selectors.invoice_facts"
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -264,8 +268,39 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.refill_schema_pool",
         "schedule": 60.0,
     },
+    # Journeys, ledger milestones, SLA alerts, day-30 tiering, NPS waves (public tables only).
+    "onboarding-sweep": {
+        "task": "onboarding.tasks.onboarding_sweep",
+        "schedule": 180.0,
+    },
+    "onboarding-health": {
+        "task": "onboarding.tasks.compute_health",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "onboarding-monthly-tiers": {
+        "task": "onboarding.tasks.monthly_tiers",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
 }
 CELERY_TIMEZONE = "UTC"
+
+# Called inside open_shop's transaction with (merchant=, owner=): how domain apps react to a
+# new merchant without tenants importing them (tenants imports no domain app).
+MERCHANT_OPENED_HOOKS = [
+    "onboarding.services.start_journey_for_new_merchant",
+    "billing.subscriptions.start_subscription_for_new_merchant",
+]
+
+# Customer success (onboarding app). A stage past its due date is Behind; this many days
+# later it is Stuck and the CSM's manager is alerted.
+ONBOARDING_STUCK_AFTER_DAYS = env.int("ONBOARDING_STUCK_AFTER_DAYS", default=3)
+# The sweep gives a journey to merchants without one that signed up at most this long ago
+# (older merchants predate onboarding; they still get tiers, health and NPS).
+ONBOARDING_BACKFILL_DAYS = env.int("ONBOARDING_BACKFILL_DAYS", default=30)
+ONBOARDING_NPS_REMINDER_AFTER_DAYS = env.int("ONBOARDING_NPS_REMINDER_AFTER_DAYS", default=5)
+# Fewer paid orders than this in 30 days with the store live: "needs operations help".
+ONBOARDING_LOW_ACTIVITY_ORDERS = env.int("ONBOARDING_LOW_ACTIVITY_ORDERS", default=10)
+ONBOARDING_HEALTH_RED_BELOW = env.int("ONBOARDING_HEALTH_RED_BELOW", default=40)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,428 @@
+"""The onboarding sweep (beat, every few minutes).
+
+Set-based over public tables only: a fixed number of queries whatever the number of
+merchants, never a query per merchant and never a tenant schema. Steps, in one
+transaction under an advisory lock (two sweeps never overlap):
+
+1. journeys for recent merchants that have none (signup normally made one already);
+2. stages completed by ledger events (store setup, go-live);
+3. day-30 tiering (completes the Tiering stage);
+4. alerts: 24 h first-contact warning, Behind, Stuck — one row per (journey, stage,
+   level), inserted with ON CONFLICT DO NOTHING, so a retried sweep alerts nobody twice;
+5. NPS waves (day 30, then every 90 days), once per merchant and wave.
+
+Emails go out after the commit; each is claimed first (emailed_at / reminded_at set by a
+conditional UPDATE) so a retry never sends one twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import mail
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onboarding.links import merchant_link
+from onboarding.models import (
+    Alert,
+    AlertLevel,
+    Journey,
+    Notification,
+    NpsSurvey,
+    Stage,
+    SweepRun,
+    TimelineEntry,
+    TimelineKind,
+)
+from onboarding.scoring import assign_tiers
+from onboarding.services import NewJourney, create_journeys
+from tenants.hosts import platform_url, shop_host_for_slug
+from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
+
+logger = logging.getLogger(__name__)
+SWEEP_LOCK_ID = 61_000_001
+
+
+@dataclass
+class SweepResult:
+    skipped: bool = False
+    journeys_created: int = 0
+    milestones_completed: int = 0
+    journeys_tiered: int = 0
+    alerts_raised: int = 0
+    surveys_opened: int = 0
+    alert_emails: int = 0
+    survey_emails: int = 0
+    reminder_emails: int = 0
+
+
+def run_sweep(now: datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    started = timezone.now()
+    connection.set_schema_to_public()
+    result = SweepResult()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_ID])
+            if not cursor.fetchone()[0]:
+                return SweepResult(skipped=True)
+        result.journeys_created = create_missing_journeys(now)
+        result.milestones_completed = complete_from_ledger(now)
+        result.journeys_tiered = tier_due_journeys(now)
+        result.alerts_raised = raise_alerts(now)
+        result.surveys_opened = open_nps_waves(now)
+    result.alert_emails = send_alert_emails(now)
+    result.survey_emails = send_survey_emails(now)
+    result.reminder_emails = send_survey_reminders(now)
+    SweepRun.objects.create(
+        name="onboarding", started_at=started, finished_at=timezone.now(), figures=asdict(result)
+    )
+    # A run every few minutes: keep a week of them.
+    SweepRun.objects.filter(started_at__lt=started - timedelta(days=7)).delete()
+    return result
+
+
+# ---------------------------------------------------------------------------- 1. journeys
+
+
+def create_missing_journeys(now: datetime) -> int:
+    since = now - timedelta(days=settings.ONBOARDING_BACKFILL_DAYS)
+    missing = (
+        Merchant.objects.filter(
+            status=MerchantStatus.ACTIVE,
+            created_at__gte=since,
+            created_at__lte=now,
+            journey__isnull=True,
+        )
+        .exclude(schema_name="public")
+        .values_list("pk", "created_at")
+    )
+    return len(create_journeys([NewJourney(mid, created) for mid, created in missing]))
+
+
+# ---------------------------------------------------------------------------- 2. ledger
+
+# Per stage, the ledger kinds that must all have happened (the stage completes at the
+# latest of their first occurrences). Events from before a CSM reopened the stage do
+# not count.
+LEDGER_SIGNALS = {
+    Stage.STORE_SETUP: ("store_setup_completed",),
+    Stage.GO_LIVE: ("first_in_store_order", "campaign_launched"),
+}
+
+
+def complete_from_ledger(now: datetime) -> int:
+    def first(kind: str) -> str:
+        return f"""(SELECT MIN(e.occurred_at) FROM analytics_merchantevent e
+                    WHERE e.merchant_id = o.merchant_id AND e.kind = '{kind}'
+                      AND e.occurred_at > o.since AND e.occurred_at <= %(now)s)"""
+
+    kinds = sorted({kind for needed in LEDGER_SIGNALS.values() for kind in needed})
+    columns = ",\n".join(f"{first(kind)} AS {kind}" for kind in kinds)
+    cases = " ".join(
+        f"WHEN s.stage = '{stage}' THEN "
+        + (
+            f"CASE WHEN {' AND '.join(f'{k} IS NOT NULL' for k in needed)} "
+            f"THEN GREATEST({', '.join(needed)}) END"
+        )
+        for stage, needed in LEDGER_SIGNALS.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH open_stages AS (
+                SELECT m.id, m.stage, j.merchant_id,
+                       COALESCE(m.reopened_at, '-infinity'::timestamptz) AS since
+                FROM onboarding_milestone m JOIN onboarding_journey j ON j.id = m.journey_id
+                WHERE m.completed_at IS NULL AND m.stage = ANY(%(stages)s)
+            ), signals AS (
+                SELECT o.id, o.stage, o.merchant_id, {columns} FROM open_stages o
+            ), done AS (
+                SELECT s.id, s.merchant_id, CASE {cases} END AS done_at FROM signals s
+            )
+            UPDATE onboarding_milestone m
+            SET completed_at = done.done_at, completed_via = 'ledger'
+            FROM done
+            WHERE m.id = done.id AND done.done_at IS NOT NULL
+            RETURNING m.journey_id, done.merchant_id, m.stage, done.done_at
+            """,
+            {"stages": [str(stage) for stage in LEDGER_SIGNALS], "now": now},
+        )
+        completed = cursor.fetchall()
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                merchant_id=merchant_id,
+                kind=TimelineKind.MILESTONE_DONE,
+                stage=stage,
+                detail=_("From the shop's data"),
+                at=done_at,
+            )
+            for _journey, merchant_id, stage, done_at in completed
+        ],
+        batch_size=5000,
+    )
+    finish_journeys([row[0] for row in completed])
+    return len(completed)
+
+
+def finish_journeys(journey_ids: list[int]) -> None:
+    """Journeys whose every stage is done get completed_at = their last stage's."""
+    if not journey_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE onboarding_journey j SET completed_at = x.last_done
+            FROM (
+                SELECT journey_id, MAX(completed_at) AS last_done FROM onboarding_milestone
+                WHERE journey_id = ANY(%s)
+                GROUP BY journey_id HAVING COUNT(*) = COUNT(completed_at)
+            ) x
+            WHERE j.id = x.journey_id AND j.completed_at IS NULL
+            """,
+            [list(set(journey_ids))],
+        )
+
+
+# ---------------------------------------------------------------------------- 3. tiering
+
+
+def tier_due_journeys(now: datetime) -> int:
+    """Day 30 has come: tier and segment the merchant, and the Tiering stage is done."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.id, m.journey_id, j.merchant_id
+            FROM onboarding_milestone m JOIN onboarding_journey j ON j.id = m.journey_id
+            JOIN tenants_merchant t ON t.id = j.merchant_id
+            WHERE m.stage = %s AND m.completed_at IS NULL AND m.opens_at <= %s
+              AND t.status = 'active'
+            """,
+            [Stage.TIERING.value, now],
+        )
+        due = cursor.fetchall()
+    if not due:
+        return 0
+    assign_tiers([row[2] for row in due], now=now, reason="day30")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE onboarding_milestone SET completed_at = %s, completed_via = 'tiering'
+            WHERE id = ANY(%s) AND completed_at IS NULL
+            """,
+            [now, [row[0] for row in due]],
+        )
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                merchant_id=mid, kind=TimelineKind.MILESTONE_DONE, stage=Stage.TIERING, at=now
+            )
+            for _m, _j, mid in due
+        ],
+        batch_size=5000,
+    )
+    finish_journeys([row[1] for row in due])
+    return len(due)
+
+
+# ---------------------------------------------------------------------------- 4. alerts
+
+
+def raise_alerts(now: datetime) -> int:
+    """Insert the alerts that are due and not yet raised; notify their recipients."""
+    stuck_days = settings.ONBOARDING_STUCK_AFTER_DAYS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO onboarding_alert (journey_id, stage, level, recipient_id, created_at)
+            SELECT m.journey_id, m.stage, lvl.level,
+                   CASE WHEN lvl.level = 'stuck' THEN COALESCE(p.manager_id, j.csm_id)
+                        ELSE j.csm_id END,
+                   %(now)s
+            FROM onboarding_milestone m
+            JOIN onboarding_journey j ON j.id = m.journey_id
+            JOIN tenants_merchant t ON t.id = j.merchant_id AND t.status = 'active'
+            LEFT JOIN onboarding_csmprofile p ON p.user_id = j.csm_id
+            CROSS JOIN LATERAL (VALUES
+                ('due_soon', m.stage = 'first_contact'
+                             AND %(now)s >= m.due_at - interval '24 hours'
+                             AND %(now)s <= m.due_at),
+                ('behind', %(now)s > m.due_at),
+                ('stuck', %(now)s > m.due_at + %(stuck)s * interval '1 day')
+            ) AS lvl(level, hit)
+            WHERE m.completed_at IS NULL
+              AND m.due_at <= %(now)s + interval '24 hours'
+              AND lvl.hit
+            ON CONFLICT (journey_id, stage, level) DO NOTHING
+            RETURNING id, journey_id, stage, level, recipient_id
+            """,
+            {"now": now, "stuck": stuck_days},
+        )
+        raised = cursor.fetchall()
+    if not raised:
+        return 0
+    merchants = dict(
+        Journey.objects.filter(pk__in={row[1] for row in raised}).values_list("pk", "merchant_id")
+    )
+    names = dict(Merchant.objects.filter(pk__in=set(merchants.values())).values_list("pk", "name"))
+    notifications, entries = [], []
+    for _id, journey_id, stage, level, recipient_id in raised:
+        merchant_id = merchants[journey_id]
+        text = alert_text(level, stage, names[merchant_id])
+        entries.append(
+            TimelineEntry(
+                merchant_id=merchant_id, kind=TimelineKind.ALERT, stage=stage, detail=text, at=now
+            )
+        )
+        if recipient_id is not None:
+            notifications.append(
+                Notification(
+                    recipient_id=recipient_id,
+                    text=text,
+                    link=merchant_link(merchant_id),
+                    created_at=now,
+                )
+            )
+    TimelineEntry.objects.bulk_create(entries, batch_size=5000)
+    Notification.objects.bulk_create(notifications, batch_size=5000)
+    return len(raised)
+
+
+def alert_text(level: str, stage: str, merchant_name: str) -> str:
+    params = {"merchant": merchant_name, "stage": Stage(stage).label}
+    if level == AlertLevel.DUE_SOON:
+        return _("%(merchant)s: %(stage)s is due within 24 hours") % params
+    if level == AlertLevel.BEHIND:
+        return _("%(merchant)s: %(stage)s is behind (past its due date)") % params
+    return _("%(merchant)s: %(stage)s is stuck — please step in") % params
+
+
+def _claim(table: str, column: str, ids_sql: str, params: dict) -> list[int]:
+    """Set `column` on unclaimed rows and return their ids: whoever claims a row sends it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %(now)s WHERE {column} IS NULL AND {ids_sql} RETURNING id",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def send_alert_emails(now: datetime) -> int:
+    ids = _claim("onboarding_alert", "emailed_at", "recipient_id IS NOT NULL", {"now": now})
+    if not ids:
+        return 0
+    alerts = Alert.objects.filter(pk__in=ids).values_list(
+        "stage", "level", "recipient__email", "journey__merchant_id", "journey__merchant__name"
+    )
+    messages = [
+        mail.EmailMessage(
+            subject=alert_text(level, stage, name),
+            body=_("%(text)s\n\nOpen the merchant: %(link)s")
+            % {
+                "text": alert_text(level, stage, name),
+                "link": platform_url(None, merchant_link(merchant_id)),
+            },
+            to=[email],
+        )
+        for stage, level, email, merchant_id, name in alerts
+    ]
+    return _send(messages)
+
+
+def _send(messages: list[mail.EmailMessage]) -> int:
+    if not messages:
+        return 0
+    connection_ = mail.get_connection()
+    try:
+        return connection_.send_messages(messages) or 0
+    except Exception:  # the rows are claimed: a broken mail server must not re-send later
+        logger.exception("Could not send %s onboarding emails", len(messages))
+        return 0
+
+
+# ---------------------------------------------------------------------------- 5. NPS
+
+
+def open_nps_waves(now: datetime) -> int:
+    """Wave n is due at day 30 + 90 n (from the journey's day 0, else signup). Only the
+    current wave is opened: a merchant never gets a backlog of missed waves."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO onboarding_npssurvey (merchant_id, wave, sent_at)
+            SELECT x.merchant_id, x.wave, %(now)s FROM (
+                SELECT t.id AS merchant_id,
+                       FLOOR((EXTRACT(EPOCH FROM (%(now)s - COALESCE(j.started_at, t.created_at)))
+                              / 86400 - 30) / 90)::int AS wave
+                FROM tenants_merchant t LEFT JOIN onboarding_journey j ON j.merchant_id = t.id
+                WHERE t.status = 'active' AND t.schema_name <> 'public'
+                  AND COALESCE(j.started_at, t.created_at) <= %(now)s - interval '30 days'
+            ) x
+            WHERE NOT EXISTS (
+                SELECT 1 FROM onboarding_npssurvey s
+                WHERE s.merchant_id = x.merchant_id AND s.wave = x.wave
+            )
+            ON CONFLICT (merchant_id, wave) DO NOTHING
+            RETURNING id
+            """,
+            {"now": now},
+        )
+        return len(cursor.fetchall())
+
+
+def _owner_emails(merchant_ids: set[int]) -> dict[int, list[str]]:
+    owners: dict[int, list[str]] = defaultdict(list)
+    for merchant_id, email in Membership.objects.filter(
+        merchant_id__in=merchant_ids, role=MembershipRole.OWNER, user__is_active=True
+    ).values_list("merchant_id", "user__email"):
+        owners[merchant_id].append(email)
+    return owners
+
+
+def _survey_messages(ids: list[int], *, reminder: bool) -> list[mail.EmailMessage]:
+    surveys = list(
+        NpsSurvey.objects.filter(pk__in=ids).values_list(
+            "merchant_id", "merchant__slug", "merchant__name"
+        )
+    )
+    owners = _owner_emails({row[0] for row in surveys})
+    messages = []
+    for merchant_id, slug, name in surveys:
+        if not owners.get(merchant_id):
+            continue
+        link = f"{settings.SITE_SCHEME}://{shop_host_for_slug(slug)}/manage/onboarding/"
+        subject = (
+            _("Reminder: how likely are you to recommend us? (%(name)s)")
+            if reminder
+            else _("How likely are you to recommend us? (%(name)s)")
+        ) % {"name": name}
+        body = _(
+            "On a scale from 0 to 10, how likely are you to recommend our platform to a "
+            "friend or colleague? It takes ten seconds: %(link)s"
+        ) % {"link": link}
+        messages.append(mail.EmailMessage(subject=subject, body=body, to=owners[merchant_id]))
+    return messages
+
+
+def send_survey_emails(now: datetime) -> int:
+    ids = _claim("onboarding_npssurvey", "emailed_at", "TRUE", {"now": now})
+    return _send(_survey_messages(ids, reminder=False)) if ids else 0
+
+
+def send_survey_reminders(now: datetime) -> int:
+    """One reminder per unanswered survey, some days after it was sent."""
+    ids = _claim(
+        "onboarding_npssurvey",
+        "reminded_at",
+        """sent_at <= %(due)s AND NOT EXISTS (
+               SELECT 1 FROM onboarding_npsresponse r WHERE r.survey_id = onboarding_npssurvey.id)""",
+        {"now": now, "due": now - timedelta(days=settings.ONBOARDING_NPS_REMINDER_AFTER_DAYS)},
+    )
+    return _send(_survey_messages(ids, reminder=True)) if ids else 0
