@@ -166,6 +166,7 @@ def recalculate(invoice_id: int, *, actor=None) -> Invoice:
 
 def next_number(sequence: str, prefix: str) -> str:
     """The next gap-free number; call inside the issuing transaction."""
+    InvoiceSequence.objects.get_or_create(name=sequence)
     row = InvoiceSequence.objects.select_for_update().get(name=sequence)
     row.last_value += 1
     row.save(update_fields=["last_value"])

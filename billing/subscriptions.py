@@ -21,6 +21,7 @@ from billing.models import (
     SubscriptionEventKind,
     SubscriptionStatus,
 )
+from billing.seed import ensure_catalog
 from tenants.models import Merchant
 
 DEFAULT_PLAN = "basic"
@@ -94,7 +95,11 @@ def start_subscription(
     existing = Subscription.objects.filter(merchant=merchant).first()
     if existing:
         return existing
-    plan = plan or Plan.objects.get(code=DEFAULT_PLAN)
+    if plan is None:
+        plan = Plan.objects.filter(code=DEFAULT_PLAN).first()
+        if plan is None:
+            ensure_catalog()
+            plan = Plan.objects.get(code=DEFAULT_PLAN)
     start = start or merchant.created_at.astimezone(ZoneInfo(merchant.timezone)).date()
     trial_end = start + timedelta(days=trial_days - 1) if trial_days else None
     subscription = Subscription.objects.create(

@@ -41,13 +41,23 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
             entry = re.sub(r'^(msgstr(?:\[0\])?) (?:".*"\n?)+', r'\1 ""', entry, flags=re.M)
         if "msgid_plural" in entry:
             if text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
+                # A function replacement: re.sub would turn "\\n" in the text into newlines.
+                replacement = f"msgstr[0] {quote(text)}"
                 entry = re.sub(
-                    r'msgstr\[0\] ""(\nmsgstr\[1\] "")?', f"msgstr[0] {quote(text)}", entry
+                    r'msgstr\[0\] ""(\nmsgstr\[1\] "")?',
+                    lambda _match, replacement=replacement: replacement,
+                    entry,
                 )
             entry = re.sub(r'\nmsgstr\[1\] ".*"', "", entry)
         elif re.search(r'^msgstr ""\s*\Z', entry, re.M):
             if text:
-                entry = re.sub(r'^msgstr ""\s*\Z', f"msgstr {quote(text)}", entry, flags=re.M)
+                replacement = f"msgstr {quote(text)}"
+                entry = re.sub(
+                    r'^msgstr ""\s*\Z',
+                    lambda _match, replacement=replacement: replacement,
+                    entry,
+                    flags=re.M,
+                )
             else:
                 missing.append(msgid)
         entries[index] = entry

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts.models import PlatformRole, User
+from accounts.models import Notification, PlatformRole, User
 from analytics.models import DailyMerchantStats
 from onboarding.links import merchant_link
 from onboarding.models import (
@@ -32,7 +32,6 @@ from onboarding.models import (
     HealthScore,
     Journey,
     Milestone,
-    Notification,
     NpsResponse,
     NpsSurvey,
     Stage,

@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import PlatformRole, User
+from accounts.models import Notification, PlatformRole, User
 from onboarding.links import merchant_link
 from onboarding.models import (
     STAGE_WINDOWS,
@@ -28,7 +28,6 @@ from onboarding.models import (
     CsmProfile,
     Journey,
     Milestone,
-    Notification,
     NpsResponse,
     NpsSurvey,
     Playbook,

@@ -28,12 +28,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Notification
 from onboarding.links import merchant_link
 from onboarding.models import (
     Alert,
     AlertLevel,
     Journey,
-    Notification,
     NpsSurvey,
     Stage,
     SweepRun,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import factory
 
 from analytics.ledger import StatsDelta, record_event
-from billing.models import CommissionTier, Plan
+from billing.models import CommissionTier, Plan, Subscription
 from billing.subscriptions import start_subscription
 from tenants.models import Merchant
 
@@ -46,6 +46,8 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
 
 def subscribe(merchant, plan=None, *, start: date, trial_days: int = 0, interval="month"):
+    """The merchant's subscription as the test needs it (replacing the trial signup began)."""
+    Subscription.objects.filter(merchant=merchant).delete()
     return start_subscription(
         merchant, plan=plan, start=start, trial_days=trial_days, interval=interval
     )

@@ -6,13 +6,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import PlatformRole
+from accounts.models import Notification, PlatformRole
 from onboarding import services
 from onboarding.models import (
     ContactLog,
     Journey,
     Milestone,
-    Notification,
     NpsResponse,
     NpsSurvey,
     Playbook,

@@ -7,13 +7,13 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from accounts.models import Notification
 from analytics.ledger import record_event
 from onboarding import services
 from onboarding.models import (
     Alert,
     Journey,
     Milestone,
-    Notification,
     NpsSurvey,
     Stage,
     StageStatus,

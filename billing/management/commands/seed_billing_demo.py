@@ -34,6 +34,10 @@ class Command(BaseCommand):
             merchant = Merchant.objects.filter(slug=slug).first()
             if merchant is None:
                 continue
+            # Signup started a trial today; the demo shops have been customers for months.
+            Subscription.objects.filter(
+                merchant=merchant, started_on__gt=history_start, plan_changes__isnull=True
+            ).delete()
             start_subscription(
                 merchant,
                 plan=Plan.objects.get(code=plan_code),
