@@ -5,9 +5,8 @@ from django.urls import include, path
 
 from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
-from config.views import healthz, not_available
+from config.views import healthz
 from tenants import views as tenant_views
-from tenants.access import platform_role_required
 
 console_patterns = [
     path("", tenant_views.console_home, name="console_home"),
@@ -24,12 +23,7 @@ console_patterns = [
     ),
     path("onboarding/", include("onboarding.urls")),
     path("billing/", include("billing.urls")),
-    path(
-        "metrics/",
-        platform_role_required()(not_available),
-        {"section": "metrics"},
-        name="console_metrics",
-    ),
+    path("metrics/", include("reports.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,168 @@
+"""The platform metrics page, computed: selectors give the inputs, analytics.metrics the
+definitions. A fixed number of queries whatever the number of merchants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from analytics import metrics
+from reports import selectors
+from reports.models import MetricSettings
+from reports.selectors import add_months, last_months, month_end
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    value: Decimal | int | None
+    unit: str = ""  # "%", a currency code, or ""
+
+    @property
+    def definition(self) -> str:
+        return str(metrics.DEFINITIONS.get(self.key, ""))
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date
+    gmv: Decimal
+    commission: Decimal
+    mrr: Decimal
+    new_merchants: int
+    spend: Decimal | None
+    nps: Decimal | None
+    respondents: int
+
+
+@dataclass
+class MetricsPage:
+    currency: str
+    month: date
+    headline: list[Figure]
+    months: list[MonthRow]
+    by_plan: list[selectors.Share]
+    by_tier: list[selectors.Share]
+    top_merchants: list[selectors.Share]
+    funnel_signed_up: int
+    funnel: list[tuple[str, int, Decimal | None]]
+    tiers: dict[str, int]
+    cohort_months: list[date]
+    cohorts: list[tuple[date, int, list[Decimal | None]]]
+    gross_margin: Decimal
+    definitions: dict[str, str] = field(default_factory=dict)
+
+
+def last_full_month(today: date | None = None) -> date:
+    today = today or timezone.now().date()
+    return add_months(today.replace(day=1), -1)
+
+
+def build(currency: str, month: date) -> MetricsPage:
+    months = last_months(month, 12)
+    window_start = months[0] - timedelta(days=1)  # the day before the 12 months began
+    month_ends = [month_end(first) for first in months]
+    snapshots = selectors.recurring_snapshots(currency, [window_start, *month_ends])
+    now, start_of_month = snapshots[month_ends[-1]], snapshots[month_ends[-2]]
+    window = snapshots[window_start]
+
+    gmv = selectors.gmv_by_month(currency, months)
+    commission = selectors.commission_by_month(currency, months)
+    new_merchants = selectors.new_merchants_by_month(currency, months)
+    spend = selectors.spend_by_month(currency, months)
+    nps_scores = selectors.nps_scores_by_month(months)
+
+    this_month = selectors.movements(
+        currency, month, month_end(month), start_of_month.paying_accounts
+    )
+    year = selectors.movements(currency, months[0], month_end(month), window.paying_accounts)
+    average_accounts = Decimal(
+        sum(len(snapshots[end].paying_accounts) for end in month_ends)
+    ) / len(month_ends)
+    churn = metrics.monthly_churn(year.churned_accounts, average_accounts, 12)
+    margin = MetricSettings.current().gross_margin_percent
+    arpa = metrics.arpa(now.mrr, len(now.paying_accounts))
+    ltv = metrics.ltv(arpa, margin / 100, churn)
+    cac = metrics.cac(spend[month], new_merchants[month])
+    all_scores = [score for scores in nps_scores.values() for score in scores]
+
+    headline = [
+        Figure("gmv", gmv[month], currency),
+        Figure("commission", commission[month], currency),
+        Figure("mrr", now.mrr.quantize(Decimal("0.01")), currency),
+        Figure("arr", metrics.arr(now.mrr), currency),
+        Figure("arpa", arpa, currency),
+        Figure(
+            "logo_churn",
+            metrics.logo_churn_rate(
+                len(start_of_month.paying_accounts), this_month.churned_accounts
+            ),
+            "%",
+        ),
+        Figure(
+            "grr",
+            metrics.gross_revenue_retention(
+                window.subscription_mrr, year.contraction, year.churned_mrr
+            ),
+            "%",
+        ),
+        Figure(
+            "nrr",
+            metrics.net_revenue_retention(
+                window.subscription_mrr, year.expansion, year.contraction, year.churned_mrr
+            ),
+            "%",
+        ),
+        Figure(
+            "renewal_rate", metrics.renewal_rate(year.renewed + year.expired, year.renewed), "%"
+        ),
+        Figure("ltv", ltv, currency),
+        Figure("cac", cac, currency),
+        Figure("ltv_cac", metrics.ltv_to_cac(ltv, cac)),
+        Figure("nps", metrics.nps(all_scores)),
+    ]
+    rows = [
+        MonthRow(
+            month=first,
+            gmv=gmv[first],
+            commission=commission[first],
+            mrr=snapshots[month_end(first)].mrr.quantize(Decimal("0.01")),
+            new_merchants=new_merchants[first],
+            spend=spend[first],
+            nps=metrics.nps(nps_scores[first]),
+            respondents=len(nps_scores[first]),
+        )
+        for first in months
+    ]
+    signed_up, funnel = selectors.onboarding_funnel(months[0])
+    cohort_rows = selectors.cohorts(currency, months)
+    today = timezone.now().date()
+    retention = metrics.cohort_retention(
+        {cohort: size for cohort, size, _alive in cohort_rows},
+        {
+            cohort: [
+                count if month_end(first) < today else None
+                for first, count in zip([m for m in months if m >= cohort], alive, strict=False)
+            ]
+            for cohort, _size, alive in cohort_rows
+        },
+    )
+    return MetricsPage(
+        currency=currency,
+        month=month,
+        headline=headline,
+        months=rows,
+        by_plan=selectors.gmv_by_plan(currency, month),
+        by_tier=selectors.gmv_by_tier(currency, month),
+        top_merchants=selectors.top_merchants(currency, month),
+        funnel_signed_up=signed_up,
+        funnel=funnel,
+        tiers=selectors.tier_distribution(),
+        cohort_months=months,
+        cohorts=[(cohort, size, retention[cohort]) for cohort, size, _alive in cohort_rows],
+        gross_margin=margin,
+        definitions={key: str(text) for key, text in metrics.DEFINITIONS.items()},
+    )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from reports import views
+
+urlpatterns = [
+    path("", views.metrics_page, name="console_metrics"),
+    path("spend/", views.record_spend, name="console_metrics_spend"),
+    path("margin/", views.set_margin, name="console_metrics_margin"),
+]
