@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -288,6 +289,54 @@ def stale_schemas(schema_names: Iterable[str], *, chunk_size: int = 500) -> list
             cursor.execute(" UNION ALL ".join(selects), params)
             up_to_date.update(name for name, applied in cursor.fetchall() if applied == len(leaves))
     return [name for name in names if name not in up_to_date]
+
+
+def tenant_app_labels() -> set[str]:
+    names = set(settings.TENANT_APPS)
+    return {config.label for config in apps.get_app_configs() if config.name in names}
+
+
+def record_public_only_migrations(schema_names: Iterable[str]) -> list[str]:
+    """Bring schemas that lag only on migrations of public-only apps up to date by recording
+    those migrations, as the template has them; returns the schemas that still need a real
+    migrate.
+
+    django-tenants runs nothing of a public-only app's migrations in a tenant schema, it only
+    records them; doing that with one statement per schema turns a deploy that adds billing
+    columns from ~1 s per shop into milliseconds.
+    """
+    template = quote(template_schema_name())
+    tenant_labels = tenant_app_labels()
+    names = list(schema_names)
+    needs_migrate = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = 'django_migrations' AND n.nspname = ANY(%s)
+            """,
+            [names],
+        )
+        with_table = {row[0] for row in cursor.fetchall()}
+        for name in names:
+            if name not in with_table:
+                needs_migrate.append(name)
+                continue
+            target = quote(name)
+            missing = f"""
+                FROM {template}.django_migrations t WHERE NOT EXISTS (
+                    SELECT 1 FROM {target}.django_migrations s
+                    WHERE s.app = t.app AND s.name = t.name)
+            """
+            cursor.execute(f"SELECT DISTINCT t.app {missing}")
+            if {row[0] for row in cursor.fetchall()} & tenant_labels:
+                needs_migrate.append(name)
+                continue
+            cursor.execute(
+                f"INSERT INTO {target}.django_migrations (app, name, applied) "
+                f"SELECT t.app, t.name, now() {missing}"
+            )
+    return needs_migrate
 
 
 def all_tenant_schema_names() -> list[str]:

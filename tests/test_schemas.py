@@ -101,3 +101,18 @@ def test_the_pool_refills_to_its_target_and_hands_out_each_schema_once():
     assert len(claimed) == 3
     assert schemas.claim_pooled_schema() is None
     assert not PooledSchema.objects.exists()
+
+
+def test_a_deploy_of_public_only_migrations_records_them_in_each_shop_without_migrating(capsys):
+    one = ShopFactory(slug="one").merchant
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {one.schema_name}.django_migrations WHERE app IN ('billing', 'reports')"
+        )
+    assert schemas.stale_schemas([one.schema_name]) == [one.schema_name]
+
+    call_command("migrate_fast", skip_public=True)
+
+    out = capsys.readouterr().out
+    assert "0 of 1 tenant schemas migrated (1 only recorded public-app migrations)" in out
+    assert schemas.stale_schemas([one.schema_name]) == []

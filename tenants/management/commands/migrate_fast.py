@@ -28,6 +28,9 @@ class Command(BaseCommand):
         template_changed = schemas.ensure_template_schema()
         names = schemas.all_tenant_schema_names()[1:]  # the template is handled above
         stale = schemas.stale_schemas(names)
+        recorded = len(stale)
+        stale = schemas.record_public_only_migrations(stale)
+        recorded -= len(stale)
         for name in tqdm(
             stale, desc="Migrating tenant schemas", disable=not stale or verbosity < 1
         ):
@@ -38,5 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Migrations {schemas.schema_state_digest()}: template "
                 f"{'migrated' if template_changed else 'up to date'}, "
-                f"{len(stale)} of {len(names)} tenant schemas migrated in {elapsed:.2f}s."
+                f"{len(stale)} of {len(names)} tenant schemas migrated"
+                f"{f' ({recorded} only recorded public-app migrations)' if recorded else ''}"
+                f" in {elapsed:.2f}s."
             )
