@@ -32,6 +32,8 @@ class StatsDelta:
     in_store_gmv: Decimal = Decimal("0")
     groupbuy_orders: int = 0
     groupbuy_gmv: Decimal = Decimal("0")
+    # First orders of new customers that came through a group-buy (the plugin brought them).
+    groupbuy_new_customers: int = 0
     new_customers: int = 0
     returning_customers: int = 0
 

@@ -61,6 +61,8 @@ class DailyMerchantStats(models.Model):
     in_store_gmv = models.DecimalField(**MONEY)
     groupbuy_orders = models.IntegerField(default=0)
     groupbuy_gmv = models.DecimalField(**MONEY)
+    # A database default too: bulk loaders (benchmarks, repairs) insert rows with raw SQL.
+    groupbuy_new_customers = models.IntegerField(default=0, db_default=0)
     new_customers = models.IntegerField(default=0)
     returning_customers = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

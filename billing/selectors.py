@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
 from analytics.models import DailyMerchantStats
 from billing.calculation import gather_facts, plan_terms, price_period
 from billing.models import (
     CreditNote,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     LineKind,
     PluginPrice,
     Subscription,
 )
-from billing.pricing import month_bounds
+from billing.pricing import days_in, month_bounds, overlap_days
 from billing.subscriptions import local_today
 from tenants.models import Merchant
+from tenants.money import round_money
 
 
 @dataclass(frozen=True)
@@ -201,5 +204,127 @@ def invoice_facts(merchant_ids) -> dict[int, InvoiceFacts]:
             overdue_count=row["overdue_count"],
             overdue_total=row["overdue_total"] or Decimal("0"),
         )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class RangeCharges:
+    """What a merchant paid the platform for the days of a range (see `charges_between`)."""
+
+    currency: str
+    commission: Decimal
+    plugin_fees: Decimal
+    subscription_fees: Decimal
+    # Part of the range lies in a month without an issued invoice: priced as if it closed now.
+    estimated: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.commission + self.plugin_fees + self.subscription_fees
+
+
+COMMISSION_KINDS = (LineKind.COMMISSION, LineKind.TRUE_UP)
+
+
+def charges_between(merchant: Merchant, start: date, end: date) -> RangeCharges:
+    """Commission, plugin and subscription fees attributable to the days `start`..`end`.
+
+    Each month the range touches counts with its issued invoice; before finance issues it,
+    with its draft, and before the billing run, priced as if the month closed today (both
+    flagged as estimates). A month's commission is shared out by the range's part of the
+    month's net GMV, its fees by the range's part of the month's days; each figure is rounded
+    half-up to the currency once, at the end. The merchant data center reads this through
+    settings.DATA_CENTER_CHARGES. Queries: a fixed few, plus six for each month without an
+    invoice (normally only the current one).
+    """
+    months: list[tuple[date, date]] = []
+    cursor = start.replace(day=1)
+    while cursor <= end:
+        months.append(month_bounds(cursor.year, cursor.month))
+        cursor = months[-1][1] + timedelta(days=1)
+    # Lines of each month's live invoice, in one query whether or not there are invoices.
+    lines_by_invoice: dict[int, list[tuple[str, Decimal]]] = {}
+    invoice_of_month: dict[date, tuple[int, str]] = {}
+    for invoice_id, period_start, status, kind, amount in (
+        InvoiceLine.objects.filter(
+            invoice__merchant=merchant,
+            invoice__period_start__in=[first for first, _last in months],
+        )
+        .exclude(invoice__status=InvoiceStatus.VOID)
+        .order_by("invoice_id", "position", "id")
+        .values_list(
+            "invoice_id", "invoice__period_start", "invoice__status", "kind", "exact_amount"
+        )
+    ):
+        lines_by_invoice.setdefault(invoice_id, []).append((kind, amount))
+        # An issued invoice wins over a draft of the same month (a re-issue in progress).
+        current = invoice_of_month.get(period_start)
+        if current is None or current[1] == InvoiceStatus.DRAFT:
+            invoice_of_month[period_start] = (invoice_id, status)
+    net_by_month = _net_gmv_by_month(merchant, months[0][0], months[-1][1], start, end)
+    subscription = Subscription.objects.filter(merchant=merchant).select_related("merchant").first()
+    commission = plugin_fees = subscription_fees = Decimal("0")
+    estimated = False
+    plans = plugin_prices = None
+    for first, last in months:
+        if first in invoice_of_month:
+            invoice_id, status = invoice_of_month[first]
+            estimated = estimated or status == InvoiceStatus.DRAFT
+            amounts = _line_amounts(lines_by_invoice[invoice_id])
+        elif subscription and last >= subscription.started_on:
+            estimated = True
+            if plans is None:
+                plans = plan_terms()
+                plugin_prices = {p.plugin: p for p in PluginPrice.objects.all()}
+            facts = gather_facts([subscription], first, last)[merchant.pk]
+            priced = price_period(facts, plans, plugin_prices)
+            amounts = _line_amounts((line.kind, line.exact_amount) for line in priced.lines)
+        else:
+            continue
+        month_net, range_net = net_by_month.get(first, (Decimal("0"), Decimal("0")))
+        gmv_share = range_net / month_net if month_net > 0 and range_net > 0 else Decimal("0")
+        day_share = Decimal(overlap_days(first, last, start, end)) / Decimal(days_in(first, last))
+        commission += amounts[LineKind.COMMISSION] * gmv_share
+        plugin_fees += amounts[LineKind.PLUGIN] * day_share
+        subscription_fees += amounts[LineKind.SUBSCRIPTION] * day_share
+    currency = merchant.currency
+    return RangeCharges(
+        currency=currency,
+        commission=round_money(commission, currency),
+        plugin_fees=round_money(plugin_fees, currency),
+        subscription_fees=round_money(subscription_fees, currency),
+        estimated=estimated,
+    )
+
+
+def _line_amounts(lines) -> dict[str, Decimal]:
+    amounts = {
+        kind: Decimal("0") for kind in (LineKind.COMMISSION, LineKind.PLUGIN, LineKind.SUBSCRIPTION)
+    }
+    for kind, amount in lines:
+        if kind in COMMISSION_KINDS:
+            amounts[LineKind.COMMISSION] += amount
+        elif kind in amounts:
+            amounts[kind] += amount
+    return amounts
+
+
+def _net_gmv_by_month(
+    merchant: Merchant, first: date, last: date, start: date, end: date
+) -> dict[date, tuple[Decimal, Decimal]]:
+    """Per month: (net GMV of the whole month, net GMV of its days inside start..end)."""
+    net = F("gmv") - F("refunds") + F("prior_period_refunds")
+    rows = (
+        DailyMerchantStats.objects.filter(merchant=merchant, date__gte=first, date__lte=last)
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(
+            month_net=Sum(net),
+            range_net=Sum(net, filter=Q(date__gte=start, date__lte=end)),
+        )
+    )
+    return {
+        row["month"]: (row["month_net"] or Decimal("0"), row["range_net"] or Decimal("0"))
         for row in rows
     }

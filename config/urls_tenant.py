@@ -28,11 +28,12 @@ manage_patterns = [
     path("orders/", include("commerce.orders.urls")),
     path("pos/", include("commerce.orders.pos_urls")),
     path("marketing/", include("commerce.plugins.urls")),
+    path("data/", include("commerce.datacenter.urls")),
     path("billing/", include(manage_billing_urls)),
     path("onboarding/", include("onboarding.manage_urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
-        for section in ("data", "settings")
+        for section in ("settings",)
     ),
 ]
 

@@ -268,6 +268,7 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
     add_event(order, "paid", _("Payment received"), actor=actor, data=payment_data or {})
     in_store = order.channel == Channel.IN_STORE
     groupbuy = "groupbuy" in order.tags
+    new_customer = bool(order.customer_id and order.is_new_customer)
     record_event(
         merchant=connection.tenant,
         kind="order_paid",
@@ -283,7 +284,8 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
             in_store_gmv=order.total if in_store else Decimal("0"),
             groupbuy_orders=1 if groupbuy else 0,
             groupbuy_gmv=order.total if groupbuy else Decimal("0"),
-            new_customers=1 if order.customer_id and order.is_new_customer else 0,
+            groupbuy_new_customers=1 if groupbuy and new_customer else 0,
+            new_customers=1 if new_customer else 0,
             returning_customers=1 if order.customer_id and not order.is_new_customer else 0,
         ),
     )

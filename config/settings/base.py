@@ -238,6 +238,9 @@ BILLING_ACCOUNT_MANAGER = env(
 )
 # ...and customer success reads invoice facts for health scores and Merchant 360 the same way.
 ONBOARDING_INVOICE_FACTS = "billing.selectors.invoice_facts"
+# What a merchant paid for a range of days (commission, plugin and subscription fees), shown
+# in its data center beside what the plugins brought; commerce never imports billing.
+DATA_CENTER_CHARGES = "billing.selectors.charges_between"
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from commerce.datacenter import views
+
+urlpatterns = [
+    path("", views.data_center, name="manage_data"),
+    path("export/<slug:table>.csv", views.data_export, name="manage_data_export"),
+]
