@@ -21,6 +21,9 @@ class Refund(models.Model):
     stripe_refund_id = models.CharField(max_length=64, blank=True)
     actor = models.CharField(max_length=254, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the refund succeeded: its ledger day (the order_refunded event's occurred_at).
+    # Empty for refunds completed before this field existed, and for pending/failed ones.
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

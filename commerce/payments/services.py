@@ -102,9 +102,14 @@ def _send_card_refund(refund: Refund) -> Refund:
 
 
 def _complete(refund: Refund, order: Order) -> None:
-    """Mark a claimed refund done: status, order payment status, timeline and ledger."""
+    """Mark a claimed refund done: status, order payment status, timeline and ledger.
+
+    `completed_at` is the same moment as the ledger event, so the ledger can be rebuilt
+    from the tenant's own tables (commerce.orders.ledger_truth)."""
+    refunded_at = timezone.now()
     refund.status = RefundStatus.SUCCEEDED
-    refund.save(update_fields=["status"])
+    refund.completed_at = refunded_at
+    refund.save(update_fields=["status", "completed_at"])
     order.payment_status = (
         PaymentStatus.REFUNDED
         if order.refunded_total == order.total
@@ -119,7 +124,6 @@ def _complete(refund: Refund, order: Order) -> None:
         data={"amount": str(refund.amount), "reason": refund.reason, "refund": refund.pk},
     )
     merchant = connection.tenant
-    refunded_at = timezone.now()
     paid_on = local_date_for(merchant, order.paid_at or refunded_at)
     refunded_on = local_date_for(merchant, refunded_at)
     # Billing periods are local months: a refund of an order paid in an earlier month is

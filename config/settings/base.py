@@ -284,6 +284,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.monthly_tiers",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
+    # Rebuild 35 days of a random sample of shops from their orders; drift is logged.
+    "ledger-check-sample": {
+        "task": "commerce.orders.tasks.check_ledger_sample",
+        "schedule": crontab(minute=0, hour=4, day_of_week="sun"),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -304,6 +309,9 @@ ONBOARDING_NPS_REMINDER_AFTER_DAYS = env.int("ONBOARDING_NPS_REMINDER_AFTER_DAYS
 # Fewer paid orders than this in 30 days with the store live: "needs operations help".
 ONBOARDING_LOW_ACTIVITY_ORDERS = env.int("ONBOARDING_LOW_ACTIVITY_ORDERS", default=10)
 ONBOARDING_HEALTH_RED_BELOW = env.int("ONBOARDING_HEALTH_RED_BELOW", default=40)
+
+# Shops whose ledger the weekly check rebuilds and compares (commerce.orders.tasks).
+LEDGER_CHECK_SAMPLE_SIZE = env.int("LEDGER_CHECK_SAMPLE_SIZE", default=50)
 
 LOGGING = {
     "version": 1,
