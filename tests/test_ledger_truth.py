@@ -160,6 +160,7 @@ def test_a_shops_history_rebuilds_to_exactly_its_ledger(history):
             in_store_gmv=Decimal("150.00"),
             groupbuy_orders=2,
             groupbuy_gmv=Decimal("190.00"),
+            groupbuy_new_customers=1,
             new_customers=3,
             returning_customers=1,
         ),

@@ -93,6 +93,9 @@ _PAID_SQL = """
            COALESCE(SUM(o.total) FILTER (WHERE o.channel = %(in_store)s), 0) AS in_store_gmv,
            COUNT(*) FILTER (WHERE 'groupbuy' = ANY(o.tags)) AS groupbuy_orders,
            COALESCE(SUM(o.total) FILTER (WHERE 'groupbuy' = ANY(o.tags)), 0) AS groupbuy_gmv,
+           COUNT(*) FILTER (WHERE 'groupbuy' = ANY(o.tags)
+                              AND o.customer_id IS NOT NULL AND o.is_new_customer)
+               AS groupbuy_new_customers,
            COUNT(*) FILTER (WHERE o.customer_id IS NOT NULL AND o.is_new_customer)
                AS new_customers,
            COUNT(*) FILTER (WHERE o.customer_id IS NOT NULL AND NOT o.is_new_customer)
