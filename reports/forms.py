@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reports.models import MarketingSpend, MetricSettings
+from reports.models import MetricSettings
 
 
 class MetricsFilterForm(forms.Form):
@@ -18,16 +18,20 @@ class MetricsFilterForm(forms.Form):
         self.fields["currency"].choices = [(code, code) for code in currencies]
 
 
-class SpendForm(forms.ModelForm):
+class SpendForm(forms.Form):
+    """A month's spend; entering a month again corrects it (the view updates the row)."""
+
     month = forms.DateField(
         label=_("Month"),
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    class Meta:
-        model = MarketingSpend
-        fields = ["month", "currency", "amount", "note"]
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]

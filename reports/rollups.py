@@ -4,6 +4,8 @@ from datetime import date
 
 from django.db import connection
 
+from reports.figures import invalidate_cached_pages
+
 
 def refresh_monthly_stats(since: date) -> int:
     """Recompute every merchant's months from `since` (a first of month) onwards."""
@@ -28,4 +30,6 @@ def refresh_monthly_stats(since: date) -> int:
             """,
             [since],
         )
-        return cursor.rowcount
+        refreshed = cursor.rowcount
+    invalidate_cached_pages()
+    return refreshed

@@ -26,7 +26,7 @@ def metrics_page(request, *, spend_form=None, margin_form=None, status=200):
     elif form.is_bound:
         currency = form.cleaned_data["currency"] or currency
         month = (form.cleaned_data["month"] or month).replace(day=1)
-    page = figures.build(currency, month)
+    page = figures.cached_build(currency, month)
     peak = max((row.gmv for row in page.months), default=0) or 1
     bars = []
     for index, row in enumerate(page.months):
@@ -69,6 +69,7 @@ def record_spend(request):
             currency=data["currency"],
             defaults={"amount": data["amount"], "note": data["note"], "entered_by": request.user},
         )
+    figures.invalidate_cached_pages()
     messages.success(request, _("Spend saved."))
     return redirect("console_metrics")
 
@@ -81,5 +82,6 @@ def set_margin(request):
     if not form.is_valid():
         return metrics_page(request, margin_form=form, status=400)
     form.save()
+    figures.invalidate_cached_pages()
     messages.success(request, _("Gross margin saved."))
     return redirect("console_metrics")

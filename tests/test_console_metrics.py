@@ -122,7 +122,8 @@ def test_only_admins_enter_spend_and_bad_input_names_the_field(history, staff_cl
     )
 
 
-def test_the_query_count_does_not_grow_with_merchants(history, staff_client):
+def test_the_query_count_does_not_grow_with_merchants(history, staff_client, settings):
+    settings.REPORTS_METRICS_CACHE_SECONDS = 0  # count the queries of a build, every time
     finance = staff_client(PlatformRole.FINANCE)
     finance.get("/console/metrics/")
     with CaptureQueriesContext(connection) as few:
@@ -136,3 +137,24 @@ def test_the_query_count_does_not_grow_with_merchants(history, staff_client):
         response = finance.get("/console/metrics/", {"month": "2026-10"})
     assert len(many) == len(few)
     assert headline(response)["mrr"] == Decimal("1298.00") + 30 * Decimal("299")
+
+
+def test_a_computed_page_is_reused_until_spend_is_corrected_or_the_roll_up_refreshes(history, staff_client):
+    admin = staff_client(PlatformRole.PLATFORM_ADMIN)
+    admin.get("/console/metrics/", {"month": "2026-10"})
+    with CaptureQueriesContext(connection) as cached:
+        first = admin.get("/console/metrics/", {"month": "2026-10"})
+    saved = admin.post(
+        "/console/metrics/spend/", {"month": "2026-10", "currency": "CNY", "amount": "900"}
+    )
+    assert saved.status_code == 302, saved.context["spend_form"].errors
+    with CaptureQueriesContext(connection) as rebuilt:
+        second = admin.get("/console/metrics/", {"month": "2026-10"})
+
+    assert len(rebuilt) > len(cached) + 10
+    assert [row.spend for row in first.context["page"].months][-1] == Decimal("3000.00")
+    assert [row.spend for row in second.context["page"].months][-1] == Decimal("900")
+    computed_at = second.context["page"].computed_at
+    refresh_monthly_stats(date(2026, 10, 1))
+    third = admin.get("/console/metrics/", {"month": "2026-10"})
+    assert third.context["page"].computed_at > computed_at

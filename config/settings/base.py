@@ -241,6 +241,9 @@ ONBOARDING_INVOICE_FACTS = "billing.selectors.invoice_facts"
 # What a merchant paid for a range of days (commission, plugin and subscription fees), shown
 # in its data center beside what the plugins brought; commerce never imports billing.
 DATA_CENTER_CHARGES = "billing.selectors.charges_between"
+# /console/metrics/ keeps a computed page this long (the roll-up it reads refreshes every
+# 15 minutes and invalidates it, as do spend and margin entries).
+REPORTS_METRICS_CACHE_SECONDS = env.int("REPORTS_METRICS_CACHE_SECONDS", default=300)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
