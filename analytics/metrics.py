@@ -57,7 +57,7 @@ DEFINITIONS = {
     "cac": _("CAC: sales and marketing spend of the month / merchants who signed up in it."),
     "ltv_cac": _("LTV / CAC."),
     "nps": _(
-        "NPS: % of promoters (9-10) minus % of detractors (0-6) among respondents; passives "
+        "NPS: the share of promoters (9-10) minus the share of detractors (0-6) among respondents; passives "
         "(7-8) count only as respondents. Never an average of scores."
     ),
     "funnel": _(

@@ -14,14 +14,15 @@ from django.db.models.functions import TruncMonth
 
 from analytics.models import MerchantEvent
 from billing.models import (
+    BillingInterval,
     InvoiceLine,
     InvoiceStatus,
+    Plan,
     PlanChange,
     PluginPrice,
     Subscription,
     SubscriptionEvent,
 )
-from billing.subscriptions import monthly_value
 from onboarding.models import Journey, NpsResponse, Stage
 from reports.models import MarketingSpend, MonthlyMerchantStats
 from tenants.models import Merchant
@@ -147,29 +148,27 @@ class RecurringSnapshot:
 
 
 def recurring_snapshots(currency: str, days: list[date]) -> dict[date, RecurringSnapshot]:
-    """MRR on each given day, in three queries whatever the number of days or merchants."""
-    subscriptions = list(
-        Subscription.objects.filter(merchant__currency=currency)
-        .select_related("plan")
-        .only(
-            "merchant_id",
-            "plan",
-            "interval",
-            "started_on",
-            "trial_ends_on",
-            "ended_on",
-            "plan__yearly_fee",
-            "plan__monthly_fee",
-            "plan__included_plugins",
+    """MRR on each given day, in four queries whatever the number of days or merchants.
+
+    Rows come as plain tuples and a subscription's value is worked out once unless its plan
+    or plugins changed: at 5,000 merchants and 13 days this is most of the metrics page.
+    """
+    plans = {
+        plan_id: (monthly_fee, yearly_fee, frozenset(included))
+        for plan_id, monthly_fee, yearly_fee, included in Plan.objects.values_list(
+            "id", "monthly_fee", "yearly_fee", "included_plugins"
         )
+    }
+    subscriptions = Subscription.objects.filter(merchant__currency=currency).values_list(
+        "id", "merchant_id", "plan_id", "interval", "started_on", "trial_ends_on", "ended_on"
     )
-    changes: dict[int, list[PlanChange]] = defaultdict(list)
-    for change in (
+    changes: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
+    for subscription_id, effective_on, from_plan, to_plan in (
         PlanChange.objects.filter(subscription__merchant__currency=currency)
-        .select_related("from_plan", "to_plan")
         .order_by("effective_on", "id")
+        .values_list("subscription_id", "effective_on", "from_plan_id", "to_plan_id")
     ):
-        changes[change.subscription_id].append(change)
+        changes[subscription_id].append((effective_on, from_plan, to_plan))
     plugin_fees = dict(PluginPrice.objects.values_list("plugin", "monthly_fee"))
     switches: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
     for merchant_id, kind, payload, day in (
@@ -181,29 +180,46 @@ def recurring_snapshots(currency: str, days: list[date]) -> dict[date, Recurring
     ):
         switches[merchant_id].append((day, kind, payload.get("plugin", "")))
 
+    def value_on(plan_id: int, interval: str, plugins: set[str]) -> tuple[Decimal, Decimal]:
+        monthly_fee, yearly_fee, included = plans[plan_id]
+        fee = yearly_fee / 12 if interval == BillingInterval.YEAR else monthly_fee
+        extras = sum((plugin_fees.get(p, ZERO) for p in plugins if p not in included), ZERO)
+        return fee, extras
+
     snapshots = {day: RecurringSnapshot(on=day) for day in days}
-    for subscription in subscriptions:
+    for (
+        sub_id,
+        merchant_id,
+        plan_id,
+        interval,
+        started_on,
+        trial_ends_on,
+        ended_on,
+    ) in subscriptions:
+        plan_changes = changes.get(sub_id, [])
+        merchant_switches = switches.get(merchant_id, [])
+        steady = None
+        if not plan_changes and not merchant_switches:
+            steady = value_on(plan_id, interval, set())
         for day, snapshot in snapshots.items():
-            if subscription.started_on > day:
+            if started_on > day or (ended_on and ended_on < day):
                 continue
-            if subscription.ended_on and subscription.ended_on < day:
+            if trial_ends_on and trial_ends_on >= day:
                 continue
-            if subscription.trial_ends_on and subscription.trial_ends_on >= day:
-                continue
-            plan = _plan_on(subscription, changes.get(subscription.pk, []), day)
-            snapshot.subscription_mrr += monthly_value(plan, subscription.interval)
-            snapshot.paying_accounts.add(subscription.merchant_id)
-            for plugin in _plugins_on(switches.get(subscription.merchant_id, []), day):
-                if plugin not in plan.included_plugins:
-                    snapshot.plugin_mrr += plugin_fees.get(plugin, ZERO)
+            fee, extras = steady or value_on(
+                _plan_on(plan_id, plan_changes, day), interval, _plugins_on(merchant_switches, day)
+            )
+            snapshot.subscription_mrr += fee
+            snapshot.plugin_mrr += extras
+            snapshot.paying_accounts.add(merchant_id)
     return snapshots
 
 
-def _plan_on(subscription: Subscription, changes: list[PlanChange], day: date):
-    plan = changes[0].from_plan if changes else subscription.plan
-    for change in changes:
-        if change.effective_on <= day:
-            plan = change.to_plan
+def _plan_on(plan_id: int, changes: list[tuple[date, int, int]], day: date) -> int:
+    plan = changes[0][1] if changes else plan_id
+    for effective_on, _from_plan, to_plan in changes:
+        if effective_on <= day:
+            plan = to_plan
     return plan
 
 

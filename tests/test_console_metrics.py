@@ -14,6 +14,7 @@ from billing.subscriptions import change_plan, record_subscription_event
 from onboarding.models import NpsResponse, NpsSurvey
 from reports.models import MarketingSpend
 from reports.rollups import refresh_monthly_stats
+from reports.tasks import refresh_monthly_stats_task
 from tests.conftest import on_host
 from tests.factories_billing import MerchantRowFactory, sale, subscribe
 
@@ -139,7 +140,9 @@ def test_the_query_count_does_not_grow_with_merchants(history, staff_client, set
     assert headline(response)["mrr"] == Decimal("1298.00") + 30 * Decimal("299")
 
 
-def test_a_computed_page_is_reused_until_spend_is_corrected_or_the_roll_up_refreshes(history, staff_client):
+def test_a_computed_page_is_reused_until_spend_is_corrected_or_the_roll_up_refreshes(
+    history, staff_client
+):
     admin = staff_client(PlatformRole.PLATFORM_ADMIN)
     admin.get("/console/metrics/", {"month": "2026-10"})
     with CaptureQueriesContext(connection) as cached:
@@ -158,3 +161,19 @@ def test_a_computed_page_is_reused_until_spend_is_corrected_or_the_roll_up_refre
     refresh_monthly_stats(date(2026, 10, 1))
     third = admin.get("/console/metrics/", {"month": "2026-10"})
     assert third.context["page"].computed_at > computed_at
+
+
+def test_the_roll_up_task_computes_the_default_page_ahead_of_the_first_visitor(
+    history, staff_client
+):
+    finance = staff_client(PlatformRole.FINANCE)
+    refresh_monthly_stats_task()
+
+    with CaptureQueriesContext(connection) as first_visit:
+        first = finance.get("/console/metrics/")
+    with CaptureQueriesContext(connection) as second_visit:
+        finance.get("/console/metrics/")
+
+    assert first.status_code == 200
+    assert len(first_visit) == len(second_visit)
+    assert first.context["page"].computed_at is not None

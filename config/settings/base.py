@@ -241,9 +241,10 @@ ONBOARDING_INVOICE_FACTS = "billing.selectors.invoice_facts"
 # What a merchant paid for a range of days (commission, plugin and subscription fees), shown
 # in its data center beside what the plugins brought; commerce never imports billing.
 DATA_CENTER_CHARGES = "billing.selectors.charges_between"
-# /console/metrics/ keeps a computed page this long (the roll-up it reads refreshes every
-# 15 minutes and invalidates it, as do spend and margin entries).
-REPORTS_METRICS_CACHE_SECONDS = env.int("REPORTS_METRICS_CACHE_SECONDS", default=300)
+# /console/metrics/ keeps a computed page this long: longer than the 15 minutes between
+# roll-up refreshes, which invalidate and rebuild it (as spend and margin entries invalidate
+# it). 0 computes every view.
+REPORTS_METRICS_CACHE_SECONDS = env.int("REPORTS_METRICS_CACHE_SECONDS", default=20 * 60)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
