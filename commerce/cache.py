@@ -1,10 +1,18 @@
 """Short-lived read caches for hot storefront data, kept per shop schema.
 
-Entries are dropped by the models' own save()/delete() (and again when the transaction
-commits, so a reader that raced the write cannot leave an old copy behind for long); every
-entry also expires after a minute.
+Two layers: Redis, shared by every process, for a minute; and in front of it a copy in the
+process itself for two seconds, because on a product page the Redis round trips cost more
+than the rest of the view. Entries are dropped from both by the models' own save()/delete()
+(and again when the transaction commits, so a reader that raced the write cannot leave an
+old copy behind); another process may show the old copy for up to two seconds. Checkout
+never reads these caches: prices and stock are read live under lock.
+
+The process copy is kept pickled and every hit unpickles a fresh object, so a caller that
+changes what it got (a form bound to the store settings) cannot change the next request's.
 """
 
+import pickle
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +20,13 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 TTL_SECONDS = 60
+LOCAL_TTL_SECONDS = 2.0
+LOCAL_MAX_ENTRIES = 4096
+
+_local: dict[str, tuple[float, bytes]] = {}
+# Rendered pages (commerce.storefront.page_cache), process-only, dropped with any entry of
+# their shop.
+_pages: dict[str, tuple[float, str]] = {}
 
 
 def key(*parts: object) -> str:
@@ -19,14 +34,50 @@ def key(*parts: object) -> str:
 
 
 def remember(cache_key: str, load: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    held = _local.get(cache_key)
+    if held is not None and held[0] > now:
+        return pickle.loads(held[1])
     value = cache.get(cache_key)
     if value is None:
         value = load()
         if value is not None:
             cache.set(cache_key, value, TTL_SECONDS)
+    if value is not None:
+        if len(_local) >= LOCAL_MAX_ENTRIES:
+            _local.clear()
+        _local[cache_key] = (now + LOCAL_TTL_SECONDS, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     return value
 
 
-def forget(cache_key: str) -> None:
+def remember_rendered(cache_key: str, render: Callable[[], str]) -> str:
+    """A rendered page kept in this process for LOCAL_TTL_SECONDS; any change that drops a
+    cache entry of the shop (forget) drops its pages too."""
+    now = time.monotonic()
+    held = _pages.get(cache_key)
+    if held is not None and held[0] > now:
+        return held[1]
+    html = render()
+    if len(_pages) >= LOCAL_MAX_ENTRIES:
+        _pages.clear()
+    _pages[cache_key] = (now + LOCAL_TTL_SECONDS, html)
+    return html
+
+
+def _drop(cache_key: str) -> None:
+    _local.pop(cache_key, None)
+    shop_prefix = ":".join(cache_key.split(":")[:2]) + ":"
+    for page_key in [k for k in _pages if k.startswith(shop_prefix)]:
+        _pages.pop(page_key, None)
     cache.delete(cache_key)
-    transaction.on_commit(lambda: cache.delete(cache_key))
+
+
+def forget(cache_key: str) -> None:
+    _drop(cache_key)
+    transaction.on_commit(lambda: _drop(cache_key))
+
+
+def clear_local() -> None:
+    """Empty this process's copies (tests do it between tests)."""
+    _local.clear()
+    _pages.clear()

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from commerce.cache import clear_local
 from tenants import schemas
 from tests.factories import TEST_PASSWORD, PlatformStaffFactory, ShopFactory
 
@@ -21,6 +22,7 @@ def clear_this_runs_cache() -> None:
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+    clear_local()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 from django.db import models
 
+from commerce.cache import forget, key
+
 
 class PluginState(models.Model):
     """One row per plugin this shop has ever switched on."""
@@ -12,3 +14,16 @@ class PluginState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({'on' if self.enabled else 'off'})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget(plugin_state_key(self.key))
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        forget(plugin_state_key(self.key))
+        return deleted
+
+
+def plugin_state_key(plugin: str) -> str:
+    return key("plugin-enabled", plugin)

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
-from commerce.plugins.models import PluginState
+from commerce.cache import remember
+from commerce.plugins.models import PluginState, plugin_state_key
 from commerce.plugins.registry import REGISTRY, PluginSpec
 
 
@@ -20,4 +21,8 @@ def plugins_for_console() -> list[PluginRow]:
 
 
 def is_enabled(key: str) -> bool:
-    return PluginState.objects.filter(key=key, enabled=True).exists()
+    """Read on every storefront page that can show a plugin block: from the short-lived
+    cache (commerce.cache), dropped whenever a PluginState is saved."""
+    return remember(
+        plugin_state_key(key), lambda: PluginState.objects.filter(key=key, enabled=True).exists()
+    )

@@ -17,7 +17,7 @@ from commerce.orders.models import Order, PaymentMethod
 from commerce.orders.services import OutOfStock
 from commerce.plugins.selectors import is_enabled
 from commerce.store.selectors import store_settings
-from commerce.storefront import cart
+from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
 from commerce.storefront.selectors import available_units, category_by_slug, product_page
 from config.forms import add_service_errors
@@ -59,16 +59,19 @@ def product(request, slug: str):
     shop = store_settings()
     variants = list(found.variants.all())
     units = available_units([variant.pk for variant in variants], shop)
-    return render(
-        request,
-        "storefront/product.html",
-        {
-            "store": shop,
-            "product": found,
-            "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
-            "images": list(found.images.all()),
-            **_groupbuy_offer([variant.pk for variant in variants]),
-        },
+    offer = _groupbuy_offer([variant.pk for variant in variants])
+    context = {
+        "store": shop,
+        "product": found,
+        "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
+        "images": list(found.images.all()),
+        **offer,
+    }
+    # A group-buy offer lists live teams and seats: rendered for each visitor.
+    if offer or not page_cache.cacheable(request):
+        return render(request, "storefront/product.html", context)
+    return page_cache.render_shared(
+        request, "storefront/product.html", context, live=sorted(units.items())
     )
 
 

@@ -1,0 +1,45 @@
+"""Rendered storefront pages for visitors who carry no cookies (first visits from a shared
+link, search engines): the bulk of product-page traffic, and the same HTML for all of them.
+
+The page is rendered once per process and shop state, with a placeholder where the CSRF
+token goes; each response gets the visitor's own token. Live inputs (stock) are part of the
+key, so a page never shows stale stock; content (product, settings) is at most
+commerce.cache.LOCAL_TTL_SECONDS old in other processes and never in the one that saved it.
+A visitor with a session or messages cookie, or a signed-in one, gets a full render.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+from commerce.cache import key, remember_rendered
+
+CSRF_PLACEHOLDER = "csrf-token-placeholder-4d1f"
+
+
+def cacheable(request: HttpRequest) -> bool:
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+def render_shared(
+    request: HttpRequest, template: str, context: dict, *, live: object
+) -> HttpResponse:
+    """`render` for a cookie-less visitor: the same HTML for the same page, language and
+    live inputs (`live`, e.g. stock per variant), with the visitor's CSRF token put in."""
+    digest = hashlib.blake2b(repr(live).encode(), digest_size=8).hexdigest()
+    page_key = key("page", request.get_full_path(), get_language(), digest)
+    html = remember_rendered(
+        page_key,
+        lambda: render_to_string(template, {**context, "csrf_token": CSRF_PLACEHOLDER}, request),
+    )
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))

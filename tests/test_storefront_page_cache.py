@@ -1,0 +1,78 @@
+"""Product pages for cookie-less visitors are rendered once and shared (page_cache.py)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from commerce.catalog.models import Product, Stock
+from commerce.storefront.page_cache import CSRF_PLACEHOLDER
+from tests.conftest import on_host
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def visitor() -> Client:
+    return on_host(Client(enforce_csrf_checks=True), "alpha.localhost")
+
+
+def without_tokens(html: str) -> str:
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', html)
+
+
+def test_cookieless_visitors_share_one_render_each_with_a_token_that_works(selling_shop):
+    first, second = visitor(), visitor()
+
+    one = first.get("/p/oolong/")
+    two = second.get("/p/oolong/")
+
+    assert [t.name for t in one.templates][:1] == ["storefront/product.html"]
+    assert two.templates == []  # served from the shared render
+    html_one, html_two = one.content.decode(), two.content.decode()
+    assert without_tokens(html_one) == without_tokens(html_two)
+    assert CSRF_PLACEHOLDER not in html_two
+    token = TOKEN.search(html_two).group(1)
+    with selling_shop.merchant:
+        variant_id = Product.objects.get(slug="oolong").variants.get().pk
+    connection.set_schema_to_public()
+    added = second.post(
+        "/cart/add/", {"variant": variant_id, "quantity": "1", "csrfmiddlewaretoken": token}
+    )
+    assert added.status_code == 302
+    forged = visitor().post(
+        "/cart/add/", {"variant": variant_id, "quantity": "1", "csrfmiddlewaretoken": token}
+    )
+    assert forged.status_code == 403
+
+
+def test_a_saved_product_and_changed_stock_show_at_once(selling_shop):
+    assert "5 in stock" in visitor().get("/p/oolong/").content.decode()
+    with selling_shop.merchant:
+        product = Product.objects.get(slug="oolong")
+        product.title = "Tieguanyin oolong"
+        product.save()
+    connection.set_schema_to_public()
+    renamed = visitor().get("/p/oolong/").content.decode()
+    with selling_shop.merchant:
+        Stock.objects.filter(variant__product__slug="oolong").update(quantity=2)
+    connection.set_schema_to_public()
+    restocked = visitor().get("/p/oolong/").content.decode()
+
+    assert "Tieguanyin oolong" in renamed
+    assert "2 in stock" in restocked and "5 in stock" not in restocked
+
+
+def test_a_shopper_with_a_session_gets_the_page_rendered_for_them(selling_shop):
+    shopper = on_host(Client(), "alpha.localhost")
+    with selling_shop.merchant:
+        variant_id = Product.objects.get(slug="oolong").variants.get().pk
+    connection.set_schema_to_public()
+    shopper.post("/cart/add/", {"variant": variant_id, "quantity": "1"})
+
+    page = shopper.get("/p/oolong/")
+
+    assert [t.name for t in page.templates][:1] == ["storefront/product.html"]
+    assert "Added Oolong 100 g to your cart." in page.content.decode()
