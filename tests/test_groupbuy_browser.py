@@ -74,6 +74,9 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
     pay_seat(shopper_a, fake_stripe, shop)
     expect(shopper_a.locator("#team-status")).to_contain_text("1 of 2 paid")
     share_link = shopper_a.locator("#share-link").inner_text()
+    qr = shopper_a.locator("#share-qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")  # CSP lets it load
 
     # Shopper B opens the share link in another browser and joins; the team succeeds.
     shopper_b = browser.new_context(locale="en-US").new_page()

@@ -129,3 +129,49 @@ def test_joining_twice_or_a_full_team_is_refused_on_the_page(team_shop, fake_str
     assert again.status_code == bad_email.status_code == 400
     assert "You are in this team already." in again.content.decode()
     assert "email" in bad_email.context["form"].errors
+
+
+def qr_modules(svg: bytes) -> list[list[bool]]:
+    """Read the dark modules back out of segno's SVG path (`M x y` then `h n` / `m dx dy`,
+    one unit per module, rows at y + 0.5), without the 4-module quiet zone."""
+    import re
+
+    path = re.search(rb'class="qrline" stroke="#000" d="([^"]+)"', svg).group(1).decode()
+    size = int(re.search(rb'viewBox="0 0 (\d+) \d+"', svg).group(1)) // 4
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for column in range(int(x), int(x) + int(a)):
+                grid[int(y - 0.5)][column] = True
+            x += int(a)
+    return [row[4:-4] for row in grid[4:-4]]
+
+
+def test_the_team_page_shows_a_qr_code_of_its_share_link(team_shop, fake_stripe):
+    import segno
+
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    page = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    share = f"http://alpha.localhost/groupbuy/t/{token}/"
+
+    qr = leader.get(f"/groupbuy/t/{token}/qr.svg")
+
+    assert f'<code id="share-link">{share}</code>' in page
+    assert f'<img id="share-qr" src="/groupbuy/t/{token}/qr.svg"' in page
+    assert qr.status_code == 200
+    assert qr["Content-Type"] == "image/svg+xml"
+    assert qr.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns=')
+    expected = [[bool(module) for module in row] for row in segno.make(share, error="m").matrix]
+    assert qr_modules(qr.content) == expected
+    other = [[bool(m) for m in row] for row in segno.make(share + "x", error="m").matrix]
+    assert qr_modules(qr.content) != other
+    assert leader.get("/groupbuy/t/no-such-team/qr.svg").status_code == 404

@@ -1,9 +1,12 @@
 """The shopper's side of group-buy: start or join a team, pay the seat by card, share."""
 
+import io
+
+import segno
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,11 +31,38 @@ class SeatForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Your email"))
 
 
+def share_url(request, team: Team) -> str:
+    """The team's link to send to friends, on the host the shopper is using."""
+    return request.build_absolute_uri(reverse("groupbuy_team", kwargs={"token": team.share_token}))
+
+
+def qr_svg(url: str) -> bytes:
+    """A QR code of `url` as a standalone SVG document (black on white, 4 modules margin)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer,
+        kind="svg",
+        scale=4,
+        border=4,
+        dark="#000",
+        light="#fff",
+        title=url,
+        omitsize=True,
+    )
+    return buffer.getvalue()
+
+
 def _seat_page(request, campaign: Campaign, team: Team | None, form: SeatForm, status: int):
     return render(
         request,
         "storefront/groupbuy_team.html",
-        {"store": store_settings(), "campaign": campaign, "team": team, "form": form},
+        {
+            "store": store_settings(),
+            "campaign": campaign,
+            "team": team,
+            "form": form,
+            "share_url": share_url(request, team) if team else "",
+        },
         status=status,
     )
 
@@ -114,3 +144,15 @@ def team_page(request, token: str):
     if team is None:
         raise Http404
     return _seat_page(request, team.campaign, team, SeatForm(), 200)
+
+
+@plugin_required("groupbuy")
+@require_GET
+def team_qr(request, token: str):
+    """The share link as a QR code (an SVG image: the page's CSP allows images from 'self')."""
+    team = Team.objects.filter(share_token=token).first()
+    if team is None:
+        raise Http404
+    response = HttpResponse(qr_svg(share_url(request, team)), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -7,4 +7,5 @@ urlpatterns = [
     path("seats/<int:member_id>/pay/", storefront.pay, name="groupbuy_seat_pay"),
     path("seats/<int:member_id>/return/", storefront.seat_return, name="groupbuy_seat_return"),
     path("t/<str:token>/", storefront.team_page, name="groupbuy_team"),
+    path("t/<str:token>/qr.svg", storefront.team_qr, name="groupbuy_team_qr"),
 ]
