@@ -175,3 +175,67 @@ def test_the_team_page_shows_a_qr_code_of_its_share_link(team_shop, fake_stripe)
     other = [[bool(m) for m in row] for row in segno.make(share + "x", error="m").matrix]
     assert qr_modules(qr.content) != other
     assert leader.get("/groupbuy/t/no-such-team/qr.svg").status_code == 404
+
+
+def test_the_team_page_and_the_product_page_show_the_time_left(team_shop, fake_stripe):
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    expires = timezone.now() + timedelta(hours=5, minutes=12, seconds=30)
+    with team_shop:
+        Team.objects.update(expires_at=expires)
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    iso = expires.replace(microsecond=0).isoformat()
+    time_left = (
+        f'<time class="countdown" datetime="{iso}" data-countdown '
+        'data-pattern-hours="{h} h {m} min {s} s left" '
+        'data-pattern-minutes="{m} min {s} s left" data-done="closing now">5 h 12 min left</time>'
+    )
+    script = '<script src="/static/js/countdown.js" defer></script>'
+
+    team_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    product_page = shopper().get("/p/oolong/").content.decode()
+
+    assert f'<span id="team-time-left">{time_left}</span>' in team_page
+    assert team_page.count(script) == 1
+    assert "Join a team (1 of 2 taken)</a> · 1 seat left · " + time_left in product_page
+    assert product_page.count(script) == 1
+    assert product_page.count("<time ") == 1
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(hours=29, minutes=5), "29 h 5 min left"),
+        (timedelta(hours=1), "1 h 0 min left"),
+        (timedelta(minutes=59, seconds=59), "59 min left"),
+        (timedelta(seconds=59), "less than a minute left"),
+        (timedelta(0), "closing now"),
+        (timedelta(seconds=-5), "closing now"),
+    ],
+)
+def test_time_left_text(left, text):
+    from commerce.groupbuy.templatetags.groupbuy import time_left_text
+
+    now = timezone.now()
+    assert time_left_text(now + left, now) == text
+
+
+def test_a_closed_team_shows_no_countdown_and_a_page_without_teams_loads_no_script(
+    team_shop, fake_stripe
+):
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        expire_team(Team.objects.get().pk)
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+
+    team_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    product_page = shopper().get("/p/oolong/").content.decode()
+
+    assert "<time " not in team_page
+    assert 'id="share-qr"' not in team_page
+    assert "<time " not in product_page
+    assert "countdown.js" not in product_page

@@ -74,6 +74,10 @@ class Team(models.Model):
     def __str__(self) -> str:
         return f"team {self.pk} of {self.campaign_id}"
 
+    @property
+    def seats_left(self) -> int:
+        return self.size - self.seats_taken
+
 
 class SeatStatus(models.TextChoices):
     RESERVED = "reserved", _("Awaiting payment")
