@@ -19,9 +19,11 @@ from commerce.groupbuy.services import (
     confirm_seat_payment,
     create_campaign,
     expire_team,
+    leave_team,
+    release_lapsed_seats,
     take_seat,
 )
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import HELD_TAG, fulfil_order
 from commerce.payments.models import Refund
 from commerce.plugins.services import enable_plugin
@@ -372,3 +374,115 @@ def test_an_unpaid_seat_goes_back_after_its_payment_window():
         assert confirm_seat_payment(slow.pk) == "refunded"  # the money came too late
         assert confirm_seat_payment(quick.pk) == "team_succeeded"
         assert Team.objects.get().seats_taken == 2
+
+
+def leaders() -> list[str]:
+    return list(
+        TeamMember.objects.filter(is_leader=True).order_by("id").values_list("email", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_a_leaving_leader_is_refunded_once_and_the_earliest_member_leads():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        first = seat(campaign, "first@example.test", team=leader.team)
+        second = seat(campaign, "second@example.test", team=leader.team)
+        confirm_seat_payment(second.pk)
+
+        assert leave_team(leader.pk) == "refunded"
+        assert leave_team(leader.pk) == "duplicate"
+
+        assert leaders() == ["first@example.test"]  # the earliest, paid or not
+        gone = TeamMember.objects.get(pk=leader.pk)
+        assert (gone.status, gone.is_leader) == (SeatStatus.REFUNDED, False)
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 2, 1)
+        assert list(Refund.objects.values_list("order_id", "amount")) == [
+            (leader.order_id, Decimal("30.00"))
+        ]
+        assert Order.objects.get(pk=leader.order_id).status == "cancelled"
+        assert Stock.objects.get().quantity == 498
+        assert list(OrderEvent.objects.filter(kind="team_leader").values_list("order_id")) == [
+            (first.order_id,)
+        ]
+        assert OrderEvent.objects.filter(kind="left_team").count() == 1
+        # The new leader leaves before paying: the lead moves on, nothing is refunded.
+        assert leave_team(first.pk) == "released"
+        assert leaders() == ["second@example.test"]
+        assert Order.objects.get(pk=first.order_id).status == "cancelled"
+        assert Refund.objects.count() == 1
+        assert Stock.objects.get().quantity == 499
+        assert (Team.objects.get().seats_taken, Team.objects.get().seats_paid) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_succeeded_team_cannot_be_left():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        confirm_seat_payment(friend.pk)
+
+        with pytest.raises(SeatUnavailable, match=r"This team has succeeded"):
+            leave_team(friend.pk)
+
+        assert set(TeamMember.objects.values_list("status", "is_leader")) == {
+            (SeatStatus.PAID, True),
+            (SeatStatus.PAID, False),
+        }
+        assert (Team.objects.get().status, Team.objects.get().seats_paid) == ("succeeded", 2)
+        assert not Refund.objects.exists()
+        assert not OrderEvent.objects.filter(kind__in=["left_team", "team_leader"]).exists()
+        assert Stock.objects.get().quantity == 498
+
+
+@pytest.mark.django_db
+def test_the_last_member_leaving_closes_the_team_and_a_closed_team_cannot_be_left():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+
+        assert leave_team(leader.pk) == "refunded"
+
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.FAILED, 0, 0)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(team.pk) == "nothing to do"
+        assert Refund.objects.count() == 1
+        assert Stock.objects.get().quantity == 500
+
+        other = seat(campaign, "other@example.test")
+        Team.objects.filter(pk=other.team_id).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        with pytest.raises(SeatUnavailable, match=r"This team is closed\."):
+            leave_team(other.pk)
+        assert TeamMember.objects.get(pk=other.pk).status == SeatStatus.RESERVED
+
+
+@pytest.mark.django_db
+def test_a_leader_whose_unpaid_seat_lapses_hands_the_lead_over():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(friend.pk)
+        TeamMember.objects.filter(pk=leader.pk).update(
+            reserved_until=timezone.now() - timedelta(seconds=1)
+        )
+
+        assert release_lapsed_seats(leader.team_id) == 1
+        assert release_lapsed_seats(leader.team_id) == 0
+
+        assert leaders() == ["friend@example.test"]
+        assert OrderEvent.objects.filter(kind="team_leader").count() == 1
+        assert Team.objects.get().seats_taken == 1

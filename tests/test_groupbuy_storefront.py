@@ -239,3 +239,68 @@ def test_a_closed_team_shows_no_countdown_and_a_page_without_teams_loads_no_scri
     assert 'id="share-qr"' not in team_page
     assert "<time " not in product_page
     assert "countdown.js" not in product_page
+
+
+def test_the_seat_owner_leaves_from_the_team_page_and_is_refunded_once(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    fake_stripe.pay(next(iter(fake_stripe.intents)))
+    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    with team_shop:
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    friend = shopper()
+    friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
+
+    page = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    stranger_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    stranger = shopper().post(f"/groupbuy/seats/{seat_id}/leave/")
+    left = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+    again = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+
+    assert f'action="/groupbuy/seats/{seat_id}/leave/"' in page
+    assert 'id="take-seat"' not in page
+    assert "leave/" not in stranger_page
+    assert stranger.status_code == 404
+    assert left.status_code == again.status_code == 302
+    assert left["Location"] == f"/groupbuy/t/{token}/"
+    (refund,) = fake_stripe.calls("POST", "/v1/refunds")
+    assert refund.idempotency_key == f"refund:groupbuy:seat:{seat_id}"
+    assert refund.params["amount"] == "2500"
+    with team_shop:
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == ("open", 1, 0)
+        assert TeamMember.objects.get(pk=seat_id).status == "refunded"
+        assert TeamMember.objects.get(pk=friend_seat).is_leader
+    connection.set_schema_to_public()
+    after = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    assert "leave/" not in after
+    assert 'id="take-seat"' in after  # the seat is free again, they may rejoin
+
+
+def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        from commerce.groupbuy.services import confirm_seat_payment
+
+        member = TeamMember.objects.get()
+        confirm_seat_payment(member.pk)
+        token = member.team.share_token
+    connection.set_schema_to_public()
+    friend = shopper()
+    friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
+    with team_shop:
+        assert confirm_seat_payment(friend_seat) == "team_succeeded"
+    connection.set_schema_to_public()
+
+    refused = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+
+    assert refused.status_code == 400
+    assert (
+        '<ul class="errorlist" role="alert" id="seat-error"><li>This team has succeeded: your '
+        "order is on its way and cannot be left.</li></ul>"
+    ) in refused.content.decode()
+    assert fake_stripe.calls("POST", "/v1/refunds") == []
+    with team_shop:
+        assert TeamMember.objects.get(pk=seat_id).status == "paid"

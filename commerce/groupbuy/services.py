@@ -171,8 +171,34 @@ def take_seat(
             order=order,
             reserved_until=now + SEAT_PAYMENT_WINDOW,
         )
+        if not leader:
+            _ensure_leader(team)  # lapsed seats may have taken the leader's with them
         transaction.on_commit(lambda: _schedule_seat_release(member))
         return member
+
+
+SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
+
+
+def _ensure_leader(team: Team) -> TeamMember | None:
+    """Hand the lead to the earliest real member still holding a seat when the leader has
+    given theirs up (left, or let it lapse). The team row is locked. Returns the new leader."""
+    holders = team.members.select_for_update().filter(is_virtual=False, status__in=SEAT_HOLDING)
+    if holders.filter(is_leader=True).exists():
+        return None
+    successor = holders.order_by("joined_at", "id").first()
+    if successor is None:
+        return None
+    successor.is_leader = True
+    successor.save(update_fields=["is_leader"])
+    orders.add_event(
+        Order.objects.get(pk=successor.order_id),
+        "team_leader",
+        _("Now leads the group-buy team (the leader left)"),
+        actor="group-buy",
+        data={"team": team.pk},
+    )
+    return successor
 
 
 def _release_lapsed_seats(team: Team, now: datetime) -> int:
@@ -183,10 +209,12 @@ def _release_lapsed_seats(team: Team, now: datetime) -> int:
     for member in lapsed:
         orders.cancel_order(member.order_id, reason="seat not paid in time", actor="group-buy")
         member.status = SeatStatus.RELEASED
-        member.save(update_fields=["status"])
+        member.is_leader = False  # the lead goes on to whoever still holds a seat
+        member.save(update_fields=["status", "is_leader"])
     if lapsed:
         team.seats_taken -= len(lapsed)
         team.save(update_fields=["seats_taken"])
+        _ensure_leader(team)
     return len(lapsed)
 
 
@@ -269,6 +297,55 @@ def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:
     """Refund a paid member of a closed team and put the stock back."""
     _refund_paid(member, order, reason=reason)
     orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+
+
+def leave_team(member_id: int, *, now: datetime | None = None) -> str:
+    """A member gives their seat up while the team is open: an unpaid seat's order is
+    cancelled, a paid one is refunded (once: the refund key is the seat's), the stock comes
+    back. A leaving leader hands the lead to the earliest member still in the team; the last
+    member leaving closes the team. Returns "released", "refunded" or "duplicate" (the seat
+    was given up already); raises SeatUnavailable once the team has closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        member = TeamMember.objects.get(pk=member_id, is_virtual=False)
+        team = Team.objects.select_for_update().get(pk=member.team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        if member.status not in SEAT_HOLDING:
+            return "duplicate"
+        if team.status == TeamStatus.SUCCEEDED:
+            raise SeatUnavailable(
+                _("This team has succeeded: your order is on its way and cannot be left.")
+            )
+        if team.status != TeamStatus.OPEN or team.expires_at <= now:
+            raise SeatUnavailable(_("This team is closed."))
+        order = Order.objects.select_for_update().get(pk=member.order_id)
+        reason = "member left the team"
+        if member.status == SeatStatus.PAID:
+            _refund_member(member, order, reason=reason)
+            team.seats_paid -= 1
+            result = "refunded"
+        else:
+            orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+            member.status = SeatStatus.RELEASED
+            result = "released"
+        was_leader = member.is_leader
+        member.is_leader = False
+        member.save(update_fields=["status", "is_leader"])
+        orders.add_event(
+            order,
+            "left_team",
+            _("Left the group-buy team"),
+            actor="group-buy",
+            data={"team": team.pk, "was_leader": was_leader},
+        )
+        team.seats_taken -= 1
+        if team.seats_taken == 0:
+            team.status = TeamStatus.FAILED
+            team.closed_at = now
+        team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
+        if was_leader and team.status == TeamStatus.OPEN:
+            _ensure_leader(team)
+    return result
 
 
 def expire_team(team_id: int, *, now: datetime | None = None) -> str:

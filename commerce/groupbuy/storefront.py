@@ -4,6 +4,7 @@ import io
 
 import segno
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpResponse
@@ -13,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from commerce.groupbuy.models import Campaign, Team, TeamMember
+from commerce.groupbuy.models import Campaign, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
+    SEAT_HOLDING,
     SeatUnavailable,
     confirm_card_seat,
+    leave_team,
     start_seat_payment,
     take_seat,
 )
@@ -52,7 +55,31 @@ def qr_svg(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _seat_page(request, campaign: Campaign, team: Team | None, form: SeatForm, status: int):
+# The seats taken in this browser (member ids): their owner may leave the team.
+SESSION_SEATS = "groupbuy_seats"
+
+
+def _remember_seat(request, member: TeamMember) -> None:
+    seats = request.session.get(SESSION_SEATS, [])
+    request.session[SESSION_SEATS] = [*seats[-49:], member.pk]
+
+
+def _own_seat(request, team: Team) -> TeamMember | None:
+    """This browser's seat in the team, while it holds one."""
+    seats = request.session.get(SESSION_SEATS, [])
+    if not seats:
+        return None
+    return (
+        team.members.filter(pk__in=seats, status__in=SEAT_HOLDING, is_virtual=False)
+        .order_by("id")
+        .first()
+    )
+
+
+def _seat_page(
+    request, campaign: Campaign, team: Team | None, form: SeatForm, status: int, error: str = ""
+):
+    own_seat = _own_seat(request, team) if team else None
     return render(
         request,
         "storefront/groupbuy_team.html",
@@ -62,6 +89,10 @@ def _seat_page(request, campaign: Campaign, team: Team | None, form: SeatForm, s
             "team": team,
             "form": form,
             "share_url": share_url(request, team) if team else "",
+            "own_seat": own_seat,
+            # Start or join: not for a closed team, nor for whoever holds a seat in it.
+            "show_take_form": team is None or (team.status == TeamStatus.OPEN and not own_seat),
+            "error": error,
         },
         status=status,
     )
@@ -96,7 +127,30 @@ def take(request, campaign_id: int):
     except ValidationError as error:
         form.add_error(None, " ".join(error.messages))
         return _seat_page(request, campaign, team, form, 400)
+    _remember_seat(request, member)
     return redirect("groupbuy_seat_pay", member_id=member.pk)
+
+
+@plugin_required("groupbuy")
+@require_POST
+def leave(request, member_id: int):
+    """The seat's owner (this browser took it) gives it up: refunded if paid."""
+    if member_id not in request.session.get(SESSION_SEATS, []):
+        raise Http404
+    member = get_object_or_404(
+        TeamMember.objects.select_related("team__campaign__variant__product"), pk=member_id
+    )
+    try:
+        result = leave_team(member.pk)
+    except SeatUnavailable as refused:
+        team = member.team
+        team.refresh_from_db()
+        return _seat_page(request, team.campaign, team, SeatForm(), 400, error=str(refused))
+    if result == "refunded":
+        messages.success(request, _("You left the team; your payment is being refunded."))
+    elif result == "released":
+        messages.success(request, _("You left the team."))
+    return redirect("groupbuy_team", token=member.team.share_token)
 
 
 @plugin_required("groupbuy")
