@@ -12,14 +12,16 @@ from django.utils import timezone
 
 from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Product, Stock, Variant
-from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import GroupBuyNotice, SeatStatus, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
     CampaignInput,
     SeatUnavailable,
     confirm_seat_payment,
     create_campaign,
+    end_campaign_early,
     expire_team,
     leave_team,
+    notify_members,
     release_lapsed_seats,
     take_seat,
 )
@@ -486,3 +488,121 @@ def test_a_leader_whose_unpaid_seat_lapses_hands_the_lead_over():
         assert leaders() == ["friend@example.test"]
         assert OrderEvent.objects.filter(kind="team_leader").count() == 1
         assert Team.objects.get().seats_taken == 1
+
+
+def sent(outbox) -> list[tuple[str, str]]:
+    return [(message.to[0], message.subject) for message in outbox if len(message.to) == 1]
+
+
+PAID = "Your group-buy seat for Lychee box is paid"
+DONE = "Your group-buy team for Lychee box is complete"
+BACK = "Your group-buy payment for Lychee box is refunded"
+
+
+@pytest.mark.django_db
+def test_three_real_members_and_a_virtual_one_get_three_success_emails_once(
+    mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(
+            campaign_input(variant_id, team_size=4, virtual_fill_max_missing=1)
+        )
+        leader = seat(campaign, "lead@example.test")
+        members = [leader] + [
+            seat(campaign, f"m{number}@example.test", team=leader.team) for number in (1, 2)
+        ]
+        for member in members:
+            assert confirm_seat_payment(member.pk) == "paid"
+        assert confirm_seat_payment(leader.pk) == "duplicate"
+        token = leader.team.share_token
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "virtually_filled"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert notify_members(leader.team_id) == 0
+
+        assert TeamMember.objects.filter(is_virtual=True).count() == 1
+        assert not GroupBuyNotice.objects.filter(member__is_virtual=True).exists()
+        assert GroupBuyNotice.objects.count() == 6
+    emails = ["lead@example.test", "m1@example.test", "m2@example.test"]
+    assert len(mailoutbox) == 6
+    assert sent(mailoutbox) == [(email, PAID) for email in emails] + [
+        (email, DONE) for email in emails
+    ]
+    link = f"http://pin.{settings.SHOP_DOMAIN}/groupbuy/t/{token}/"
+    assert "The team needs 3 more paid members before" in mailoutbox[0].body
+    assert link in mailoutbox[0].body
+    assert "needs 1 more paid members" in mailoutbox[2].body
+    assert "Your order" in mailoutbox[3].body
+
+
+@pytest.mark.django_db
+def test_the_payment_that_fills_the_team_sends_the_success_email_only(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        assert confirm_seat_payment(friend.pk) == "team_succeeded"
+        assert confirm_seat_payment(friend.pk) == "duplicate"
+        assert notify_members(leader.team_id) == 0
+    assert sent(mailoutbox) == [
+        ("lead@example.test", PAID),
+        ("lead@example.test", DONE),
+        ("friend@example.test", DONE),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_failed_team_emails_each_refunded_member_once_and_no_unpaid_one(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        paid = seat(campaign, "paid@example.test", team=leader.team)
+        confirm_seat_payment(paid.pk)
+        seat(campaign, "unpaid@example.test", team=leader.team)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "failed"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert notify_members(leader.team_id) == 0
+        assert Refund.objects.count() == 2
+    assert sent(mailoutbox) == [
+        ("lead@example.test", PAID),
+        ("paid@example.test", PAID),
+        ("lead@example.test", BACK),
+        ("paid@example.test", BACK),
+    ]
+    assert "Your payment of 30.00 CNY for order" in mailoutbox[2].body
+    assert "Your payment of 35.00 CNY for order" in mailoutbox[3].body
+
+
+@pytest.mark.django_db
+def test_ending_a_campaign_early_emails_each_refunded_member_once(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id))
+        first = seat(campaign, "first@example.test")
+        second = seat(campaign, "second@example.test")
+        confirm_seat_payment(first.pk)
+        confirm_seat_payment(second.pk)
+
+        assert end_campaign_early(campaign.pk) == {"failed": 2}
+        assert end_campaign_early(campaign.pk) == {}
+        for team in Team.objects.all():
+            assert notify_members(team.pk) == 0
+    assert sent(mailoutbox)[:2] == [("first@example.test", PAID), ("second@example.test", PAID)]
+    assert sorted(sent(mailoutbox)[2:]) == [
+        ("first@example.test", BACK),
+        ("second@example.test", BACK),
+    ]

@@ -116,3 +116,26 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email or 'virtual'} in team {self.team_id}"
+
+
+class NoticeKind(models.TextChoices):
+    SEAT_PAID = "seat_paid", _("Seat paid: the share link")
+    TEAM_SUCCEEDED = "team_succeeded", _("Team succeeded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class GroupBuyNotice(models.Model):
+    """One email to a member per kind: the row is written in the transaction that changes
+    the seat or the team (a second run finds it and sends nothing); the email goes after."""
+
+    member = models.ForeignKey(TeamMember, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="one_notice_per_member_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to member {self.member_id}"

@@ -7,25 +7,39 @@ member exactly once (refund idempotency keys) and returns the stock.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.ledger import record_event
 from commerce.catalog.models import Variant
-from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import (
+    Campaign,
+    GroupBuyNotice,
+    NoticeKind,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
 from commerce.money import check_price
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, PaymentStatus, ShippingMethod
 from commerce.orders.services import HELD_TAG
 from commerce.payments.services import refund_order
 from commerce.plugins.selectors import is_enabled
-from commerce.store.selectors import online_outlet_id
+from commerce.store.selectors import online_outlet_id, store_settings
+from tenants.hosts import shop_url
+
+logger = logging.getLogger(__name__)
 
 # How long a seat is held for its payment before it goes back to the team.
 SEAT_PAYMENT_WINDOW = timedelta(minutes=15)
@@ -265,8 +279,9 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
         team.seats_paid += 1
         team.save(update_fields=["seats_paid"])
         if team.seats_paid == team.size:
-            _succeed(team)
+            _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
+        _notify(member, NoticeKind.SEAT_PAID, team=team)
     return "paid"
 
 
@@ -278,6 +293,100 @@ def _succeed(team: Team) -> None:
         order.tags = [tag for tag in order.tags if tag != HELD_TAG]
         order.save(update_fields=["tags"])
         orders.add_event(order, "team_succeeded", _("Team complete: ready to ship"))
+    _notify_outcome(team)
+
+
+def _notify(
+    member: TeamMember, kind: str, *, team: Team | None = None, order: Order | None = None
+) -> bool:
+    """Email the member once for `kind`: the notice row (unique on member and kind) is
+    written in the caller's transaction, the email sent after it commits. Virtual members
+    and members without an email get none. Returns whether an email was queued."""
+    if member.is_virtual or not member.email:
+        return False
+    try:
+        with transaction.atomic():
+            GroupBuyNotice.objects.create(member=member, kind=kind)
+    except IntegrityError:
+        return False  # told already
+    team = team or Team.objects.select_related("campaign__variant__product").get(pk=member.team_id)
+    order = order or Order.objects.get(pk=member.order_id)
+    subject, body = _notice_text(kind, team, order)
+    recipient = member.email
+    transaction.on_commit(lambda: _send_notice(recipient, subject, body))
+    return True
+
+
+def _notice_text(kind: str, team: Team, order: Order) -> tuple[str, str]:
+    product = team.campaign.variant.product.title
+    shop = store_settings().display_name
+    values = {"product": product, "shop": shop, "reference": order.number}
+    if kind == NoticeKind.SEAT_PAID:
+        values.update(
+            link=shop_url(
+                None, connection.tenant, reverse("groupbuy_team", args=[team.share_token])
+            ),
+            missing=team.size - team.seats_paid,
+            closes=timezone.localtime(team.expires_at).strftime("%Y-%m-%d %H:%M %Z"),
+        )
+        return (
+            _("Your group-buy seat for %(product)s is paid") % values,
+            _(
+                "Thank you: your seat in the %(product)s team at %(shop)s is paid "
+                "(order %(reference)s).\n\n"
+                "The team needs %(missing)s more paid members before %(closes)s. Send this "
+                "link to friends:\n%(link)s\n\n"
+                "If the team does not fill in time, your payment is refunded."
+            )
+            % values,
+        )
+    if kind == NoticeKind.TEAM_SUCCEEDED:
+        return (
+            _("Your group-buy team for %(product)s is complete") % values,
+            _(
+                "Good news: your %(product)s team at %(shop)s is complete. Your order "
+                "%(reference)s is now being prepared and will ship (or be ready for pickup) "
+                "soon."
+            )
+            % values,
+        )
+    values["amount"] = f"{order.total} {order.currency}"
+    return (
+        _("Your group-buy payment for %(product)s is refunded") % values,
+        _(
+            "Your seat in the %(product)s team at %(shop)s was given up (the team did not "
+            "fill, the campaign ended, or you left it). Your payment of %(amount)s for order "
+            "%(reference)s is refunded."
+        )
+        % values,
+    )
+
+
+def _send_notice(recipient: str, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, [recipient])
+    except Exception:  # the notice is recorded: a broken mail server must not re-send later
+        logger.exception("Could not send a group-buy email to member %s", recipient)
+
+
+def _notify_outcome(team: Team) -> int:
+    """Tell a closed team's real members its outcome, once each (see _notify)."""
+    team = Team.objects.select_related("campaign__variant__product").get(pk=team.pk)
+    sent = 0
+    if team.status == TeamStatus.SUCCEEDED:
+        for member in team.members.filter(is_virtual=False, status=SeatStatus.PAID):
+            sent += _notify(member, NoticeKind.TEAM_SUCCEEDED, team=team)
+    for member in team.members.filter(is_virtual=False, status=SeatStatus.REFUNDED):
+        sent += _notify(member, NoticeKind.REFUNDED, team=team)
+    return sent
+
+
+def notify_members(team_id: int) -> int:
+    """Queue whatever outcome emails a closed team's members still lack, none twice (a
+    member told already has its notice row): safe to run any number of times."""
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team_id)
+        return _notify_outcome(team)
 
 
 def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
@@ -291,6 +400,7 @@ def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
     )
     member.status = SeatStatus.REFUNDED
     member.save(update_fields=["status"])
+    _notify(member, NoticeKind.REFUNDED, order=order)
 
 
 def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:
