@@ -80,6 +80,7 @@ def seat(campaign, email, team=None):
         ({"leader_price": Decimal("40.00")}, "leader_price"),
         ({"team_window_hours": 24 * 4}, "team_window_hours"),
         ({"group_price": "35.001"}, "group_price"),
+        ({"quota": 0}, "quota"),
     ],
 )
 def test_bad_campaigns_are_refused_naming_the_field(overrides, field):
@@ -606,3 +607,93 @@ def test_ending_a_campaign_early_emails_each_refunded_member_once(
         ("first@example.test", BACK),
         ("second@example.test", BACK),
     ]
+
+
+def units_sold(campaign) -> int:
+    campaign.refresh_from_db()
+    return campaign.units_sold
+
+
+@pytest.mark.django_db
+def test_a_quota_of_3_refuses_the_4th_unit_and_released_seats_give_units_back():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=5, quota=3))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        first = seat(campaign, "first@example.test", team=leader.team)
+        seat(campaign, "second@example.test", team=leader.team)
+        assert units_sold(campaign) == 3
+
+        with pytest.raises(ValidationError) as refused:
+            seat(campaign, "fourth@example.test", team=leader.team)
+        with pytest.raises(ValidationError):
+            seat(campaign, "newteam@example.test")  # a new team counts against it too
+
+        assert refused.value.message_dict == {"quantity": ["This campaign has sold all its units."]}
+        assert Order.objects.count() == 3
+        assert Team.objects.count() == 1
+        assert Team.objects.get().seats_taken == 3
+        assert Stock.objects.get().quantity == 497
+        assert units_sold(campaign) == 3
+
+        assert leave_team(first.pk) == "released"
+        assert units_sold(campaign) == 2
+        fourth = seat(campaign, "fourth@example.test", team=leader.team)
+        assert units_sold(campaign) == 3
+        TeamMember.objects.filter(pk=fourth.pk).update(
+            reserved_until=timezone.now() - timedelta(seconds=1)
+        )
+        assert release_lapsed_seats(leader.team_id) == 1
+        assert units_sold(campaign) == 2
+
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(leader.team_id) == "failed"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert units_sold(campaign) == 0
+        assert Stock.objects.get().quantity == 500
+
+
+@pytest.mark.django_db
+def test_a_succeeded_team_keeps_its_units_and_a_late_payment_gives_none_back_twice():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2, quota=4))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        assert confirm_seat_payment(friend.pk) == "team_succeeded"
+        assert units_sold(campaign) == 2
+
+        late = seat(campaign, "late@example.test")
+        Team.objects.filter(pk=late.team_id).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert expire_team(late.team_id) == "failed"
+        assert units_sold(campaign) == 2
+        assert confirm_seat_payment(late.pk) == "refunded"  # released already: no units twice
+        assert units_sold(campaign) == 2
+
+
+@pytest.mark.django_db
+def test_the_console_sets_a_quota_and_shows_the_units_taken(owner_client):
+    merchant, variant_id = seed()
+    owner = owner_client(merchant)
+
+    refused = owner.post("/manage/marketing/groupbuy/", campaign_form(variant_id, quota="0"))
+    launched = owner.post("/manage/marketing/groupbuy/", campaign_form(variant_id, quota="10"))
+
+    assert refused.status_code == 400
+    assert set(refused.context["form"].errors) == {"quota"}
+    assert launched.status_code == 302
+    with merchant:
+        from commerce.groupbuy.models import Campaign
+
+        campaign = Campaign.objects.get()
+        assert (campaign.quota, campaign.units_sold) == (10, 0)
+        seat(campaign, "lead@example.test")
+    connection.set_schema_to_public()
+    listing = owner.get("/manage/marketing/groupbuy/").content.decode()
+    detail = owner.get(f"/manage/marketing/groupbuy/{campaign.pk}/").content.decode()
+    assert '<td class="units">1 / 10</td>' in listing
+    assert '<span id="campaign-units">1 of 10 units taken</span>' in detail

@@ -22,6 +22,15 @@ class Campaign(models.Model):
     max_quantity_per_order = models.PositiveSmallIntegerField(default=1)
     # Fill a team short of at most this many seats with virtual members at expiry (0: never).
     virtual_fill_max_missing = models.PositiveSmallIntegerField(default=0)
+    quota = models.PositiveIntegerField(
+        _("quota"),
+        null=True,
+        blank=True,
+        help_text=_("Units the campaign may sell, separate from stock (empty: no limit)."),
+    )
+    # Units held by seats awaiting payment or paid; given back when a seat is released or
+    # refunded. Changed only by conditional UPDATEs (see services.take_seat).
+    units_sold = models.PositiveIntegerField(default=0)
     ended_early_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -32,6 +41,10 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="campaign_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(quota__isnull=True) | Q(units_sold__lte=models.F("quota")),
+                name="campaign_within_quota",
             ),
         ]
 
@@ -91,6 +104,7 @@ class TeamMember(models.Model):
     email = models.EmailField(blank=True)
     is_leader = models.BooleanField(default=False)
     is_virtual = models.BooleanField(default=False)
+    quantity = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=10, choices=SeatStatus.choices, default=SeatStatus.RESERVED
     )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,6 +61,7 @@ class CampaignInput:
     ends_at: datetime
     leader_price: Decimal | str | None = None
     virtual_fill_max_missing: int = 0
+    quota: int | None = None
 
 
 def create_campaign(data: CampaignInput) -> Campaign:
@@ -74,6 +76,8 @@ def create_campaign(data: CampaignInput) -> Campaign:
         errors["team_window_hours"] = [_("A team cannot stay open longer than the campaign.")]
     if data.team_window_hours < 1:
         errors["team_window_hours"] = [_("A team stays open at least one hour.")]
+    if data.quota is not None and data.quota < 1:
+        errors["quota"] = [_("A quota is at least one unit (leave it empty for no limit).")]
     if not Variant.objects.filter(pk=data.variant_id, is_active=True).exists():
         errors["variant"] = [_("Choose an item of the catalog.")]
     group_price = leader_price = None
@@ -98,6 +102,7 @@ def create_campaign(data: CampaignInput) -> Campaign:
             starts_at=data.starts_at,
             ends_at=data.ends_at,
             virtual_fill_max_missing=data.virtual_fill_max_missing,
+            quota=data.quota,
         )
         record_event(
             merchant=connection.tenant,
@@ -159,6 +164,7 @@ def take_seat(
         outlet_id = online_outlet_id()
         wanted = {campaign.variant_id: quantity}
         priced = orders.reserve_stock(outlet_id, wanted, published_only=False)
+        _take_units(campaign, quantity)  # after the stock: every path locks stock, then campaign
         order = orders.create_order(
             orders.NewOrder(
                 channel=Channel.ONLINE,
@@ -182,6 +188,7 @@ def take_seat(
             team=team,
             email=email,
             is_leader=leader,
+            quantity=quantity,
             order=order,
             reserved_until=now + SEAT_PAYMENT_WINDOW,
         )
@@ -192,6 +199,46 @@ def take_seat(
 
 
 SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
+
+
+def _take_units(campaign: Campaign, quantity: int) -> None:
+    """Count the seat's units against the campaign's quota in one conditional UPDATE (it
+    locks the campaign row until the commit, so two seats never both take the last unit).
+    A campaign ended meanwhile takes none."""
+    taken = (
+        Campaign.objects.filter(pk=campaign.pk, ended_early_at__isnull=True)
+        .filter(Q(quota__isnull=True) | Q(units_sold__lte=F("quota") - quantity))
+        .update(units_sold=F("units_sold") + quantity)
+    )
+    if taken:
+        return
+    campaign.refresh_from_db(fields=["ended_early_at", "quota", "units_sold"])
+    if campaign.ended_early_at is not None:
+        raise SeatUnavailable(_("This campaign is not running."))
+    left = max(campaign.quota - campaign.units_sold, 0)
+    raise ValidationError(
+        {
+            "quantity": [
+                _("Only %(left)s units of this campaign are left.") % {"left": left}
+                if left
+                else _("This campaign has sold all its units.")
+            ]
+        }
+    )
+
+
+def _return_units(campaign_id: int, quantity: int) -> None:
+    """Seats released or refunded give their units back to the campaign's quota."""
+    if quantity:
+        Campaign.objects.filter(pk=campaign_id).update(units_sold=F("units_sold") - quantity)
+
+
+def _release_unpaid(member: TeamMember, campaign_id: int, *, reason: str) -> None:
+    """An unpaid seat goes back: its order is cancelled (stock returned), then its units."""
+    orders.cancel_order(member.order_id, reason=reason, actor="group-buy")
+    member.status = SeatStatus.RELEASED
+    member.save(update_fields=["status"])
+    _return_units(campaign_id, member.quantity)
 
 
 def _ensure_leader(team: Team) -> TeamMember | None:
@@ -221,10 +268,10 @@ def _release_lapsed_seats(team: Team, now: datetime) -> int:
         team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
     )
     for member in lapsed:
-        orders.cancel_order(member.order_id, reason="seat not paid in time", actor="group-buy")
-        member.status = SeatStatus.RELEASED
-        member.is_leader = False  # the lead goes on to whoever still holds a seat
-        member.save(update_fields=["status", "is_leader"])
+        _release_unpaid(member, team.campaign_id, reason="seat not paid in time")
+        if member.is_leader:
+            member.is_leader = False  # the lead goes on to whoever still holds a seat
+            member.save(update_fields=["is_leader"])
     if lapsed:
         team.seats_taken -= len(lapsed)
         team.save(update_fields=["seats_taken"])
@@ -404,9 +451,10 @@ def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
 
 
 def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:
-    """Refund a paid member of a closed team and put the stock back."""
+    """Refund a paid (or still reserved) member's seat and put the stock and units back."""
     _refund_paid(member, order, reason=reason)
     orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+    _return_units(member.team.campaign_id, member.quantity)
 
 
 def leave_team(member_id: int, *, now: datetime | None = None) -> str:
@@ -435,8 +483,7 @@ def leave_team(member_id: int, *, now: datetime | None = None) -> str:
             team.seats_paid -= 1
             result = "refunded"
         else:
-            orders.cancel_order(order.pk, reason=reason, actor="group-buy")
-            member.status = SeatStatus.RELEASED
+            _release_unpaid(member, team.campaign_id, reason=reason)
             result = "released"
         was_leader = member.is_leader
         member.is_leader = False
@@ -472,9 +519,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
         unpaid = [m for m in members if m.status == SeatStatus.RESERVED]
         if 0 < missing <= team.campaign.virtual_fill_max_missing and team.seats_paid > 0:
             for member in unpaid:
-                orders.cancel_order(member.order_id, reason="team closed", actor="group-buy")
-                member.status = SeatStatus.RELEASED
-                member.save(update_fields=["status"])
+                _release_unpaid(member, team.campaign_id, reason="team closed")
             TeamMember.objects.bulk_create(
                 [
                     TeamMember(team=team, is_virtual=True, status=SeatStatus.PAID)
@@ -490,9 +535,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
                 order = Order.objects.select_for_update().get(pk=member.order_id)
                 _refund_member(member, order, reason="team did not fill in time")
             elif member.status == SeatStatus.RESERVED:
-                orders.cancel_order(member.order_id, reason="team did not fill", actor="group-buy")
-                member.status = SeatStatus.RELEASED
-                member.save(update_fields=["status"])
+                _release_unpaid(member, team.campaign_id, reason="team did not fill")
         team.status = TeamStatus.FAILED
         team.closed_at = now
         team.save(update_fields=["status", "closed_at"])
@@ -520,7 +563,9 @@ def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict
         if campaign.ended_early_at is None:
             campaign.ended_early_at = now
             campaign.save(update_fields=["ended_early_at"])
-        Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
+    # Committed first: seats lock their team before the campaign row, so the teams are
+    # touched only once the campaign row is free again (and no new seat counts from now).
+    Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
     outcome: dict[str, int] = {}
     for team_id in Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list(
         "pk", flat=True
