@@ -304,3 +304,24 @@ def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe)
     assert fake_stripe.calls("POST", "/v1/refunds") == []
     with team_shop:
         assert TeamMember.objects.get(pk=seat_id).status == "paid"
+
+
+def test_a_spent_quota_is_refused_on_the_page_naming_the_quantity(team_shop, fake_stripe):
+    with team_shop:
+        from commerce.groupbuy.models import Campaign
+
+        Campaign.objects.update(quota=1)
+    connection.set_schema_to_public()
+    take_and_pay(shopper(), fake_stripe, "lead@example.test")
+    with team_shop:
+        campaign_id = Campaign.objects.get().pk
+    connection.set_schema_to_public()
+
+    refused = shopper().post(f"/groupbuy/{campaign_id}/seat/", {"email": "b@example.test"})
+
+    assert refused.status_code == 400
+    assert "This campaign has sold all its units." in refused.content.decode()
+    with team_shop:
+        assert Team.objects.count() == 1
+        assert TeamMember.objects.count() == 1
+        assert Campaign.objects.get().units_sold == 1
