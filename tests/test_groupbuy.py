@@ -12,16 +12,20 @@ from django.utils import timezone
 
 from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Product, Stock, Variant
-from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import GroupBuyNotice, SeatStatus, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
     CampaignInput,
     SeatUnavailable,
     confirm_seat_payment,
     create_campaign,
+    end_campaign_early,
     expire_team,
+    leave_team,
+    notify_members,
+    release_lapsed_seats,
     take_seat,
 )
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import HELD_TAG, fulfil_order
 from commerce.payments.models import Refund
 from commerce.plugins.services import enable_plugin
@@ -76,6 +80,7 @@ def seat(campaign, email, team=None):
         ({"leader_price": Decimal("40.00")}, "leader_price"),
         ({"team_window_hours": 24 * 4}, "team_window_hours"),
         ({"group_price": "35.001"}, "group_price"),
+        ({"quota": 0}, "quota"),
     ],
 )
 def test_bad_campaigns_are_refused_naming_the_field(overrides, field):
@@ -372,3 +377,323 @@ def test_an_unpaid_seat_goes_back_after_its_payment_window():
         assert confirm_seat_payment(slow.pk) == "refunded"  # the money came too late
         assert confirm_seat_payment(quick.pk) == "team_succeeded"
         assert Team.objects.get().seats_taken == 2
+
+
+def leaders() -> list[str]:
+    return list(
+        TeamMember.objects.filter(is_leader=True).order_by("id").values_list("email", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_a_leaving_leader_is_refunded_once_and_the_earliest_member_leads():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        first = seat(campaign, "first@example.test", team=leader.team)
+        second = seat(campaign, "second@example.test", team=leader.team)
+        confirm_seat_payment(second.pk)
+
+        assert leave_team(leader.pk) == "refunded"
+        assert leave_team(leader.pk) == "duplicate"
+
+        assert leaders() == ["first@example.test"]  # the earliest, paid or not
+        gone = TeamMember.objects.get(pk=leader.pk)
+        assert (gone.status, gone.is_leader) == (SeatStatus.REFUNDED, False)
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 2, 1)
+        assert list(Refund.objects.values_list("order_id", "amount")) == [
+            (leader.order_id, Decimal("30.00"))
+        ]
+        assert Order.objects.get(pk=leader.order_id).status == "cancelled"
+        assert Stock.objects.get().quantity == 498
+        assert list(OrderEvent.objects.filter(kind="team_leader").values_list("order_id")) == [
+            (first.order_id,)
+        ]
+        assert OrderEvent.objects.filter(kind="left_team").count() == 1
+        # The new leader leaves before paying: the lead moves on, nothing is refunded.
+        assert leave_team(first.pk) == "released"
+        assert leaders() == ["second@example.test"]
+        assert Order.objects.get(pk=first.order_id).status == "cancelled"
+        assert Refund.objects.count() == 1
+        assert Stock.objects.get().quantity == 499
+        assert (Team.objects.get().seats_taken, Team.objects.get().seats_paid) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_succeeded_team_cannot_be_left():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        confirm_seat_payment(friend.pk)
+
+        with pytest.raises(SeatUnavailable, match=r"This team has succeeded"):
+            leave_team(friend.pk)
+
+        assert set(TeamMember.objects.values_list("status", "is_leader")) == {
+            (SeatStatus.PAID, True),
+            (SeatStatus.PAID, False),
+        }
+        assert (Team.objects.get().status, Team.objects.get().seats_paid) == ("succeeded", 2)
+        assert not Refund.objects.exists()
+        assert not OrderEvent.objects.filter(kind__in=["left_team", "team_leader"]).exists()
+        assert Stock.objects.get().quantity == 498
+
+
+@pytest.mark.django_db
+def test_the_last_member_leaving_closes_the_team_and_a_closed_team_cannot_be_left():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+
+        assert leave_team(leader.pk) == "refunded"
+
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.FAILED, 0, 0)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(team.pk) == "nothing to do"
+        assert Refund.objects.count() == 1
+        assert Stock.objects.get().quantity == 500
+
+        other = seat(campaign, "other@example.test")
+        Team.objects.filter(pk=other.team_id).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        with pytest.raises(SeatUnavailable, match=r"This team is closed\."):
+            leave_team(other.pk)
+        assert TeamMember.objects.get(pk=other.pk).status == SeatStatus.RESERVED
+
+
+@pytest.mark.django_db
+def test_a_leader_whose_unpaid_seat_lapses_hands_the_lead_over():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(friend.pk)
+        TeamMember.objects.filter(pk=leader.pk).update(
+            reserved_until=timezone.now() - timedelta(seconds=1)
+        )
+
+        assert release_lapsed_seats(leader.team_id) == 1
+        assert release_lapsed_seats(leader.team_id) == 0
+
+        assert leaders() == ["friend@example.test"]
+        assert OrderEvent.objects.filter(kind="team_leader").count() == 1
+        assert Team.objects.get().seats_taken == 1
+
+
+def sent(outbox) -> list[tuple[str, str]]:
+    return [(message.to[0], message.subject) for message in outbox if len(message.to) == 1]
+
+
+PAID = "Your group-buy seat for Lychee box is paid"
+DONE = "Your group-buy team for Lychee box is complete"
+BACK = "Your group-buy payment for Lychee box is refunded"
+
+
+@pytest.mark.django_db
+def test_three_real_members_and_a_virtual_one_get_three_success_emails_once(
+    mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(
+            campaign_input(variant_id, team_size=4, virtual_fill_max_missing=1)
+        )
+        leader = seat(campaign, "lead@example.test")
+        members = [leader] + [
+            seat(campaign, f"m{number}@example.test", team=leader.team) for number in (1, 2)
+        ]
+        for member in members:
+            assert confirm_seat_payment(member.pk) == "paid"
+        assert confirm_seat_payment(leader.pk) == "duplicate"
+        token = leader.team.share_token
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "virtually_filled"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert notify_members(leader.team_id) == 0
+
+        assert TeamMember.objects.filter(is_virtual=True).count() == 1
+        assert not GroupBuyNotice.objects.filter(member__is_virtual=True).exists()
+        assert GroupBuyNotice.objects.count() == 6
+    emails = ["lead@example.test", "m1@example.test", "m2@example.test"]
+    assert len(mailoutbox) == 6
+    assert sent(mailoutbox) == [(email, PAID) for email in emails] + [
+        (email, DONE) for email in emails
+    ]
+    link = f"http://pin.{settings.SHOP_DOMAIN}/groupbuy/t/{token}/"
+    assert "The team needs 3 more paid members before" in mailoutbox[0].body
+    assert link in mailoutbox[0].body
+    assert "needs 1 more paid members" in mailoutbox[2].body
+    assert "Your order" in mailoutbox[3].body
+
+
+@pytest.mark.django_db
+def test_the_payment_that_fills_the_team_sends_the_success_email_only(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id, team_size=2))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        assert confirm_seat_payment(friend.pk) == "team_succeeded"
+        assert confirm_seat_payment(friend.pk) == "duplicate"
+        assert notify_members(leader.team_id) == 0
+    assert sent(mailoutbox) == [
+        ("lead@example.test", PAID),
+        ("lead@example.test", DONE),
+        ("friend@example.test", DONE),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_failed_team_emails_each_refunded_member_once_and_no_unpaid_one(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        paid = seat(campaign, "paid@example.test", team=leader.team)
+        confirm_seat_payment(paid.pk)
+        seat(campaign, "unpaid@example.test", team=leader.team)
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "failed"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert notify_members(leader.team_id) == 0
+        assert Refund.objects.count() == 2
+    assert sent(mailoutbox) == [
+        ("lead@example.test", PAID),
+        ("paid@example.test", PAID),
+        ("lead@example.test", BACK),
+        ("paid@example.test", BACK),
+    ]
+    assert "Your payment of 30.00 CNY for order" in mailoutbox[2].body
+    assert "Your payment of 35.00 CNY for order" in mailoutbox[3].body
+
+
+@pytest.mark.django_db
+def test_ending_a_campaign_early_emails_each_refunded_member_once(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id))
+        first = seat(campaign, "first@example.test")
+        second = seat(campaign, "second@example.test")
+        confirm_seat_payment(first.pk)
+        confirm_seat_payment(second.pk)
+
+        assert end_campaign_early(campaign.pk) == {"failed": 2}
+        assert end_campaign_early(campaign.pk) == {}
+        for team in Team.objects.all():
+            assert notify_members(team.pk) == 0
+    assert sent(mailoutbox)[:2] == [("first@example.test", PAID), ("second@example.test", PAID)]
+    assert sorted(sent(mailoutbox)[2:]) == [
+        ("first@example.test", BACK),
+        ("second@example.test", BACK),
+    ]
+
+
+def units_sold(campaign) -> int:
+    campaign.refresh_from_db()
+    return campaign.units_sold
+
+
+@pytest.mark.django_db
+def test_a_quota_of_3_refuses_the_4th_unit_and_released_seats_give_units_back():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=5, quota=3))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        first = seat(campaign, "first@example.test", team=leader.team)
+        seat(campaign, "second@example.test", team=leader.team)
+        assert units_sold(campaign) == 3
+
+        with pytest.raises(ValidationError) as refused:
+            seat(campaign, "fourth@example.test", team=leader.team)
+        with pytest.raises(ValidationError):
+            seat(campaign, "newteam@example.test")  # a new team counts against it too
+
+        assert refused.value.message_dict == {"quantity": ["This campaign has sold all its units."]}
+        assert Order.objects.count() == 3
+        assert Team.objects.count() == 1
+        assert Team.objects.get().seats_taken == 3
+        assert Stock.objects.get().quantity == 497
+        assert units_sold(campaign) == 3
+
+        assert leave_team(first.pk) == "released"
+        assert units_sold(campaign) == 2
+        fourth = seat(campaign, "fourth@example.test", team=leader.team)
+        assert units_sold(campaign) == 3
+        TeamMember.objects.filter(pk=fourth.pk).update(
+            reserved_until=timezone.now() - timedelta(seconds=1)
+        )
+        assert release_lapsed_seats(leader.team_id) == 1
+        assert units_sold(campaign) == 2
+
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(leader.team_id) == "failed"
+        assert expire_team(leader.team_id) == "nothing to do"
+        assert units_sold(campaign) == 0
+        assert Stock.objects.get().quantity == 500
+
+
+@pytest.mark.django_db
+def test_a_succeeded_team_keeps_its_units_and_a_late_payment_gives_none_back_twice():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=2, quota=4))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        assert confirm_seat_payment(friend.pk) == "team_succeeded"
+        assert units_sold(campaign) == 2
+
+        late = seat(campaign, "late@example.test")
+        Team.objects.filter(pk=late.team_id).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert expire_team(late.team_id) == "failed"
+        assert units_sold(campaign) == 2
+        assert confirm_seat_payment(late.pk) == "refunded"  # released already: no units twice
+        assert units_sold(campaign) == 2
+
+
+@pytest.mark.django_db
+def test_the_console_sets_a_quota_and_shows_the_units_taken(owner_client):
+    merchant, variant_id = seed()
+    owner = owner_client(merchant)
+
+    refused = owner.post("/manage/marketing/groupbuy/", campaign_form(variant_id, quota="0"))
+    launched = owner.post("/manage/marketing/groupbuy/", campaign_form(variant_id, quota="10"))
+
+    assert refused.status_code == 400
+    assert set(refused.context["form"].errors) == {"quota"}
+    assert launched.status_code == 302
+    with merchant:
+        from commerce.groupbuy.models import Campaign
+
+        campaign = Campaign.objects.get()
+        assert (campaign.quota, campaign.units_sold) == (10, 0)
+        seat(campaign, "lead@example.test")
+    connection.set_schema_to_public()
+    listing = owner.get("/manage/marketing/groupbuy/").content.decode()
+    detail = owner.get(f"/manage/marketing/groupbuy/{campaign.pk}/").content.decode()
+    assert '<td class="units">1 / 10</td>' in listing
+    assert '<span id="campaign-units">1 of 10 units taken</span>' in detail

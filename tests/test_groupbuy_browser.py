@@ -73,11 +73,19 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
     shopper_a.click("#start-team")
     pay_seat(shopper_a, fake_stripe, shop)
     expect(shopper_a.locator("#team-status")).to_contain_text("1 of 2 paid")
+    # static/js/countdown.js replaces the server's "11 h 59 min left" with seconds, ticking.
+    expect(shopper_a.locator("#team-time-left time")).to_have_text(
+        re.compile(r"^11 h \d\d min \d\d s left$")
+    )
     share_link = shopper_a.locator("#share-link").inner_text()
+    qr = shopper_a.locator("#share-qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")  # CSP lets it load
 
     # Shopper B opens the share link in another browser and joins; the team succeeds.
     shopper_b = browser.new_context(locale="en-US").new_page()
     shopper_b.goto(share_link)
+    expect(shopper_b.locator("#team-time-left time[data-countdown]")).to_have_count(1)
     shopper_b.fill("input[name=email]", "b@example.test")
     shopper_b.click("#take-seat")
     pay_seat(shopper_b, fake_stripe, shop)

@@ -129,3 +129,199 @@ def test_joining_twice_or_a_full_team_is_refused_on_the_page(team_shop, fake_str
     assert again.status_code == bad_email.status_code == 400
     assert "You are in this team already." in again.content.decode()
     assert "email" in bad_email.context["form"].errors
+
+
+def qr_modules(svg: bytes) -> list[list[bool]]:
+    """Read the dark modules back out of segno's SVG path (`M x y` then `h n` / `m dx dy`,
+    one unit per module, rows at y + 0.5), without the 4-module quiet zone."""
+    import re
+
+    path = re.search(rb'class="qrline" stroke="#000" d="([^"]+)"', svg).group(1).decode()
+    size = int(re.search(rb'viewBox="0 0 (\d+) \d+"', svg).group(1)) // 4
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for column in range(int(x), int(x) + int(a)):
+                grid[int(y - 0.5)][column] = True
+            x += int(a)
+    return [row[4:-4] for row in grid[4:-4]]
+
+
+def test_the_team_page_shows_a_qr_code_of_its_share_link(team_shop, fake_stripe):
+    import segno
+
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    page = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    share = f"http://alpha.localhost/groupbuy/t/{token}/"
+
+    qr = leader.get(f"/groupbuy/t/{token}/qr.svg")
+
+    assert f'<code id="share-link">{share}</code>' in page
+    assert f'<img id="share-qr" src="/groupbuy/t/{token}/qr.svg"' in page
+    assert qr.status_code == 200
+    assert qr["Content-Type"] == "image/svg+xml"
+    assert qr.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns=')
+    expected = [[bool(module) for module in row] for row in segno.make(share, error="m").matrix]
+    assert qr_modules(qr.content) == expected
+    other = [[bool(m) for m in row] for row in segno.make(share + "x", error="m").matrix]
+    assert qr_modules(qr.content) != other
+    assert leader.get("/groupbuy/t/no-such-team/qr.svg").status_code == 404
+
+
+def test_the_team_page_and_the_product_page_show_the_time_left(team_shop, fake_stripe):
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    expires = timezone.now() + timedelta(hours=5, minutes=12, seconds=30)
+    with team_shop:
+        Team.objects.update(expires_at=expires)
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    iso = expires.replace(microsecond=0).isoformat()
+    time_left = (
+        f'<time class="countdown" datetime="{iso}" data-countdown '
+        'data-pattern-hours="{h} h {m} min {s} s left" '
+        'data-pattern-minutes="{m} min {s} s left" data-done="closing now">5 h 12 min left</time>'
+    )
+    script = '<script src="/static/js/countdown.js" defer></script>'
+
+    team_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    product_page = shopper().get("/p/oolong/").content.decode()
+
+    assert f'<span id="team-time-left">{time_left}</span>' in team_page
+    assert team_page.count(script) == 1
+    assert "Join a team (1 of 2 taken)</a> · 1 seat left · " + time_left in product_page
+    assert product_page.count(script) == 1
+    assert product_page.count("<time ") == 1
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(hours=29, minutes=5), "29 h 5 min left"),
+        (timedelta(hours=1), "1 h 0 min left"),
+        (timedelta(minutes=59, seconds=59), "59 min left"),
+        (timedelta(seconds=59), "less than a minute left"),
+        (timedelta(0), "closing now"),
+        (timedelta(seconds=-5), "closing now"),
+    ],
+)
+def test_time_left_text(left, text):
+    from commerce.groupbuy.templatetags.groupbuy import time_left_text
+
+    now = timezone.now()
+    assert time_left_text(now + left, now) == text
+
+
+def test_a_closed_team_shows_no_countdown_and_a_page_without_teams_loads_no_script(
+    team_shop, fake_stripe
+):
+    leader = shopper()
+    take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        expire_team(Team.objects.get().pk)
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+
+    team_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    product_page = shopper().get("/p/oolong/").content.decode()
+
+    assert "<time " not in team_page
+    assert 'id="share-qr"' not in team_page
+    assert "<time " not in product_page
+    assert "countdown.js" not in product_page
+
+
+def test_the_seat_owner_leaves_from_the_team_page_and_is_refunded_once(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    fake_stripe.pay(next(iter(fake_stripe.intents)))
+    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    with team_shop:
+        token = Team.objects.get().share_token
+    connection.set_schema_to_public()
+    friend = shopper()
+    friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
+
+    page = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    stranger_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    stranger = shopper().post(f"/groupbuy/seats/{seat_id}/leave/")
+    left = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+    again = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+
+    assert f'action="/groupbuy/seats/{seat_id}/leave/"' in page
+    assert 'id="take-seat"' not in page
+    assert "leave/" not in stranger_page
+    assert stranger.status_code == 404
+    assert left.status_code == again.status_code == 302
+    assert left["Location"] == f"/groupbuy/t/{token}/"
+    (refund,) = fake_stripe.calls("POST", "/v1/refunds")
+    assert refund.idempotency_key == f"refund:groupbuy:seat:{seat_id}"
+    assert refund.params["amount"] == "2500"
+    with team_shop:
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == ("open", 1, 0)
+        assert TeamMember.objects.get(pk=seat_id).status == "refunded"
+        assert TeamMember.objects.get(pk=friend_seat).is_leader
+    connection.set_schema_to_public()
+    after = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    assert "leave/" not in after
+    assert 'id="take-seat"' in after  # the seat is free again, they may rejoin
+
+
+def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    with team_shop:
+        from commerce.groupbuy.services import confirm_seat_payment
+
+        member = TeamMember.objects.get()
+        confirm_seat_payment(member.pk)
+        token = member.team.share_token
+    connection.set_schema_to_public()
+    friend = shopper()
+    friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
+    with team_shop:
+        assert confirm_seat_payment(friend_seat) == "team_succeeded"
+    connection.set_schema_to_public()
+
+    refused = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+
+    assert refused.status_code == 400
+    assert (
+        '<ul class="errorlist" role="alert" id="seat-error"><li>This team has succeeded: your '
+        "order is on its way and cannot be left.</li></ul>"
+    ) in refused.content.decode()
+    assert fake_stripe.calls("POST", "/v1/refunds") == []
+    with team_shop:
+        assert TeamMember.objects.get(pk=seat_id).status == "paid"
+
+
+def test_a_spent_quota_is_refused_on_the_page_naming_the_quantity(team_shop, fake_stripe):
+    with team_shop:
+        from commerce.groupbuy.models import Campaign
+
+        Campaign.objects.update(quota=1)
+    connection.set_schema_to_public()
+    take_and_pay(shopper(), fake_stripe, "lead@example.test")
+    with team_shop:
+        campaign_id = Campaign.objects.get().pk
+    connection.set_schema_to_public()
+
+    refused = shopper().post(f"/groupbuy/{campaign_id}/seat/", {"email": "b@example.test"})
+
+    assert refused.status_code == 400
+    assert "This campaign has sold all its units." in refused.content.decode()
+    with team_shop:
+        assert Team.objects.count() == 1
+        assert TeamMember.objects.count() == 1
+        assert Campaign.objects.get().units_sold == 1

@@ -23,3 +23,9 @@ class CampaignForm(forms.Form):
         min_value=0,
         max_value=99,
     )
+    quota = forms.IntegerField(
+        label=_("Quota (optional)"),
+        help_text=_("Units the campaign may sell, separate from stock. Empty: no limit."),
+        required=False,
+        min_value=1,
+    )

@@ -22,6 +22,15 @@ class Campaign(models.Model):
     max_quantity_per_order = models.PositiveSmallIntegerField(default=1)
     # Fill a team short of at most this many seats with virtual members at expiry (0: never).
     virtual_fill_max_missing = models.PositiveSmallIntegerField(default=0)
+    quota = models.PositiveIntegerField(
+        _("quota"),
+        null=True,
+        blank=True,
+        help_text=_("Units the campaign may sell, separate from stock (empty: no limit)."),
+    )
+    # Units held by seats awaiting payment or paid; given back when a seat is released or
+    # refunded. Changed only by conditional UPDATEs (see services.take_seat).
+    units_sold = models.PositiveIntegerField(default=0)
     ended_early_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -32,6 +41,10 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="campaign_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(quota__isnull=True) | Q(units_sold__lte=models.F("quota")),
+                name="campaign_within_quota",
             ),
         ]
 
@@ -74,6 +87,10 @@ class Team(models.Model):
     def __str__(self) -> str:
         return f"team {self.pk} of {self.campaign_id}"
 
+    @property
+    def seats_left(self) -> int:
+        return self.size - self.seats_taken
+
 
 class SeatStatus(models.TextChoices):
     RESERVED = "reserved", _("Awaiting payment")
@@ -87,6 +104,7 @@ class TeamMember(models.Model):
     email = models.EmailField(blank=True)
     is_leader = models.BooleanField(default=False)
     is_virtual = models.BooleanField(default=False)
+    quantity = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=10, choices=SeatStatus.choices, default=SeatStatus.RESERVED
     )
@@ -112,3 +130,26 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email or 'virtual'} in team {self.team_id}"
+
+
+class NoticeKind(models.TextChoices):
+    SEAT_PAID = "seat_paid", _("Seat paid: the share link")
+    TEAM_SUCCEEDED = "team_succeeded", _("Team succeeded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class GroupBuyNotice(models.Model):
+    """One email to a member per kind: the row is written in the transaction that changes
+    the seat or the team (a second run finds it and sends nothing); the email goes after."""
+
+    member = models.ForeignKey(TeamMember, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="one_notice_per_member_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to member {self.member_id}"

@@ -80,7 +80,7 @@ def open_teams(campaign: Campaign, *, limit: int = 10) -> list[Team]:
     from django.utils import timezone
 
     return list(
-        campaign.teams.filter(status=TeamStatus.OPEN, expires_at__gt=timezone.now()).order_by(
-            "expires_at"
-        )[:limit]
+        campaign.teams.filter(
+            status=TeamStatus.OPEN, expires_at__gt=timezone.now(), seats_taken__gt=0
+        ).order_by("expires_at")[:limit]
     )

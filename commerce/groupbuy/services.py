@@ -7,25 +7,40 @@ member exactly once (refund idempotency keys) and returns the stock.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.ledger import record_event
 from commerce.catalog.models import Variant
-from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import (
+    Campaign,
+    GroupBuyNotice,
+    NoticeKind,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
 from commerce.money import check_price
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, PaymentStatus, ShippingMethod
 from commerce.orders.services import HELD_TAG
 from commerce.payments.services import refund_order
 from commerce.plugins.selectors import is_enabled
-from commerce.store.selectors import online_outlet_id
+from commerce.store.selectors import online_outlet_id, store_settings
+from tenants.hosts import shop_url
+
+logger = logging.getLogger(__name__)
 
 # How long a seat is held for its payment before it goes back to the team.
 SEAT_PAYMENT_WINDOW = timedelta(minutes=15)
@@ -46,6 +61,7 @@ class CampaignInput:
     ends_at: datetime
     leader_price: Decimal | str | None = None
     virtual_fill_max_missing: int = 0
+    quota: int | None = None
 
 
 def create_campaign(data: CampaignInput) -> Campaign:
@@ -60,6 +76,8 @@ def create_campaign(data: CampaignInput) -> Campaign:
         errors["team_window_hours"] = [_("A team cannot stay open longer than the campaign.")]
     if data.team_window_hours < 1:
         errors["team_window_hours"] = [_("A team stays open at least one hour.")]
+    if data.quota is not None and data.quota < 1:
+        errors["quota"] = [_("A quota is at least one unit (leave it empty for no limit).")]
     if not Variant.objects.filter(pk=data.variant_id, is_active=True).exists():
         errors["variant"] = [_("Choose an item of the catalog.")]
     group_price = leader_price = None
@@ -84,6 +102,7 @@ def create_campaign(data: CampaignInput) -> Campaign:
             starts_at=data.starts_at,
             ends_at=data.ends_at,
             virtual_fill_max_missing=data.virtual_fill_max_missing,
+            quota=data.quota,
         )
         record_event(
             merchant=connection.tenant,
@@ -145,6 +164,7 @@ def take_seat(
         outlet_id = online_outlet_id()
         wanted = {campaign.variant_id: quantity}
         priced = orders.reserve_stock(outlet_id, wanted, published_only=False)
+        _take_units(campaign, quantity)  # after the stock: every path locks stock, then campaign
         order = orders.create_order(
             orders.NewOrder(
                 channel=Channel.ONLINE,
@@ -168,11 +188,78 @@ def take_seat(
             team=team,
             email=email,
             is_leader=leader,
+            quantity=quantity,
             order=order,
             reserved_until=now + SEAT_PAYMENT_WINDOW,
         )
+        if not leader:
+            _ensure_leader(team)  # lapsed seats may have taken the leader's with them
         transaction.on_commit(lambda: _schedule_seat_release(member))
         return member
+
+
+SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
+
+
+def _take_units(campaign: Campaign, quantity: int) -> None:
+    """Count the seat's units against the campaign's quota in one conditional UPDATE (it
+    locks the campaign row until the commit, so two seats never both take the last unit).
+    A campaign ended meanwhile takes none."""
+    taken = (
+        Campaign.objects.filter(pk=campaign.pk, ended_early_at__isnull=True)
+        .filter(Q(quota__isnull=True) | Q(units_sold__lte=F("quota") - quantity))
+        .update(units_sold=F("units_sold") + quantity)
+    )
+    if taken:
+        return
+    campaign.refresh_from_db(fields=["ended_early_at", "quota", "units_sold"])
+    if campaign.ended_early_at is not None:
+        raise SeatUnavailable(_("This campaign is not running."))
+    left = max(campaign.quota - campaign.units_sold, 0)
+    raise ValidationError(
+        {
+            "quantity": [
+                _("Only %(left)s units of this campaign are left.") % {"left": left}
+                if left
+                else _("This campaign has sold all its units.")
+            ]
+        }
+    )
+
+
+def _return_units(campaign_id: int, quantity: int) -> None:
+    """Seats released or refunded give their units back to the campaign's quota."""
+    if quantity:
+        Campaign.objects.filter(pk=campaign_id).update(units_sold=F("units_sold") - quantity)
+
+
+def _release_unpaid(member: TeamMember, campaign_id: int, *, reason: str) -> None:
+    """An unpaid seat goes back: its order is cancelled (stock returned), then its units."""
+    orders.cancel_order(member.order_id, reason=reason, actor="group-buy")
+    member.status = SeatStatus.RELEASED
+    member.save(update_fields=["status"])
+    _return_units(campaign_id, member.quantity)
+
+
+def _ensure_leader(team: Team) -> TeamMember | None:
+    """Hand the lead to the earliest real member still holding a seat when the leader has
+    given theirs up (left, or let it lapse). The team row is locked. Returns the new leader."""
+    holders = team.members.select_for_update().filter(is_virtual=False, status__in=SEAT_HOLDING)
+    if holders.filter(is_leader=True).exists():
+        return None
+    successor = holders.order_by("joined_at", "id").first()
+    if successor is None:
+        return None
+    successor.is_leader = True
+    successor.save(update_fields=["is_leader"])
+    orders.add_event(
+        Order.objects.get(pk=successor.order_id),
+        "team_leader",
+        _("Now leads the group-buy team (the leader left)"),
+        actor="group-buy",
+        data={"team": team.pk},
+    )
+    return successor
 
 
 def _release_lapsed_seats(team: Team, now: datetime) -> int:
@@ -181,12 +268,14 @@ def _release_lapsed_seats(team: Team, now: datetime) -> int:
         team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
     )
     for member in lapsed:
-        orders.cancel_order(member.order_id, reason="seat not paid in time", actor="group-buy")
-        member.status = SeatStatus.RELEASED
-        member.save(update_fields=["status"])
+        _release_unpaid(member, team.campaign_id, reason="seat not paid in time")
+        if member.is_leader:
+            member.is_leader = False  # the lead goes on to whoever still holds a seat
+            member.save(update_fields=["is_leader"])
     if lapsed:
         team.seats_taken -= len(lapsed)
         team.save(update_fields=["seats_taken"])
+        _ensure_leader(team)
     return len(lapsed)
 
 
@@ -237,8 +326,9 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
         team.seats_paid += 1
         team.save(update_fields=["seats_paid"])
         if team.seats_paid == team.size:
-            _succeed(team)
+            _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
+        _notify(member, NoticeKind.SEAT_PAID, team=team)
     return "paid"
 
 
@@ -250,6 +340,100 @@ def _succeed(team: Team) -> None:
         order.tags = [tag for tag in order.tags if tag != HELD_TAG]
         order.save(update_fields=["tags"])
         orders.add_event(order, "team_succeeded", _("Team complete: ready to ship"))
+    _notify_outcome(team)
+
+
+def _notify(
+    member: TeamMember, kind: str, *, team: Team | None = None, order: Order | None = None
+) -> bool:
+    """Email the member once for `kind`: the notice row (unique on member and kind) is
+    written in the caller's transaction, the email sent after it commits. Virtual members
+    and members without an email get none. Returns whether an email was queued."""
+    if member.is_virtual or not member.email:
+        return False
+    try:
+        with transaction.atomic():
+            GroupBuyNotice.objects.create(member=member, kind=kind)
+    except IntegrityError:
+        return False  # told already
+    team = team or Team.objects.select_related("campaign__variant__product").get(pk=member.team_id)
+    order = order or Order.objects.get(pk=member.order_id)
+    subject, body = _notice_text(kind, team, order)
+    recipient = member.email
+    transaction.on_commit(lambda: _send_notice(recipient, subject, body))
+    return True
+
+
+def _notice_text(kind: str, team: Team, order: Order) -> tuple[str, str]:
+    product = team.campaign.variant.product.title
+    shop = store_settings().display_name
+    values = {"product": product, "shop": shop, "reference": order.number}
+    if kind == NoticeKind.SEAT_PAID:
+        values.update(
+            link=shop_url(
+                None, connection.tenant, reverse("groupbuy_team", args=[team.share_token])
+            ),
+            missing=team.size - team.seats_paid,
+            closes=timezone.localtime(team.expires_at).strftime("%Y-%m-%d %H:%M %Z"),
+        )
+        return (
+            _("Your group-buy seat for %(product)s is paid") % values,
+            _(
+                "Thank you: your seat in the %(product)s team at %(shop)s is paid "
+                "(order %(reference)s).\n\n"
+                "The team needs %(missing)s more paid members before %(closes)s. Send this "
+                "link to friends:\n%(link)s\n\n"
+                "If the team does not fill in time, your payment is refunded."
+            )
+            % values,
+        )
+    if kind == NoticeKind.TEAM_SUCCEEDED:
+        return (
+            _("Your group-buy team for %(product)s is complete") % values,
+            _(
+                "Good news: your %(product)s team at %(shop)s is complete. Your order "
+                "%(reference)s is now being prepared and will ship (or be ready for pickup) "
+                "soon."
+            )
+            % values,
+        )
+    values["amount"] = f"{order.total} {order.currency}"
+    return (
+        _("Your group-buy payment for %(product)s is refunded") % values,
+        _(
+            "Your seat in the %(product)s team at %(shop)s was given up (the team did not "
+            "fill, the campaign ended, or you left it). Your payment of %(amount)s for order "
+            "%(reference)s is refunded."
+        )
+        % values,
+    )
+
+
+def _send_notice(recipient: str, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, [recipient])
+    except Exception:  # the notice is recorded: a broken mail server must not re-send later
+        logger.exception("Could not send a group-buy email to member %s", recipient)
+
+
+def _notify_outcome(team: Team) -> int:
+    """Tell a closed team's real members its outcome, once each (see _notify)."""
+    team = Team.objects.select_related("campaign__variant__product").get(pk=team.pk)
+    sent = 0
+    if team.status == TeamStatus.SUCCEEDED:
+        for member in team.members.filter(is_virtual=False, status=SeatStatus.PAID):
+            sent += _notify(member, NoticeKind.TEAM_SUCCEEDED, team=team)
+    for member in team.members.filter(is_virtual=False, status=SeatStatus.REFUNDED):
+        sent += _notify(member, NoticeKind.REFUNDED, team=team)
+    return sent
+
+
+def notify_members(team_id: int) -> int:
+    """Queue whatever outcome emails a closed team's members still lack, none twice (a
+    member told already has its notice row): safe to run any number of times."""
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team_id)
+        return _notify_outcome(team)
 
 
 def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
@@ -263,12 +447,62 @@ def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
     )
     member.status = SeatStatus.REFUNDED
     member.save(update_fields=["status"])
+    _notify(member, NoticeKind.REFUNDED, order=order)
 
 
 def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:
-    """Refund a paid member of a closed team and put the stock back."""
+    """Refund a paid (or still reserved) member's seat and put the stock and units back."""
     _refund_paid(member, order, reason=reason)
     orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+    _return_units(member.team.campaign_id, member.quantity)
+
+
+def leave_team(member_id: int, *, now: datetime | None = None) -> str:
+    """A member gives their seat up while the team is open: an unpaid seat's order is
+    cancelled, a paid one is refunded (once: the refund key is the seat's), the stock comes
+    back. A leaving leader hands the lead to the earliest member still in the team; the last
+    member leaving closes the team. Returns "released", "refunded" or "duplicate" (the seat
+    was given up already); raises SeatUnavailable once the team has closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        member = TeamMember.objects.get(pk=member_id, is_virtual=False)
+        team = Team.objects.select_for_update().get(pk=member.team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        if member.status not in SEAT_HOLDING:
+            return "duplicate"
+        if team.status == TeamStatus.SUCCEEDED:
+            raise SeatUnavailable(
+                _("This team has succeeded: your order is on its way and cannot be left.")
+            )
+        if team.status != TeamStatus.OPEN or team.expires_at <= now:
+            raise SeatUnavailable(_("This team is closed."))
+        order = Order.objects.select_for_update().get(pk=member.order_id)
+        reason = "member left the team"
+        if member.status == SeatStatus.PAID:
+            _refund_member(member, order, reason=reason)
+            team.seats_paid -= 1
+            result = "refunded"
+        else:
+            _release_unpaid(member, team.campaign_id, reason=reason)
+            result = "released"
+        was_leader = member.is_leader
+        member.is_leader = False
+        member.save(update_fields=["status", "is_leader"])
+        orders.add_event(
+            order,
+            "left_team",
+            _("Left the group-buy team"),
+            actor="group-buy",
+            data={"team": team.pk, "was_leader": was_leader},
+        )
+        team.seats_taken -= 1
+        if team.seats_taken == 0:
+            team.status = TeamStatus.FAILED
+            team.closed_at = now
+        team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
+        if was_leader and team.status == TeamStatus.OPEN:
+            _ensure_leader(team)
+    return result
 
 
 def expire_team(team_id: int, *, now: datetime | None = None) -> str:
@@ -285,9 +519,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
         unpaid = [m for m in members if m.status == SeatStatus.RESERVED]
         if 0 < missing <= team.campaign.virtual_fill_max_missing and team.seats_paid > 0:
             for member in unpaid:
-                orders.cancel_order(member.order_id, reason="team closed", actor="group-buy")
-                member.status = SeatStatus.RELEASED
-                member.save(update_fields=["status"])
+                _release_unpaid(member, team.campaign_id, reason="team closed")
             TeamMember.objects.bulk_create(
                 [
                     TeamMember(team=team, is_virtual=True, status=SeatStatus.PAID)
@@ -303,9 +535,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
                 order = Order.objects.select_for_update().get(pk=member.order_id)
                 _refund_member(member, order, reason="team did not fill in time")
             elif member.status == SeatStatus.RESERVED:
-                orders.cancel_order(member.order_id, reason="team did not fill", actor="group-buy")
-                member.status = SeatStatus.RELEASED
-                member.save(update_fields=["status"])
+                _release_unpaid(member, team.campaign_id, reason="team did not fill")
         team.status = TeamStatus.FAILED
         team.closed_at = now
         team.save(update_fields=["status", "closed_at"])
@@ -333,7 +563,9 @@ def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict
         if campaign.ended_early_at is None:
             campaign.ended_early_at = now
             campaign.save(update_fields=["ended_early_at"])
-        Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
+    # Committed first: seats lock their team before the campaign row, so the teams are
+    # touched only once the campaign row is free again (and no new seat counts from now).
+    Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
     outcome: dict[str, int] = {}
     for team_id in Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list(
         "pk", flat=True

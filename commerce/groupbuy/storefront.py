@@ -1,19 +1,25 @@
 """The shopper's side of group-buy: start or join a team, pay the seat by card, share."""
 
+import io
+
+import segno
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from commerce.groupbuy.models import Campaign, Team, TeamMember
+from commerce.groupbuy.models import Campaign, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
+    SEAT_HOLDING,
     SeatUnavailable,
     confirm_card_seat,
+    leave_team,
     start_seat_payment,
     take_seat,
 )
@@ -28,11 +34,66 @@ class SeatForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Your email"))
 
 
-def _seat_page(request, campaign: Campaign, team: Team | None, form: SeatForm, status: int):
+def share_url(request, team: Team) -> str:
+    """The team's link to send to friends, on the host the shopper is using."""
+    return request.build_absolute_uri(reverse("groupbuy_team", kwargs={"token": team.share_token}))
+
+
+def qr_svg(url: str) -> bytes:
+    """A QR code of `url` as a standalone SVG document (black on white, 4 modules margin)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer,
+        kind="svg",
+        scale=4,
+        border=4,
+        dark="#000",
+        light="#fff",
+        title=url,
+        omitsize=True,
+    )
+    return buffer.getvalue()
+
+
+# The seats taken in this browser (member ids): their owner may leave the team.
+SESSION_SEATS = "groupbuy_seats"
+
+
+def _remember_seat(request, member: TeamMember) -> None:
+    seats = request.session.get(SESSION_SEATS, [])
+    request.session[SESSION_SEATS] = [*seats[-49:], member.pk]
+
+
+def _own_seat(request, team: Team) -> TeamMember | None:
+    """This browser's seat in the team, while it holds one."""
+    seats = request.session.get(SESSION_SEATS, [])
+    if not seats:
+        return None
+    return (
+        team.members.filter(pk__in=seats, status__in=SEAT_HOLDING, is_virtual=False)
+        .order_by("id")
+        .first()
+    )
+
+
+def _seat_page(
+    request, campaign: Campaign, team: Team | None, form: SeatForm, status: int, error: str = ""
+):
+    own_seat = _own_seat(request, team) if team else None
     return render(
         request,
         "storefront/groupbuy_team.html",
-        {"store": store_settings(), "campaign": campaign, "team": team, "form": form},
+        {
+            "store": store_settings(),
+            "campaign": campaign,
+            "team": team,
+            "form": form,
+            "share_url": share_url(request, team) if team else "",
+            "own_seat": own_seat,
+            # Start or join: not for a closed team, nor for whoever holds a seat in it.
+            "show_take_form": team is None or (team.status == TeamStatus.OPEN and not own_seat),
+            "error": error,
+        },
         status=status,
     )
 
@@ -66,7 +127,30 @@ def take(request, campaign_id: int):
     except ValidationError as error:
         form.add_error(None, " ".join(error.messages))
         return _seat_page(request, campaign, team, form, 400)
+    _remember_seat(request, member)
     return redirect("groupbuy_seat_pay", member_id=member.pk)
+
+
+@plugin_required("groupbuy")
+@require_POST
+def leave(request, member_id: int):
+    """The seat's owner (this browser took it) gives it up: refunded if paid."""
+    if member_id not in request.session.get(SESSION_SEATS, []):
+        raise Http404
+    member = get_object_or_404(
+        TeamMember.objects.select_related("team__campaign__variant__product"), pk=member_id
+    )
+    try:
+        result = leave_team(member.pk)
+    except SeatUnavailable as refused:
+        team = member.team
+        team.refresh_from_db()
+        return _seat_page(request, team.campaign, team, SeatForm(), 400, error=str(refused))
+    if result == "refunded":
+        messages.success(request, _("You left the team; your payment is being refunded."))
+    elif result == "released":
+        messages.success(request, _("You left the team."))
+    return redirect("groupbuy_team", token=member.team.share_token)
 
 
 @plugin_required("groupbuy")
@@ -114,3 +198,15 @@ def team_page(request, token: str):
     if team is None:
         raise Http404
     return _seat_page(request, team.campaign, team, SeatForm(), 200)
+
+
+@plugin_required("groupbuy")
+@require_GET
+def team_qr(request, token: str):
+    """The share link as a QR code (an SVG image: the page's CSP allows images from 'self')."""
+    team = Team.objects.filter(share_token=token).first()
+    if team is None:
+        raise Http404
+    response = HttpResponse(qr_svg(share_url(request, team)), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -31,6 +31,7 @@ def campaigns(request):
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
                     virtual_fill_max_missing=data["virtual_fill_max_missing"],
+                    quota=data["quota"],
                 )
             )
         except ValidationError as error:
