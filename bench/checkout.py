@@ -114,9 +114,9 @@ RAW_STATEMENTS = {
         "INSERT INTO orders_order (reference, status_token, channel, customer_id, is_new_customer, "
         "outlet_id, status, payment_status, payment_method, currency, subtotal, shipping_total, "
         "total, refunded_total, email, contact_name, phone, shipping_method, shipping_address, "
-        "carrier, tracking_number, tags, created_at) VALUES (%s, %s, 'online', %s, %s, %s, "
-        "'unfulfilled', 'pending', 'cash_on_delivery', 'CNY', %s, 0, %s, 0, %s, 'Bench shopper', "
-        "'', 'pickup', '{}', '', '', '{}', now()) RETURNING id"
+        "carrier, tracking_number, tags, payment_intent_id, created_at) VALUES (%s, %s, 'online', "
+        "%s, %s, %s, 'unfulfilled', 'pending', 'cash_on_delivery', 'CNY', %s, 0, %s, 0, %s, "
+        "'Bench shopper', '', 'pickup', '{}', '', '', '{}', '', now()) RETURNING id"
     ),
     "line": (
         "INSERT INTO orders_orderline (order_id, variant_id, product_title, variant_name, sku, "
