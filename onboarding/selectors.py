@@ -280,6 +280,11 @@ class MonthGmv:
     orders: int
     percent: int  # of the best month, for the bar chart
 
+    @property
+    def bar_top(self) -> int:
+        """The bar's top edge in a 100-high SVG chart."""
+        return 100 - self.percent
+
 
 def monthly_gmv(merchant: Merchant, months: int = 12) -> list[MonthGmv]:
     today = timezone.localdate()
