@@ -33,6 +33,20 @@ def _fresh_cache_and_schema():
 
 
 @pytest.fixture
+def tasks_run_inline():
+    """Celery tasks sent during the test run at once, in-process, in the sender's schema:
+    for tests about what a task does (emails land in `mailoutbox`). Delivery through Redis
+    to a real worker is the `celery_worker` fixture's."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
 def password() -> str:
     return TEST_PASSWORD
 

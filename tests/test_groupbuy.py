@@ -502,7 +502,7 @@ BACK = "Your group-buy payment for Lychee box is refunded"
 
 @pytest.mark.django_db
 def test_three_real_members_and_a_virtual_one_get_three_success_emails_once(
-    mailoutbox, django_capture_on_commit_callbacks, settings
+    mailoutbox, django_capture_on_commit_callbacks, tasks_run_inline, settings
 ):
     merchant, variant_id = seed()
     with merchant, django_capture_on_commit_callbacks(execute=True):
@@ -540,7 +540,7 @@ def test_three_real_members_and_a_virtual_one_get_three_success_emails_once(
 
 @pytest.mark.django_db
 def test_the_payment_that_fills_the_team_sends_the_success_email_only(
-    mailoutbox, django_capture_on_commit_callbacks
+    mailoutbox, django_capture_on_commit_callbacks, tasks_run_inline
 ):
     merchant, variant_id = seed()
     with merchant, django_capture_on_commit_callbacks(execute=True):
@@ -560,7 +560,7 @@ def test_the_payment_that_fills_the_team_sends_the_success_email_only(
 
 @pytest.mark.django_db
 def test_a_failed_team_emails_each_refunded_member_once_and_no_unpaid_one(
-    mailoutbox, django_capture_on_commit_callbacks
+    mailoutbox, django_capture_on_commit_callbacks, tasks_run_inline
 ):
     merchant, variant_id = seed()
     with merchant, django_capture_on_commit_callbacks(execute=True):
@@ -588,7 +588,7 @@ def test_a_failed_team_emails_each_refunded_member_once_and_no_unpaid_one(
 
 @pytest.mark.django_db
 def test_ending_a_campaign_early_emails_each_refunded_member_once(
-    mailoutbox, django_capture_on_commit_callbacks
+    mailoutbox, django_capture_on_commit_callbacks, tasks_run_inline
 ):
     merchant, variant_id = seed()
     with merchant, django_capture_on_commit_callbacks(execute=True):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -162,9 +162,6 @@ def take_seat(
             else campaign.group_price
         )
         outlet_id = online_outlet_id()
-        wanted = {campaign.variant_id: quantity}
-        priced = orders.reserve_stock(outlet_id, wanted, published_only=False)
-        _take_units(campaign, quantity)  # after the stock: every path locks stock, then campaign
         order = orders.create_order(
             orders.NewOrder(
                 channel=Channel.ONLINE,
@@ -174,9 +171,8 @@ def take_seat(
                 currency=connection.tenant.currency,
                 lines=[
                     orders.PricedLine(
-                        variant=line.variant, quantity=line.quantity, unit_price=unit_price
+                        variant=campaign.variant, quantity=quantity, unit_price=unit_price
                     )
-                    for line in priced
                 ],
                 email=email,
                 tags=("groupbuy", HELD_TAG),
@@ -192,8 +188,11 @@ def take_seat(
             order=order,
             reserved_until=now + SEAT_PAYMENT_WINDOW,
         )
-        if not leader:
-            _ensure_leader(team)  # lapsed seats may have taken the leader's with them
+        # The campaign's stock row and campaign row are shared by every team: locked last,
+        # so they are held only for the commit (lock order: team, stock, campaign). A
+        # sold-out item or quota raises here and the whole seat rolls back.
+        orders.reserve_stock(outlet_id, {campaign.variant_id: quantity}, published_only=False)
+        _take_units(campaign, quantity)
         transaction.on_commit(lambda: _schedule_seat_release(member))
         return member
 
@@ -304,8 +303,8 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
     """The member's payment arrived. Returns "paid", "team_succeeded", "refunded" (the team
     closed meanwhile: the money goes back) or "duplicate"."""
     with transaction.atomic():
-        member = TeamMember.objects.select_related("team").get(pk=member_id)
-        team = Team.objects.select_for_update().get(pk=member.team_id)
+        # Lock order: the team, then the seat and its order.
+        team = Team.objects.select_for_update().get(members__pk=member_id)
         member = TeamMember.objects.select_for_update().get(pk=member_id)
         order = Order.objects.select_for_update().get(pk=member.order_id)
         if member.status == SeatStatus.RELEASED:
@@ -328,7 +327,7 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
         if team.seats_paid == team.size:
             _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
-        _notify(member, NoticeKind.SEAT_PAID, team=team)
+        _notify(member, NoticeKind.SEAT_PAID, seats_missing=team.size - team.seats_paid)
     return "paid"
 
 
@@ -343,28 +342,68 @@ def _succeed(team: Team) -> None:
     _notify_outcome(team)
 
 
-def _notify(
-    member: TeamMember, kind: str, *, team: Team | None = None, order: Order | None = None
-) -> bool:
+def _notify(member: TeamMember, kind: str, *, seats_missing: int | None = None) -> bool:
     """Email the member once for `kind`: the notice row (unique on member and kind) is
-    written in the caller's transaction, the email sent after it commits. Virtual members
-    and members without an email get none. Returns whether an email was queued."""
+    written in the caller's transaction; after the commit a task writes and sends the
+    email, off the request and out of the team's lock. Virtual members and members without
+    an email get none. Returns whether an email was queued."""
+    notice_id = _record_notice(member, kind)
+    _send_after_commit([(notice_id, seats_missing)] if notice_id else [])
+    return notice_id is not None
+
+
+def _record_notice(member: TeamMember, kind: str) -> int | None:
+    """The notice's id, or None when the member gets no email or was told already."""
     if member.is_virtual or not member.email:
-        return False
-    try:
-        with transaction.atomic():
-            GroupBuyNotice.objects.create(member=member, kind=kind)
-    except IntegrityError:
-        return False  # told already
-    team = team or Team.objects.select_related("campaign__variant__product").get(pk=member.team_id)
-    order = order or Order.objects.get(pk=member.order_id)
-    subject, body = _notice_text(kind, team, order)
-    recipient = member.email
-    transaction.on_commit(lambda: _send_notice(recipient, subject, body))
-    return True
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
+            VALUES (%s, %s, now())
+            ON CONFLICT (member_id, kind) DO NOTHING
+            RETURNING id
+            """,
+            [member.pk, kind],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
-def _notice_text(kind: str, team: Team, order: Order) -> tuple[str, str]:
+def _send_after_commit(notices: list[tuple[int, int | None]]) -> None:
+    """(notice id, seats still missing when it was written) pairs, sent by one task."""
+    if not notices:
+        return
+    from commerce.groupbuy.tasks import send_notices_task
+
+    transaction.on_commit(lambda: send_notices_task.delay(notices))
+
+
+def send_notices(notices: list[tuple[int, int | None]]) -> int:
+    """Write and send the emails of recorded notices (the task's work). A failure to send
+    is logged, not retried: the notice is recorded, and a second email is worse."""
+    found = {
+        notice.pk: notice
+        for notice in GroupBuyNotice.objects.select_related(
+            "member__order", "member__team__campaign__variant__product"
+        ).filter(pk__in=[notice_id for notice_id, _missing in notices])
+    }
+    sent = 0
+    for notice_id, seats_missing in notices:
+        notice = found.get(notice_id)
+        if notice is None:
+            continue
+        member = notice.member
+        subject, body = _notice_text(
+            notice.kind, member.team, member.order, seats_missing=seats_missing
+        )
+        sent += _send_notice(member.email, subject, body)
+    return sent
+
+
+def _notice_text(
+    kind: str, team: Team, order: Order, *, seats_missing: int | None = None
+) -> tuple[str, str]:
     product = team.campaign.variant.product.title
     shop = store_settings().display_name
     values = {"product": product, "shop": shop, "reference": order.number}
@@ -373,7 +412,8 @@ def _notice_text(kind: str, team: Team, order: Order) -> tuple[str, str]:
             link=shop_url(
                 None, connection.tenant, reverse("groupbuy_team", args=[team.share_token])
             ),
-            missing=team.size - team.seats_paid,
+            # As it was when the seat was paid (the email is written after the commit).
+            missing=team.size - team.seats_paid if seats_missing is None else seats_missing,
             closes=timezone.localtime(team.expires_at).strftime("%Y-%m-%d %H:%M %Z"),
         )
         return (
@@ -409,23 +449,26 @@ def _notice_text(kind: str, team: Team, order: Order) -> tuple[str, str]:
     )
 
 
-def _send_notice(recipient: str, subject: str, body: str) -> None:
+def _send_notice(recipient: str, subject: str, body: str) -> bool:
     try:
         send_mail(subject, body, None, [recipient])
     except Exception:  # the notice is recorded: a broken mail server must not re-send later
         logger.exception("Could not send a group-buy email to member %s", recipient)
+        return False
+    return True
 
 
 def _notify_outcome(team: Team) -> int:
     """Tell a closed team's real members its outcome, once each (see _notify)."""
-    team = Team.objects.select_related("campaign__variant__product").get(pk=team.pk)
-    sent = 0
+    recorded = []
     if team.status == TeamStatus.SUCCEEDED:
         for member in team.members.filter(is_virtual=False, status=SeatStatus.PAID):
-            sent += _notify(member, NoticeKind.TEAM_SUCCEEDED, team=team)
+            recorded.append(_record_notice(member, NoticeKind.TEAM_SUCCEEDED))
     for member in team.members.filter(is_virtual=False, status=SeatStatus.REFUNDED):
-        sent += _notify(member, NoticeKind.REFUNDED, team=team)
-    return sent
+        recorded.append(_record_notice(member, NoticeKind.REFUNDED))
+    queued = [(notice_id, None) for notice_id in recorded if notice_id]
+    _send_after_commit(queued)
+    return len(queued)
 
 
 def notify_members(team_id: int) -> int:
@@ -447,7 +490,7 @@ def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
     )
     member.status = SeatStatus.REFUNDED
     member.save(update_fields=["status"])
-    _notify(member, NoticeKind.REFUNDED, order=order)
+    _notify(member, NoticeKind.REFUNDED)
 
 
 def _refund_member(member: TeamMember, order: Order, *, reason: str) -> None:

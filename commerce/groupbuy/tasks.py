@@ -1,6 +1,11 @@
 from celery import shared_task
 
-from commerce.groupbuy.services import expire_due_teams, expire_team, release_lapsed_seats
+from commerce.groupbuy.services import (
+    expire_due_teams,
+    expire_team,
+    release_lapsed_seats,
+    send_notices,
+)
 
 
 @shared_task(name="commerce.groupbuy.tasks.expire_team")
@@ -19,3 +24,9 @@ def expire_due_teams_task() -> dict[str, int]:
 def release_lapsed_seats_task(team_id: int) -> int:
     """At a seat's payment deadline: unpaid seats of the team go back (safe to run twice)."""
     return release_lapsed_seats(team_id)
+
+
+@shared_task(name="commerce.groupbuy.tasks.send_notices")
+def send_notices_task(notices: list[list[int | None]]) -> int:
+    """After a seat is paid or a team closes: the members' emails, in the shop's schema."""
+    return send_notices([(notice_id, missing) for notice_id, missing in notices])
