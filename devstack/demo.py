@@ -23,7 +23,13 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
     }
     manage = [sys.executable, "manage.py"]
-    for step in (["migrate_fast"], ["seed_demo"], ["seed_billing_demo"], ["seed_onboarding_demo"]):
+    for step in (
+        ["migrate_fast"],
+        ["seed_demo"],
+        ["seed_billing_demo"],
+        ["seed_onboarding_demo"],
+        ["refresh_reports"],
+    ):
         if subprocess.call(manage + step, cwd=PROJECT_DIR, env=env) != 0:
             return 1
 

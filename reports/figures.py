@@ -15,6 +15,7 @@ from analytics import metrics
 from reports import selectors
 from reports.models import MetricSettings
 from reports.selectors import add_months, last_months, month_end
+from tenants.money import round_money
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class MetricsPage:
     by_tier: list[selectors.Share]
     top_merchants: list[selectors.Share]
     funnel_signed_up: int
-    funnel: list[tuple[str, int, Decimal | None]]
+    funnel: list[tuple[str, str, int, Decimal | None]]  # stage, label, reached, median days
     tiers: dict[str, int]
     cohort_months: list[date]
     cohorts: list[tuple[date, int, list[Decimal | None]]]
@@ -92,6 +93,11 @@ def cached_build(currency: str, month: date) -> MetricsPage:
 
 
 def build(currency: str, month: date) -> MetricsPage:
+    def money(amount: Decimal | None) -> Decimal | None:
+        """Headline amounts in the currency's minor unit, half-up (the exact sums stay in
+        the month table's inputs)."""
+        return None if amount is None else round_money(amount, currency)
+
     months = last_months(month, 12)
     window_start = months[0] - timedelta(days=1)  # the day before the 12 months began
     month_ends = [month_end(first) for first in months]
@@ -120,11 +126,11 @@ def build(currency: str, month: date) -> MetricsPage:
     all_scores = [score for scores in nps_scores.values() for score in scores]
 
     headline = [
-        Figure("gmv", gmv[month], currency),
-        Figure("commission", commission[month], currency),
-        Figure("mrr", now.mrr.quantize(Decimal("0.01")), currency),
-        Figure("arr", metrics.arr(now.mrr), currency),
-        Figure("arpa", arpa, currency),
+        Figure("gmv", money(gmv[month]), currency),
+        Figure("commission", money(commission[month]), currency),
+        Figure("mrr", money(now.mrr), currency),
+        Figure("arr", money(metrics.arr(now.mrr)), currency),
+        Figure("arpa", money(arpa), currency),
         Figure(
             "logo_churn",
             metrics.logo_churn_rate(
@@ -149,8 +155,8 @@ def build(currency: str, month: date) -> MetricsPage:
         Figure(
             "renewal_rate", metrics.renewal_rate(year.renewed + year.expired, year.renewed), "%"
         ),
-        Figure("ltv", ltv, currency),
-        Figure("cac", cac, currency),
+        Figure("ltv", money(ltv), currency),
+        Figure("cac", money(cac), currency),
         Figure("ltv_cac", metrics.ltv_to_cac(ltv, cac)),
         Figure("nps", metrics.nps(all_scores)),
     ]

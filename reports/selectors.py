@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
 
 from analytics.models import MerchantEvent
 from billing.models import (
@@ -323,11 +324,11 @@ class FunnelStep:
 
 
 FUNNEL = (
-    (Stage.FIRST_CONTACT, "contacted"),
-    (Stage.STORE_SETUP, "set up"),
-    (Stage.TRAINING, "trained"),
-    (Stage.GO_LIVE, "live"),
-    (Stage.TIERING, "tiered"),
+    (Stage.FIRST_CONTACT, _("Contacted")),
+    (Stage.STORE_SETUP, _("Set up")),
+    (Stage.TRAINING, _("Trained")),
+    (Stage.GO_LIVE, _("Live")),
+    (Stage.TIERING, _("Tiered")),
 )
 
 
@@ -351,11 +352,12 @@ def onboarding_funnel(since: date) -> tuple[int, list[tuple[str, int, Decimal | 
         )
         rows = {stage: (count, median) for stage, count, median in cursor.fetchall()}
     steps = []
-    for stage, _label in FUNNEL:
+    for stage, label in FUNNEL:
         count, median = rows.get(stage, (0, None))
         steps.append(
             (
                 stage,
+                label,
                 count,
                 Decimal(str(median)).quantize(Decimal("0.1")) if median is not None else None,
             )

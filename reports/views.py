@@ -19,7 +19,9 @@ CHART_HEIGHT = 120
 @platform_role_required()
 def metrics_page(request, *, spend_form=None, margin_form=None, status=200):
     currencies = selectors.currencies() or ["CNY"]
-    form = MetricsFilterForm(request.GET or None, currencies=currencies)
+    form = MetricsFilterForm(
+        request.GET or None, currencies=currencies, initial={"month": figures.last_full_month()}
+    )
     currency, month = ("CNY" if "CNY" in currencies else currencies[0]), figures.last_full_month()
     if form.is_bound and not form.is_valid():
         status = 400

@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from analytics.models import DailyMerchantStats, MerchantEvent
@@ -44,3 +44,19 @@ def test_the_billing_demo_leaves_paid_history_and_drafts_for_finance_once():
     assert [invoice.status for invoice in invoices] == ["paid"] * 3 + ["draft"] * 3
     assert all(invoice.total > 0 for invoice in invoices)
     assert [invoice.plan.code for invoice in invoices[3:]] == ["premium", "basic", "advanced"]
+
+
+def test_the_demo_opens_with_platform_metrics_already_rolled_up(capsys):
+    from reports.figures import last_full_month
+    from reports.models import MonthlyMerchantStats
+
+    call_command("seed_demo")
+    call_command("seed_billing_demo")
+    call_command("refresh_reports")
+
+    last_month = MonthlyMerchantStats.objects.filter(month=last_full_month())
+    assert last_month.count() == 3
+    assert all(row.gmv > 0 for row in last_month)
+    assert "merchant-months rolled up from" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="--since: use YYYY-MM"):
+        call_command("refresh_reports", since="March")

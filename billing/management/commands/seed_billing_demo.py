@@ -52,7 +52,8 @@ class Command(BaseCommand):
                     "billing_email": f"owner@{slug}.test",
                 },
             )
-            self._history(merchant, history_start, date(*last, 1), DAILY_SALES[slug])
+            # Up to yesterday: both months, and this month so far, have sales.
+            self._history(merchant, history_start, today, DAILY_SALES[slug])
         run_billing(*before_last)
         run_billing(*last)
         for invoice in Invoice.objects.filter(
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                     in_store_gmv=in_store,
                     groupbuy_orders=1 if groupbuy else 0,
                     groupbuy_gmv=groupbuy,
+                    groupbuy_new_customers=1 if groupbuy else 0,
                     new_customers=2 + day.day % 3,
                     returning_customers=5,
                 ),
