@@ -148,12 +148,12 @@ def take_seat(
             team = Team.objects.select_for_update().get(pk=team_id, campaign=campaign)
             if team.status != TeamStatus.OPEN or team.expires_at <= now:
                 raise SeatUnavailable(_("This team is closed."))
-            _release_lapsed_seats(team, now)
+            # One read of the team's seats serves both checks below.
+            holders = list(team.members.select_for_update().filter(status__in=SEAT_HOLDING))
+            _release_lapsed_seats(team, now, holders=holders)
             if team.seats_taken >= team.size:
                 raise SeatUnavailable(_("This team is full."))
-            if team.members.filter(
-                email=email, status__in=[SeatStatus.RESERVED, SeatStatus.PAID]
-            ).exists():
+            if any(m.email == email and m.status in SEAT_HOLDING for m in holders):
                 raise SeatUnavailable(_("You are in this team already."))
         leader = team_id is None
         unit_price = (
@@ -261,11 +261,23 @@ def _ensure_leader(team: Team) -> TeamMember | None:
     return successor
 
 
-def _release_lapsed_seats(team: Team, now: datetime) -> int:
-    """Give back seats whose payment did not arrive in time (the team row is locked)."""
-    lapsed = list(
-        team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
-    )
+def _release_lapsed_seats(
+    team: Team, now: datetime, *, holders: list[TeamMember] | None = None
+) -> int:
+    """Give back seats whose payment did not arrive in time (the team row is locked).
+    `holders`: the team's seat-holding members, locked, when the caller read them already."""
+    if holders is None:
+        lapsed = list(
+            team.members.select_for_update().filter(
+                status=SeatStatus.RESERVED, reserved_until__lte=now
+            )
+        )
+    else:
+        lapsed = [
+            m
+            for m in holders
+            if m.status == SeatStatus.RESERVED and m.reserved_until and m.reserved_until <= now
+        ]
     for member in lapsed:
         _release_unpaid(member, team.campaign_id, reason="seat not paid in time")
         if member.is_leader:

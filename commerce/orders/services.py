@@ -87,7 +87,15 @@ def reserve_stock(
     One query locks the stock rows in primary-key order (so concurrent multi-item
     checkouts cannot deadlock) and reads today's prices with them (never the client's);
     availability is checked under the lock. Call inside a transaction.
+
+    A single item (most orders, every group-buy seat) takes one conditional UPDATE instead;
+    when it takes nothing, the general path below finds out why.
     """
+    if len(wanted) == 1:
+        [(variant_id, quantity)] = wanted.items()
+        taken = _take_one(outlet_id, variant_id, quantity, published_only=published_only)
+        if taken is not None:
+            return [PricedLine(variant=taken, quantity=quantity, unit_price=taken.price)]
     stocks = _lock_stock_rows(outlet_id, list(wanted))
     found = {stock.variant_id: stock for stock in stocks}
     unavailable = sorted(
@@ -144,6 +152,41 @@ _LOCK_STOCK_SQL = """
     ORDER BY s.id
     FOR UPDATE OF s
 """
+
+
+_TAKE_ONE_SQL = """
+    UPDATE catalog_stock AS s SET quantity = s.quantity - %(quantity)s
+    FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id
+    WHERE s.outlet_id = %(outlet)s AND s.variant_id = %(variant)s AND v.id = s.variant_id
+      AND s.quantity >= %(quantity)s AND v.is_active
+      AND (p.is_published OR NOT %(published_only)s)
+    RETURNING v.id, v.sku, v.name, v.price, p.id, p.title, p.slug, p.is_published
+"""
+
+
+def _take_one(
+    outlet_id: int, variant_id: int, quantity: int, *, published_only: bool
+) -> Variant | None:
+    """Take `quantity` of one variant if the outlet has them and it may be sold: the row
+    lock comes with the UPDATE, and PostgreSQL re-checks the condition against a row a
+    concurrent checkout just changed, so it never takes more than there is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAKE_ONE_SQL,
+            {
+                "quantity": quantity,
+                "outlet": outlet_id,
+                "variant": variant_id,
+                "published_only": published_only,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    variant_pk, sku, name, price, product_id, title, slug, is_published = row
+    variant = Variant(id=variant_pk, sku=sku, name=name, price=price, is_active=True)
+    variant.product = Product(id=product_id, title=title, slug=slug, is_published=is_published)
+    return variant
 
 
 def _lock_stock_rows(outlet_id: int, variant_ids: list[int]) -> list[LockedStock]:
