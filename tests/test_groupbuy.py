@@ -697,3 +697,50 @@ def test_the_console_sets_a_quota_and_shows_the_units_taken(owner_client):
     detail = owner.get(f"/manage/marketing/groupbuy/{campaign.pk}/").content.decode()
     assert '<td class="units">1 / 10</td>' in listing
     assert '<span id="campaign-units">1 of 10 units taken</span>' in detail
+
+
+@pytest.mark.django_db
+def test_a_delivered_seat_pays_the_shops_rate_and_needs_an_address():
+    merchant, variant_id = seed()
+    with merchant:
+        from commerce.groupbuy.services import SeatDetails
+        from commerce.store.selectors import store_settings
+
+        settings = store_settings()
+        settings.shipping_flat_rate = Decimal("12.00")
+        settings.free_shipping_over = Decimal("60.00")
+        settings.save()
+        campaign = create_campaign(campaign_input(variant_id))
+        address = {"line1": "1 Bund", "city": "Shanghai", "postcode": "200000"}
+
+        with pytest.raises(ValidationError) as refused:
+            take_seat(
+                campaign_id=campaign.pk,
+                email="far@example.test",
+                payment_method=OFFLINE,
+                details=SeatDetails(shipping_method="flat", shipping_address={"city": "X"}),
+            )
+        leader = take_seat(
+            campaign_id=campaign.pk,
+            email="lead@example.test",
+            payment_method=OFFLINE,
+            details=SeatDetails(shipping_method="flat", shipping_address=address),
+        )
+        pair = take_seat(
+            campaign_id=campaign.pk,
+            email="pair@example.test",
+            team_id=leader.team_id,
+            quantity=1,
+            payment_method=OFFLINE,
+            details=SeatDetails(shipping_method="pickup"),
+        )
+
+        assert refused.value.message_dict == {"address_line1": ["Needed for delivery."]}
+        assert TeamMember.objects.count() == 2
+        assert (leader.order.shipping_total, leader.order.total) == (
+            Decimal("12.00"),
+            Decimal("42.00"),
+        )
+        assert leader.order.shipping_address == address
+        assert (pair.order.shipping_method, pair.order.total) == ("pickup", Decimal("35.00"))
+    connection.set_schema_to_public()

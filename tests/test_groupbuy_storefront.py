@@ -325,3 +325,88 @@ def test_a_spent_quota_is_refused_on_the_page_naming_the_quantity(team_shop, fak
         assert Team.objects.count() == 1
         assert TeamMember.objects.count() == 1
         assert Campaign.objects.get().units_sold == 1
+
+
+def test_a_seat_can_be_delivered_at_the_shops_rate_and_the_card_pays_it(team_shop, fake_stripe):
+    with team_shop:
+        from commerce.store.selectors import store_settings
+
+        settings = store_settings()
+        settings.shipping_flat_rate = Decimal("8.00")
+        settings.free_shipping_over = Decimal("100.00")
+        settings.save()
+    connection.set_schema_to_public()
+    client = shopper()
+    page = client.get("/p/oolong/").content.decode()
+    assert '<option value="flat">Delivery</option>' in page
+    campaign_id = client.get("/p/oolong/").context["campaign"].pk
+
+    taken = client.post(
+        f"/groupbuy/{campaign_id}/seat/",
+        {
+            "email": "far@example.test",
+            "shipping_method": "flat",
+            "contact_name": "Far Away",
+            "phone": "138 0000 0000",
+            "address_line1": "8 Nanjing Road",
+            "address_city": "Shanghai",
+        },
+    )
+    assert taken.status_code == 302
+    client.get(taken["Location"])
+
+    with team_shop:
+        order = TeamMember.objects.get(email="far@example.test").order
+        assert (order.shipping_method, order.shipping_total, order.total) == (
+            "flat",
+            Decimal("8.00"),
+            Decimal("33.00"),
+        )
+        assert order.shipping_address == {
+            "line1": "8 Nanjing Road",
+            "city": "Shanghai",
+            "postcode": "",
+        }
+        assert (order.contact_name, order.phone) == ("Far Away", "138 0000 0000")
+    (intent,) = fake_stripe.intents.values()
+    assert intent["amount"] == 3300
+
+
+def test_delivery_without_an_address_or_where_the_shop_does_not_deliver_writes_nothing(
+    team_shop,
+):
+    from commerce.store.selectors import store_settings
+
+    with team_shop:
+        settings = store_settings()
+        settings.shipping_flat_rate = None
+        settings.save()
+    connection.set_schema_to_public()
+    client = shopper()
+    campaign_id = client.get("/p/oolong/").context["campaign"].pk
+
+    not_offered = client.post(
+        f"/groupbuy/{campaign_id}/seat/", {"email": "far@example.test", "shipping_method": "flat"}
+    )
+    assert not_offered.status_code == 400
+    assert list(not_offered.context["form"].errors) == ["shipping_method"]
+    with team_shop:
+        settings = store_settings()
+        settings.shipping_flat_rate = Decimal("8.00")
+        settings.save()
+    connection.set_schema_to_public()
+    missing = client.post(
+        f"/groupbuy/{campaign_id}/seat/", {"email": "far@example.test", "shipping_method": "flat"}
+    )
+
+    assert missing.status_code == 400
+    assert missing.context["form"].errors == {
+        "address_line1": ["Needed for delivery."],
+        "address_city": ["Needed for delivery."],
+    }
+    with team_shop:
+        assert not TeamMember.objects.exists()
+        assert not Team.objects.exists()
+        from commerce.orders.models import Order
+
+        assert not Order.objects.exists()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from analytics.ledger import record_event
 from commerce.catalog.models import Variant
+from commerce.checkout.services import shipping_cost
 from commerce.groupbuy.models import (
     Campaign,
     GroupBuyNotice,
@@ -113,6 +114,16 @@ def create_campaign(data: CampaignInput) -> Campaign:
     return campaign
 
 
+@dataclass(frozen=True)
+class SeatDetails:
+    """How a seat's goods reach the member once the team fills."""
+
+    shipping_method: str = ShippingMethod.PICKUP
+    contact_name: str = ""
+    phone: str = ""
+    shipping_address: dict | None = None
+
+
 def take_seat(
     *,
     campaign_id: int,
@@ -120,6 +131,7 @@ def take_seat(
     team_id: int | None = None,
     payment_method: str,
     quantity: int = 1,
+    details: SeatDetails | None = None,
 ) -> TeamMember:
     """Start a team (no team_id) or join one: the seat and the order's stock are reserved
     together, in one transaction, with the team row locked. The order awaits payment (by
@@ -161,13 +173,19 @@ def take_seat(
             if leader and campaign.leader_price is not None
             else campaign.group_price
         )
+        details = details or SeatDetails()
+        shipping_total = _seat_shipping(details, unit_price * quantity)
         outlet_id = online_outlet_id()
         order = orders.create_order(
             orders.NewOrder(
                 channel=Channel.ONLINE,
                 outlet_id=outlet_id,
                 payment_method=payment_method,
-                shipping_method=ShippingMethod.PICKUP,
+                shipping_method=details.shipping_method,
+                shipping_total=shipping_total,
+                shipping_address=details.shipping_address or {},
+                contact_name=details.contact_name,
+                phone=details.phone,
                 currency=connection.tenant.currency,
                 lines=[
                     orders.PricedLine(
@@ -198,6 +216,24 @@ def take_seat(
 
 
 SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
+
+
+def _seat_shipping(details: SeatDetails, subtotal: Decimal) -> Decimal:
+    """The seat's delivery charge. A seat can always be collected at the shop (free), as
+    group-buy orders always could; delivery follows the shop's own rules (flat rate, free
+    over a threshold) and needs an address."""
+    if details.shipping_method == ShippingMethod.PICKUP:
+        return Decimal("0")
+    if details.shipping_method == ShippingMethod.FLAT:
+        address = details.shipping_address or {}
+        missing = {
+            f"address_{part}": [_("Needed for delivery.")]
+            for part in ("line1", "city")
+            if not str(address.get(part, "")).strip()
+        }
+        if missing:
+            raise ValidationError(missing)
+    return shipping_cost(details.shipping_method, subtotal, store_settings())
 
 
 def _take_units(campaign: Campaign, quantity: int) -> None:

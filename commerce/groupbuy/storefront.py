@@ -17,21 +17,72 @@ from django.views.decorators.http import require_GET, require_POST
 from commerce.groupbuy.models import Campaign, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
     SEAT_HOLDING,
+    SeatDetails,
     SeatUnavailable,
     confirm_card_seat,
     leave_team,
     start_seat_payment,
     take_seat,
 )
-from commerce.orders.models import PaymentMethod
+from commerce.orders.models import PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
 from commerce.payments import card
 from commerce.plugins.access import plugin_required
 from commerce.store.selectors import store_settings
+from config.forms import add_service_errors
 
 
 class SeatForm(forms.Form):
+    """Who takes the seat and how the goods reach them once the team fills: picked up at
+    the shop or delivered, as the shop offers (delivery needs an address)."""
+
     email = forms.EmailField(label=gettext_lazy("Your email"))
+    shipping_method = forms.ChoiceField(label=gettext_lazy("Delivery"), required=False)
+    contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=120, required=False)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
+    address_line1 = forms.CharField(label=gettext_lazy("Address"), max_length=200, required=False)
+    address_city = forms.CharField(label=gettext_lazy("City"), max_length=100, required=False)
+    address_postcode = forms.CharField(
+        label=gettext_lazy("Postcode"), max_length=20, required=False
+    )
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        store = store or store_settings()
+        choices = [(ShippingMethod.PICKUP, ShippingMethod.PICKUP.label)]
+        if store.shipping_flat_rate is not None:
+            choices.append((ShippingMethod.FLAT, ShippingMethod.FLAT.label))
+        self.fields["shipping_method"].choices = choices
+        self.fields["shipping_method"].initial = ShippingMethod.PICKUP
+
+    def clean_shipping_method(self):
+        return self.cleaned_data["shipping_method"] or ShippingMethod.PICKUP
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("shipping_method") == ShippingMethod.FLAT:
+            for field in ("address_line1", "address_city"):
+                if not cleaned.get(field, "").strip():
+                    self.add_error(field, gettext_lazy("Needed for delivery."))
+        return cleaned
+
+    def seat_details(self) -> SeatDetails:
+        data = self.cleaned_data
+        delivered = data["shipping_method"] == ShippingMethod.FLAT
+        return SeatDetails(
+            shipping_method=data["shipping_method"],
+            contact_name=data["contact_name"].strip(),
+            phone=data["phone"].strip(),
+            shipping_address=(
+                {
+                    "line1": data["address_line1"].strip(),
+                    "city": data["address_city"].strip(),
+                    "postcode": data["address_postcode"].strip(),
+                }
+                if delivered
+                else {}
+            ),
+        )
 
 
 def share_url(request, team: Team) -> str:
@@ -118,6 +169,7 @@ def take(request, campaign_id: int):
             email=form.cleaned_data["email"],
             team_id=team.pk if team else None,
             payment_method=PaymentMethod.STRIPE,
+            details=form.seat_details(),
         )
     except (SeatUnavailable, OutOfStock) as refused:
         form.add_error(
@@ -125,7 +177,7 @@ def take(request, campaign_id: int):
         )
         return _seat_page(request, campaign, team, form, 400)
     except ValidationError as error:
-        form.add_error(None, " ".join(error.messages))
+        add_service_errors(form, error)
         return _seat_page(request, campaign, team, form, 400)
     _remember_seat(request, member)
     return redirect("groupbuy_seat_pay", member_id=member.pk)

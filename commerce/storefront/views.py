@@ -82,7 +82,11 @@ def _groupbuy_offer(variant_ids: list[int]) -> dict:
     campaign = running_campaign_for(variant_ids)
     if campaign is None:
         return {}
-    return {"campaign": campaign, "open_teams": open_teams(campaign), "seat_form": SeatForm()}
+    return {
+        "campaign": campaign,
+        "open_teams": open_teams(campaign),
+        "seat_form": SeatForm(store=store_settings()),
+    }
 
 
 @require_POST
