@@ -410,3 +410,34 @@ def test_delivery_without_an_address_or_where_the_shop_does_not_deliver_writes_n
         from commerce.orders.models import Order
 
         assert not Order.objects.exists()
+
+
+def test_a_seat_paid_after_the_plugin_was_switched_off_still_reaches_it(team_shop, fake_stripe):
+    leader = shopper()
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    (intent_id,) = fake_stripe.intents
+    with team_shop:
+        from commerce.plugins.services import disable_plugin
+
+        disable_plugin("groupbuy", actor="owner")
+    connection.set_schema_to_public()
+    paid = fake_stripe.pay(intent_id)
+    payload = payment_intent_event(
+        event_id="evt_seat_after_off",
+        account=team_shop.stripe_account_id,
+        intent_id=intent_id,
+        reference="",
+        amount=paid["amount"],
+    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{seat_id}"'.encode())
+
+    hook = on_host(Client(), "localhost").post(
+        "/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload),
+    )
+
+    assert hook.json()["result"] == "processed"
+    with team_shop:
+        assert TeamMember.objects.get(pk=seat_id).status == "paid"
+    assert shopper().get("/p/oolong/").content.decode().count("groupbuy-offer") == 0

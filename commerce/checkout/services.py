@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from commerce.checkout.models import CheckoutLine, CheckoutSession, CheckoutStatus
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
+from commerce.plugins import hooks as plugin_hooks
 from commerce.store.models import StoreSettings
 from commerce.store.selectors import online_outlet_id, store_settings
 
@@ -81,10 +82,13 @@ def place_order(request: CheckoutRequest) -> Order:
     settings = store_settings()
     _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
+    plugin_hooks.veto_order(wanted)
     outlet_id = online_outlet_id(settings)
     try:
         with transaction.atomic():
-            priced = orders.reserve_stock(outlet_id, wanted, published_only=True)
+            priced = plugin_hooks.price_lines(
+                orders.reserve_stock(outlet_id, wanted, published_only=True)
+            )
             subtotal = sum((line.line_total for line in priced), Decimal("0"))
             return orders.create_order(
                 orders.NewOrder(
@@ -124,9 +128,12 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
     settings = store_settings()
     _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
+    plugin_hooks.veto_order(wanted)
     outlet_id = online_outlet_id(settings)
     with transaction.atomic():
-        priced = orders.reserve_stock(outlet_id, wanted, published_only=True)
+        priced = plugin_hooks.price_lines(
+            orders.reserve_stock(outlet_id, wanted, published_only=True)
+        )
         subtotal = sum((line.line_total for line in priced), Decimal("0"))
         shipping = shipping_cost(request.shipping_method, subtotal, settings)
         session = CheckoutSession.objects.create(

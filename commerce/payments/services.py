@@ -14,6 +14,7 @@ from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.orders.services import add_event
 from commerce.payments import card
 from commerce.payments.models import Refund, RefundStatus
+from commerce.plugins import hooks as plugin_hooks
 from tenants.money import has_valid_precision
 
 
@@ -141,3 +142,4 @@ def _complete(refund: Refund, order: Order) -> None:
             prior_period_refunds=refund.amount if from_earlier_month else Decimal("0"),
         ),
     )
+    plugin_hooks.order_refunded(order, refund.amount)

@@ -20,6 +20,7 @@ from commerce.checkout.models import CheckoutSession
 from commerce.checkout.services import finalize_checkout
 from commerce.payments import card
 from commerce.payments.models import WebhookEvent
+from commerce.plugins import hooks as plugin_hooks
 from tenants.models import Merchant
 from tenants.money import from_minor_units
 from tenants.services import set_stripe_account
@@ -78,20 +79,10 @@ def _handle_in_shop(merchant: Merchant, event: dict) -> WebhookOutcome:
 
 def _dispatch(merchant: Merchant, event: dict) -> tuple[str, str | None]:
     obj = event["data"]["object"]
-    if event["type"] == "payment_intent.succeeded" and (obj.get("metadata") or {}).get(
-        "groupbuy_seat"
-    ):
-        from commerce.groupbuy.services import confirm_card_seat
-
-        result = confirm_card_seat(
-            int(obj["metadata"]["groupbuy_seat"]),
-            intent_id=obj["id"],
-            amount_received=from_minor_units(
-                obj.get("amount_received") or 0, obj["currency"].upper()
-            ),
-        )
-        return ("ignored" if result == "ignored" else "processed"), None
     if event["type"] == "payment_intent.succeeded":
+        owned = plugin_hooks.card_payment_succeeded(obj)
+        if owned is not None:  # a plugin's own payment (a group-buy seat)
+            return owned, None
         reference = (obj.get("metadata") or {}).get("checkout_reference", "")
         if not CheckoutSession.objects.filter(reference=reference).exists():
             return "ignored", None

@@ -1,11 +1,15 @@
 """The paid marketing plugins the platform sells (code, not data): what each one is,
 what it costs a month, and which hooks it uses."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+# Where the shop's code calls plugins (commerce/plugins/hooks.py says when and with what).
+# Each hook a plugin uses names its handler: a dotted path to a function, except "console",
+# which names the URL of the plugin's console page.
 HOOKS = frozenset(
     {"pricing", "pre_order_veto", "order_paid", "order_refunded", "storefront", "console"}
 )
@@ -17,7 +21,11 @@ class PluginSpec:
     name: str
     description: str
     monthly_price: Decimal  # in the merchant's currency, before plan discounts
-    hooks: frozenset[str]
+    handlers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def hooks(self) -> frozenset[str]:
+        return frozenset(self.handlers)
 
     def __post_init__(self) -> None:
         unknown = self.hooks - HOOKS
@@ -36,7 +44,11 @@ REGISTRY: dict[str, PluginSpec] = {
                 "and is refunded if it does not."
             ),
             monthly_price=Decimal("99.00"),
-            hooks=frozenset({"pricing", "pre_order_veto", "order_paid", "storefront", "console"}),
+            handlers={
+                "storefront": "commerce.groupbuy.hooks.product_block",
+                "order_paid": "commerce.groupbuy.hooks.card_payment_succeeded",
+                "console": "manage_groupbuy",
+            },
         ),
     )
 }

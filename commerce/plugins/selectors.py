@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from commerce.cache import remember
 from commerce.plugins.models import PluginState, plugin_state_key
 from commerce.plugins.registry import REGISTRY, PluginSpec
@@ -13,6 +15,13 @@ class PluginRow:
     @property
     def enabled(self) -> bool:
         return bool(self.state and self.state.enabled)
+
+    @property
+    def console_url(self) -> str:
+        """The plugin's console page (its "console" hook), while it is on."""
+        if not self.enabled or "console" not in self.spec.handlers:
+            return ""
+        return reverse(self.spec.handlers["console"])
 
 
 def plugins_for_console() -> list[PluginRow]:

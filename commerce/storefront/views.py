@@ -11,11 +11,9 @@ from django.views.decorators.http import require_POST
 
 from commerce.catalog.selectors import categories, published_products
 from commerce.checkout.services import CheckoutRequest, place_order, reserve_checkout
-from commerce.groupbuy.selectors import open_teams, running_campaign_for
-from commerce.groupbuy.storefront import SeatForm
 from commerce.orders.models import Order, PaymentMethod
 from commerce.orders.services import OutOfStock
-from commerce.plugins.selectors import is_enabled
+from commerce.plugins import hooks as plugin_hooks
 from commerce.store.selectors import store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
@@ -59,34 +57,20 @@ def product(request, slug: str):
     shop = store_settings()
     variants = list(found.variants.all())
     units = available_units([variant.pk for variant in variants], shop)
-    offer = _groupbuy_offer([variant.pk for variant in variants])
+    blocks = plugin_hooks.product_blocks(request, [variant.pk for variant in variants])
     context = {
         "store": shop,
         "product": found,
         "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
         "images": list(found.images.all()),
-        **offer,
+        "plugin_blocks": blocks,
     }
-    # A group-buy offer lists live teams and seats: rendered for each visitor.
-    if offer or not page_cache.cacheable(request):
+    # Plugin blocks show live state (a group-buy's open teams): rendered for each visitor.
+    if blocks or not page_cache.cacheable(request):
         return render(request, "storefront/product.html", context)
     return page_cache.render_shared(
         request, "storefront/product.html", context, live=sorted(units.items())
     )
-
-
-def _groupbuy_offer(variant_ids: list[int]) -> dict:
-    """The running group-buy on this product and its open teams, when the plugin is on."""
-    if not is_enabled("groupbuy"):
-        return {}
-    campaign = running_campaign_for(variant_ids)
-    if campaign is None:
-        return {}
-    return {
-        "campaign": campaign,
-        "open_teams": open_teams(campaign),
-        "seat_form": SeatForm(store=store_settings()),
-    }
 
 
 @require_POST

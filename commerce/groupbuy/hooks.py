@@ -1,0 +1,41 @@
+"""Group-buy's handlers for the plugin hooks (commerce/plugins/registry.py names them)."""
+
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from commerce.groupbuy.selectors import open_teams, running_campaign_for
+from commerce.groupbuy.services import confirm_card_seat
+from commerce.groupbuy.storefront import SeatForm
+from commerce.store.selectors import store_settings
+from tenants.money import from_minor_units
+
+
+def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
+    """The running campaign on this product: its price, open teams and the start form."""
+    campaign = running_campaign_for(variant_ids)
+    if campaign is None:
+        return None
+    return render_to_string(
+        "storefront/includes/groupbuy_offer.html",
+        {
+            "campaign": campaign,
+            "open_teams": open_teams(campaign),
+            "seat_form": SeatForm(store=store_settings()),
+        },
+        request,
+    )
+
+
+def card_payment_succeeded(*, intent: dict) -> str | None:
+    """A seat's card payment (its PaymentIntent carries `groupbuy_seat`): confirm the seat.
+    None for payments that are not a seat's."""
+    seat = (intent.get("metadata") or {}).get("groupbuy_seat")
+    if not seat:
+        return None
+    amount: Decimal = from_minor_units(
+        intent.get("amount_received") or 0, intent["currency"].upper()
+    )
+    result = confirm_card_seat(int(seat), intent_id=intent["id"], amount_received=amount)
+    return "ignored" if result == "ignored" else "processed"

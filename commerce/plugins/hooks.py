@@ -1,0 +1,78 @@
+"""The hook runner: where the shop's own code calls plugins, and only the enabled ones.
+
+Each function below is one hook; it runs, in registry order, the handler of every enabled
+plugin that declares the hook (registry.PluginSpec.handlers). A disabled plugin's hooks do
+not run. The one exception is money: a card payment for a plugin's order reaches that
+plugin even after it was switched off (`card_payment_succeeded`), because the shopper paid.
+
+Handler signatures:
+- pricing(lines: list[PricedLine]) -> list[PricedLine]          checkout, after stock is taken
+- pre_order_veto(wanted: dict[int, int]) -> str | None          checkout, before; a reason vetoes
+- order_paid(intent: dict) -> str | None                        a card payment with plugin
+                                                                metadata; a result if it owns it
+- order_refunded(order: Order, amount: Decimal) -> None         after a refund completes
+- storefront(request, variant_ids: list[int]) -> str | None     HTML block on the product page
+- console: a URL name, linked from /manage/marketing/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
+
+from commerce.plugins.registry import REGISTRY, PluginSpec
+from commerce.plugins.selectors import is_enabled
+
+if TYPE_CHECKING:
+    from commerce.orders.models import Order
+    from commerce.orders.services import PricedLine
+
+
+def _handlers(hook: str, *, enabled_only: bool = True) -> Iterator[tuple[PluginSpec, Callable]]:
+    for spec in REGISTRY.values():
+        if hook in spec.handlers and (not enabled_only or is_enabled(spec.key)):
+            yield spec, import_string(spec.handlers[hook])
+
+
+def veto_order(wanted: dict[int, int]) -> None:
+    """Raise (naming `lines`) when an enabled plugin refuses this order."""
+    for _spec, handler in _handlers("pre_order_veto"):
+        reason = handler(wanted=wanted)
+        if reason:
+            raise ValidationError({"lines": [reason]})
+
+
+def price_lines(lines: list[PricedLine]) -> list[PricedLine]:
+    """The order's lines as the enabled pricing plugins set them, one after the other."""
+    for _spec, handler in _handlers("pricing"):
+        lines = handler(lines=lines)
+    return lines
+
+
+def card_payment_succeeded(intent: dict) -> str | None:
+    """The result of the plugin that owns this card payment, or None when none does."""
+    for _spec, handler in _handlers("order_paid", enabled_only=False):
+        result = handler(intent=intent)
+        if result is not None:
+            return result
+    return None
+
+
+def order_refunded(order: Order, amount: Decimal) -> None:
+    for _spec, handler in _handlers("order_refunded"):
+        handler(order=order, amount=amount)
+
+
+def product_blocks(request, variant_ids: list[int]) -> list[SafeString]:
+    """The enabled plugins' blocks for a product page (a running offer, say)."""
+    blocks = []
+    for _spec, handler in _handlers("storefront"):
+        block = handler(request=request, variant_ids=variant_ids)
+        if block:
+            blocks.append(block)
+    return blocks
