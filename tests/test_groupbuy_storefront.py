@@ -441,3 +441,16 @@ def test_a_seat_paid_after_the_plugin_was_switched_off_still_reaches_it(team_sho
     with team_shop:
         assert TeamMember.objects.get(pk=seat_id).status == "paid"
     assert shopper().get("/p/oolong/").content.decode().count("groupbuy-offer") == 0
+
+
+def test_the_offer_shows_the_units_its_quota_still_allows(team_shop):
+    from commerce.groupbuy.models import Campaign
+
+    without_quota = shopper().get("/p/oolong/").content.decode()
+    with team_shop:
+        Campaign.objects.update(quota=3, units_sold=2)
+    connection.set_schema_to_public()
+    with_quota = shopper().get("/p/oolong/").content.decode()
+
+    assert "quota-left" not in without_quota
+    assert '<p class="badge warn" id="quota-left">1 unit left at this price</p>' in with_quota

@@ -51,6 +51,13 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def units_left(self) -> int | None:
+        """Units the quota still allows (None: no quota)."""
+        if self.quota is None:
+            return None
+        return max(self.quota - self.units_sold, 0)
+
 
 class TeamStatus(models.TextChoices):
     OPEN = "open", _("Open")

@@ -441,5 +441,5 @@ ZH.update({
 "Pay for your seat": "为席位付款",
 "Leave this team": "退出本团",
 "%(left)s seat left": "剩余 %(left)s 个席位",
-"Needed for delivery.": "送货需要填写。", "Contacted": "已联系", "Set up": "已搭建", "Trained": "已培训", "Live": "已上线", "Tiered": "已分级",
+"Needed for delivery.": "送货需要填写。", "%(left)s unit left at this price": "此价格仅剩 %(left)s 件", "Contacted": "已联系", "Set up": "已搭建", "Trained": "已培训", "Live": "已上线", "Tiered": "已分级",
 })
