@@ -40,6 +40,8 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
             # gettext's guess from a similar string: never keep it.
             entry = re.sub(r'^(msgstr(?:\[0\])?) (?:".*"\n?)+', r'\1 ""', entry, flags=re.M)
         if "msgid_plural" in entry:
+            if not text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
+                missing.append(msgid)
             if text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
                 # A function replacement: re.sub would turn "\\n" in the text into newlines.
                 replacement = f"msgstr[0] {quote(text)}"
