@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Max, Sum
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from analytics.ledger import local_date_for
 from analytics.models import DailyMerchantStats
 from commerce.orders.models import OrderLine
 from tenants.models import Merchant
@@ -169,9 +171,7 @@ class PlatformBrought:
 
 
 def local_today(merchant: Merchant) -> date:
-    from django.utils import timezone
-
-    return timezone.now().astimezone(ZoneInfo(merchant.timezone)).date()
+    return local_date_for(merchant, timezone.now())
 
 
 def average_order_value(gmv: Decimal, orders: int, currency: str) -> Decimal | None:

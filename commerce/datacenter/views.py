@@ -61,9 +61,8 @@ def increment_segments(report: selectors.RangeReport) -> list[Segment]:
 
 
 def _range_or_errors(request) -> tuple[RangeForm, selectors.DataRange | None]:
-    form = RangeForm(request.GET or None, today=selectors.local_today(connection.tenant))
-    if not request.GET:
-        form = RangeForm({"range": "30"}, today=form.today)
+    today = selectors.local_today(connection.tenant)
+    form = RangeForm(request.GET or {"range": "30"}, today=today)
     if not form.is_valid():
         return form, None
     return form, form.data_range()
