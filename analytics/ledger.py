@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from tenants.models import Merchant
@@ -67,44 +67,43 @@ def record_event(
     occurred_at = occurred_at or timezone.now()
     day = local_date_for(merchant, occurred_at)
     delta = delta or StatsDelta()
-    # No savepoint inside the caller's transaction: both statements fail or land with it
-    # (the conflict on the key is not an error), and on hot paths each savepoint is two
-    # round trips more.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO public.analytics_merchantevent
-                (merchant_id, kind, idempotency_key, payload, occurred_at, local_date, recorded_at)
-            VALUES (%s, %s, %s, %s::jsonb, %s, %s, now())
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-            """,
-            [
-                merchant.pk,
-                kind,
-                idempotency_key,
-                json.dumps(payload or {}, cls=DjangoJSONEncoder),
-                occurred_at,
-                day,
-            ],
-        )
-        if cursor.fetchone() is None:
-            return False
-        if not delta.is_empty():
-            _add_to_day(cursor, merchant.pk, day, delta)
-    return True
+    event = [
+        merchant.pk,
+        kind,
+        idempotency_key,
+        json.dumps(payload or {}, cls=DjangoJSONEncoder),
+        occurred_at,
+        day,
+    ]
+    with connection.cursor() as cursor:
+        if delta.is_empty():
+            cursor.execute(f"{_INSERT_EVENT} SELECT EXISTS (SELECT 1 FROM event)", event)
+        else:
+            # One statement: the day's row moves only if the event was new.
+            cursor.execute(
+                f"{_INSERT_EVENT}, {_ADD_TO_DAY} SELECT EXISTS (SELECT 1 FROM event)",
+                [*event, merchant.pk, day, *(getattr(delta, column) for column in STAT_COLUMNS)],
+            )
+        return cursor.fetchone()[0]
 
 
-def _add_to_day(cursor, merchant_id: int, day: date, delta: StatsDelta) -> None:
-    columns = ", ".join(STAT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(STAT_COLUMNS))
-    increments = ", ".join(f"{column} = s.{column} + EXCLUDED.{column}" for column in STAT_COLUMNS)
-    cursor.execute(
-        f"""
-        INSERT INTO public.analytics_dailymerchantstats AS s
-            (merchant_id, date, {columns}, updated_at)
-        VALUES (%s, %s, {placeholders}, now())
-        ON CONFLICT (merchant_id, date) DO UPDATE SET {increments}, updated_at = now()
-        """,
-        [merchant_id, day, *(getattr(delta, column) for column in STAT_COLUMNS)],
+_INSERT_EVENT = """
+    WITH event AS (
+        INSERT INTO public.analytics_merchantevent
+            (merchant_id, kind, idempotency_key, payload, occurred_at, local_date, recorded_at)
+        VALUES (%s, %s, %s, %s::jsonb, %s, %s, now())
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id
     )
+"""
+_ADD_TO_DAY = f"""
+    day AS (
+        INSERT INTO public.analytics_dailymerchantstats AS s
+            (merchant_id, date, {", ".join(STAT_COLUMNS)}, updated_at)
+        SELECT %s, %s, {", ".join(["%s"] * len(STAT_COLUMNS))}, now()
+        WHERE EXISTS (SELECT 1 FROM event)
+        ON CONFLICT (merchant_id, date) DO UPDATE SET
+            {", ".join(f"{column} = s.{column} + EXCLUDED.{column}" for column in STAT_COLUMNS)},
+            updated_at = now()
+    )
+"""
