@@ -176,6 +176,9 @@ def take_seat(
         details = details or SeatDetails()
         shipping_total = _seat_shipping(details, unit_price * quantity)
         outlet_id = online_outlet_id()
+        # Stock before the customer row (create_order), as in checkout: the same two rows
+        # are never locked in opposite orders. A sold-out item raises and nothing is kept.
+        orders.reserve_stock(outlet_id, {campaign.variant_id: quantity}, published_only=False)
         order = orders.create_order(
             orders.NewOrder(
                 channel=Channel.ONLINE,
@@ -206,10 +209,9 @@ def take_seat(
             order=order,
             reserved_until=now + SEAT_PAYMENT_WINDOW,
         )
-        # The campaign's stock row and campaign row are shared by every team: locked last,
-        # so they are held only for the commit (lock order: team, stock, campaign). A
-        # sold-out item or quota raises here and the whole seat rolls back.
-        orders.reserve_stock(outlet_id, {campaign.variant_id: quantity}, published_only=False)
+        # The campaign row is shared by every team: counted last, so it is held only for
+        # the commit (lock order: team, stock, campaign). A spent quota raises here and the
+        # whole seat rolls back.
         _take_units(campaign, quantity)
         transaction.on_commit(lambda: _schedule_seat_release(member))
         return member
