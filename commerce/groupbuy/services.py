@@ -521,14 +521,6 @@ def _notify_outcome(team: Team) -> int:
     return len(queued)
 
 
-def notify_members(team_id: int) -> int:
-    """Queue whatever outcome emails a closed team's members still lack, none twice (a
-    member told already has its notice row): safe to run any number of times."""
-    with transaction.atomic():
-        team = Team.objects.select_for_update().get(pk=team_id)
-        return _notify_outcome(team)
-
-
 def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
     """Refund a member's whole payment, once (the key is the seat's)."""
     refund_order(
