@@ -26,11 +26,16 @@ def test_the_demo_data_is_a_working_set_of_shops_and_seeding_twice_adds_nothing(
     ]
     tea_house = Merchant.objects.get(slug="tea-house")
     with tea_house:
-        assert Order.objects.count() == 4
+        from commerce.groupbuy.models import Team
+
+        assert Order.objects.count() == 5  # three online, one at the till, one group-buy seat
         assert Order.objects.filter(channel="in_store").count() == 1
+        (team,) = Team.objects.all()
+        assert (team.status, team.seats_taken, team.seats_paid, team.size) == ("open", 1, 1, 3)
     day = DailyMerchantStats.objects.get(merchant=tea_house)
-    assert (day.orders, day.in_store_orders) == (3, 1)
+    assert (day.orders, day.in_store_orders, day.groupbuy_orders) == (4, 1, 1)
     assert MerchantEvent.objects.filter(kind="store_setup_completed").count() == 3
+    assert MerchantEvent.objects.filter(kind="plugin_enabled", merchant=tea_house).count() == 1
 
 
 def test_the_billing_demo_leaves_paid_history_and_drafts_for_finance_once():

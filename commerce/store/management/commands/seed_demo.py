@@ -1,19 +1,31 @@
-"""Demo data for `make demo`: platform staff, three shops set up with products and orders.
+"""Demo data for `make demo`: platform staff, three shops set up with products and orders,
+and a running group-buy at Tea House.
 
 Safe to run again: what exists is left as it is.
 """
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import PlatformRole, User
+from commerce.catalog.models import Variant
 from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
 from commerce.checkout.services import CheckoutRequest, place_order
+from commerce.groupbuy.models import Campaign
+from commerce.groupbuy.services import (
+    CampaignInput,
+    confirm_seat_payment,
+    create_campaign,
+    take_seat,
+)
 from commerce.orders.services import LineRequest, pos_sale, record_offline_payment
+from commerce.plugins.services import enable_plugin
 from commerce.store.models import Outlet
 from commerce.store.services import (
     OutletInput,
@@ -38,6 +50,9 @@ DEMO_PRODUCTS = [
     ("Aged white peony 白牡丹", "120.00"),
     ("Oolong 乌龙", "45.50"),
 ]
+# Tea House runs a group-buy on its white peony: one team open, its leader paid.
+GROUPBUY_SHOP = "tea-house"
+GROUPBUY_PRODUCT = "Aged white peony 白牡丹"
 DEMO_SHOPS = [
     ("tea-house", "Tea House 茶馆", "CNY", ["Jing'an flagship", "Xuhui kiosk"]),
     ("noodle-bar", "Noodle Bar", "CNY", ["People's Square"]),
@@ -71,6 +86,8 @@ class Command(BaseCommand):
                     currency=currency,
                 ).merchant
                 self._fill_shop(merchant, name, outlet_names)
+            if slug == GROUPBUY_SHOP:
+                self._run_a_groupbuy(merchant)
             self.stdout.write(f"Demo shop: {merchant.name} ({slug})")
 
     @staticmethod
@@ -126,3 +143,29 @@ class Command(BaseCommand):
                 payment_method="cash",
                 actor="seed_demo",
             )
+
+    @staticmethod
+    def _run_a_groupbuy(merchant: Merchant) -> None:
+        with merchant, transaction.atomic():
+            if Campaign.objects.exists():
+                return
+            enable_plugin("groupbuy", actor="seed_demo")
+            now = timezone.now()
+            campaign = create_campaign(
+                CampaignInput(
+                    name="White peony for three",
+                    variant_id=Variant.objects.get(product__title=GROUPBUY_PRODUCT).pk,
+                    group_price=Decimal("99.00"),
+                    leader_price=Decimal("89.00"),
+                    team_size=3,
+                    team_window_hours=48,
+                    starts_at=now - timedelta(minutes=1),
+                    ends_at=now + timedelta(days=14),
+                )
+            )
+            leader = take_seat(
+                campaign_id=campaign.pk,
+                email="leader@example.test",
+                payment_method="pay_in_store",
+            )
+            confirm_seat_payment(leader.pk)
