@@ -338,7 +338,7 @@ def test_a_seat_can_be_delivered_at_the_shops_rate_and_the_card_pays_it(team_sho
     connection.set_schema_to_public()
     client = shopper()
     page = client.get("/p/oolong/").content.decode()
-    assert '<option value="flat">Delivery</option>' in page
+    assert '<option value="flat">Delivery, 8.00 CNY (free from 100.00)</option>' in page
     campaign_id = client.get("/p/oolong/").context["campaign"].pk
 
     taken = client.post(

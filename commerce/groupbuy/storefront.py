@@ -40,7 +40,12 @@ class SeatForm(forms.Form):
     shipping_method = forms.ChoiceField(label=gettext_lazy("Delivery"), required=False)
     contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=120, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
-    address_line1 = forms.CharField(label=gettext_lazy("Address"), max_length=200, required=False)
+    address_line1 = forms.CharField(
+        label=gettext_lazy("Address"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Only for delivery."),
+    )
     address_city = forms.CharField(label=gettext_lazy("City"), max_length=100, required=False)
     address_postcode = forms.CharField(
         label=gettext_lazy("Postcode"), max_length=20, required=False
@@ -51,7 +56,14 @@ class SeatForm(forms.Form):
         store = store or store_settings()
         choices = [(ShippingMethod.PICKUP, ShippingMethod.PICKUP.label)]
         if store.shipping_flat_rate is not None:
-            choices.append((ShippingMethod.FLAT, ShippingMethod.FLAT.label))
+            rate = {"rate": store.shipping_flat_rate, "currency": connection.tenant.currency}
+            label = (
+                _("Delivery, %(rate)s %(currency)s (free from %(free)s)")
+                % {**rate, "free": store.free_shipping_over}
+                if store.free_shipping_over is not None
+                else _("Delivery, %(rate)s %(currency)s") % rate
+            )
+            choices.append((ShippingMethod.FLAT, label))
         self.fields["shipping_method"].choices = choices
         self.fields["shipping_method"].initial = ShippingMethod.PICKUP
 

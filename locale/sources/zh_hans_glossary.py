@@ -441,5 +441,7 @@ ZH.update({
 "Pay for your seat": "为席位付款",
 "Leave this team": "退出本团",
 "%(left)s seat left": "剩余 %(left)s 个席位",
-"Needed for delivery.": "送货需要填写。", "%(left)s unit left at this price": "此价格仅剩 %(left)s 件", "Contacted": "已联系", "Set up": "已搭建", "Trained": "已培训", "Live": "已上线", "Tiered": "已分级",
+"Needed for delivery.": "送货需要填写。", "Only for delivery.": "仅送货时填写。",
+"Delivery, %(rate)s %(currency)s (free from %(free)s)": "送货，%(rate)s %(currency)s（满 %(free)s 免运费）",
+"Delivery, %(rate)s %(currency)s": "送货，%(rate)s %(currency)s", "%(left)s unit left at this price": "此价格仅剩 %(left)s 件", "Contacted": "已联系", "Set up": "已搭建", "Trained": "已培训", "Live": "已上线", "Tiered": "已分级",
 })
