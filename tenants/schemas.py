@@ -252,6 +252,18 @@ def expected_leaf_migrations() -> set[tuple[str, str]]:
     return set(loader.graph.leaf_nodes())
 
 
+def _with_migrations_table(cursor, names: list[str]) -> set[str]:
+    """Which of these schemas have a django_migrations table at all."""
+    cursor.execute(
+        """
+        SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relname = 'django_migrations' AND n.nspname = ANY(%s)
+        """,
+        [names],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
 def stale_schemas(schema_names: Iterable[str], *, chunk_size: int = 500) -> list[str]:
     """Schemas whose `django_migrations` lacks any of the latest migrations.
 
@@ -265,14 +277,7 @@ def stale_schemas(schema_names: Iterable[str], *, chunk_size: int = 500) -> list
     leaf_values = ", ".join("(%s, %s)" for _ in leaves)
     leaf_params = [part for leaf in leaves for part in leaf]
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = 'django_migrations' AND n.nspname = ANY(%s)
-            """,
-            [names],
-        )
-        with_table = {row[0] for row in cursor.fetchall()}
+        with_table = _with_migrations_table(cursor, names)
         up_to_date: set[str] = set()
         checkable = [name for name in names if name in with_table]
         for start in range(0, len(checkable), chunk_size):
@@ -310,14 +315,7 @@ def record_public_only_migrations(schema_names: Iterable[str]) -> list[str]:
     names = list(schema_names)
     needs_migrate = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = 'django_migrations' AND n.nspname = ANY(%s)
-            """,
-            [names],
-        )
-        with_table = {row[0] for row in cursor.fetchall()}
+        with_table = _with_migrations_table(cursor, names)
         for name in names:
             if name not in with_table:
                 needs_migrate.append(name)

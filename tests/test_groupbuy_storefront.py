@@ -61,6 +61,23 @@ def take_and_pay(client: Client, fake_stripe, email: str, team_token: str | None
     return member_id
 
 
+def seat_paid_webhook(merchant, event_id: str, intent_id: str, seat_id: int, paid: dict):
+    """Stripe tells the platform a seat's PaymentIntent succeeded (signed like Stripe)."""
+    payload = payment_intent_event(
+        event_id=event_id,
+        account=merchant.stripe_account_id,
+        intent_id=intent_id,
+        reference="",
+        amount=paid["amount"],
+    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{seat_id}"'.encode())
+    return on_host(Client(), "localhost").post(
+        "/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload),
+    )
+
+
 def test_two_shoppers_fill_a_team_paying_by_card(team_shop, fake_stripe):
     leader = shopper()
     leader_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
@@ -77,19 +94,7 @@ def test_two_shoppers_fill_a_team_paying_by_card(team_shop, fake_stripe):
     friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
     friend_intent = next(i for i in fake_stripe.intents if i != intent_id)
     paid = fake_stripe.pay(friend_intent)
-    payload = payment_intent_event(
-        event_id="evt_seat_friend",
-        account=team_shop.stripe_account_id,
-        intent_id=friend_intent,
-        reference="",
-        amount=paid["amount"],
-    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{friend_seat}"'.encode())
-    hook = on_host(Client(), "localhost").post(
-        "/webhooks/stripe/",
-        payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=sign(payload),
-    )
+    hook = seat_paid_webhook(team_shop, "evt_seat_friend", friend_intent, friend_seat, paid)
 
     assert hook.json()["result"] == "processed"
     with team_shop:
@@ -422,20 +427,8 @@ def test_a_seat_paid_after_the_plugin_was_switched_off_still_reaches_it(team_sho
         disable_plugin("groupbuy", actor="owner")
     connection.set_schema_to_public()
     paid = fake_stripe.pay(intent_id)
-    payload = payment_intent_event(
-        event_id="evt_seat_after_off",
-        account=team_shop.stripe_account_id,
-        intent_id=intent_id,
-        reference="",
-        amount=paid["amount"],
-    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{seat_id}"'.encode())
 
-    hook = on_host(Client(), "localhost").post(
-        "/webhooks/stripe/",
-        payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=sign(payload),
-    )
+    hook = seat_paid_webhook(team_shop, "evt_seat_after_off", intent_id, seat_id, paid)
 
     assert hook.json()["result"] == "processed"
     with team_shop:
