@@ -9,9 +9,10 @@ of orders. Days are the shop's local calendar days.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -148,6 +149,15 @@ class ProductSales:
     orders: int
 
 
+class Charges(Protocol):
+    """What settings.DATA_CENTER_CHARGES returns (billing.selectors.RangeCharges)."""
+
+    commission: Decimal
+    plugin_fees: Decimal
+    subscription_fees: Decimal
+    estimated: bool
+
+
 @dataclass(frozen=True)
 class PlatformBrought:
     """What the platform's plugins brought in the range beside what the shop paid for it."""
@@ -155,8 +165,7 @@ class PlatformBrought:
     plugin_orders: int
     plugin_gmv: Decimal
     plugin_new_customers: int
-    # billing.selectors.RangeCharges (read through settings.DATA_CENTER_CHARGES)
-    charges: object = field(default=None)
+    charges: Charges
 
     @property
     def paid(self) -> Decimal:
