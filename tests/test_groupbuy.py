@@ -738,3 +738,116 @@ def test_a_delivered_seat_pays_the_shops_rate_and_needs_an_address():
         assert leader.order.shipping_address == address
         assert (pair.order.shipping_method, pair.order.total) == ("pickup", Decimal("35.00"))
     connection.set_schema_to_public()
+
+
+@pytest.mark.django_db
+def test_a_team_queues_its_expiry_and_one_release_check_not_one_per_seat(
+    django_capture_on_commit_callbacks,
+):
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        with django_capture_on_commit_callbacks() as queued:
+            leader = seat(campaign, "lead@example.test")
+            for number in (1, 2, 3):
+                seat(campaign, f"m{number}@example.test", team=leader.team)
+
+        assert len(queued) == 2  # the team's expiry, the release check at the first deadline
+        assert Team.objects.get().release_check_at == leader.reserved_until
+
+
+@pytest.mark.django_db
+def test_the_release_check_releases_what_lapsed_then_waits_for_the_next_unpaid_seat():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        early = seat(campaign, "early@example.test", team=leader.team)
+        late = seat(campaign, "late@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        first_deadline = timezone.now() + timedelta(minutes=15)
+        TeamMember.objects.filter(pk=early.pk).update(reserved_until=first_deadline)
+        TeamMember.objects.filter(pk=late.pk).update(
+            reserved_until=first_deadline + timedelta(minutes=4)
+        )
+        team = Team.objects.get()
+
+        on_time = release_lapsed_seats(
+            team.pk, now=first_deadline + timedelta(seconds=1), scheduled_for=first_deadline
+        )
+        team.refresh_from_db()
+        assert on_time == 1
+        assert team.release_check_at == first_deadline + timedelta(minutes=4)
+        assert team.seats_taken == 2
+        assert TeamMember.objects.get(pk=early.pk).status == SeatStatus.RELEASED
+        assert TeamMember.objects.get(pk=late.pk).status == SeatStatus.RESERVED
+
+        last = release_lapsed_seats(
+            team.pk,
+            now=first_deadline + timedelta(minutes=5),
+            scheduled_for=team.release_check_at,
+        )
+        team.refresh_from_db()
+        assert last == 1
+        assert team.release_check_at is None
+        assert list(TeamMember.objects.values_list("status", flat=True)) == [
+            SeatStatus.PAID,
+            SeatStatus.RELEASED,
+            SeatStatus.RELEASED,
+        ]
+
+
+@pytest.mark.django_db
+def test_a_release_check_run_before_its_time_releases_nothing_and_schedules_nothing(
+    django_capture_on_commit_callbacks,
+):
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        with django_capture_on_commit_callbacks() as queued:
+            released = release_lapsed_seats(leader.team_id, scheduled_for=leader.reserved_until)
+
+        assert released == 0
+        assert queued == []
+        assert Team.objects.get().release_check_at is None
+        assert TeamMember.objects.get().status == SeatStatus.RESERVED
+        with django_capture_on_commit_callbacks() as queued:
+            seat(campaign, "next@example.test", team=leader.team)
+        assert len(queued) == 1  # nothing was pending: this seat schedules the check again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_shopper_joining_a_team_twice_at_once_gets_one_seat():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        team = leader.team
+    connection.set_schema_to_public()
+    barrier = threading.Barrier(6)
+    outcome: list[str] = []
+
+    def join() -> None:
+        try:
+            connection.set_tenant(merchant)
+            barrier.wait(timeout=30)
+            seat(campaign, "Twice@Example.test", team=team)
+            outcome.append("seat")
+        except SeatUnavailable as refused:
+            outcome.append(str(refused))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=join) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcome) == ["You are in this team already."] * 5 + ["seat"]
+    with merchant:
+        assert TeamMember.objects.filter(email="twice@example.test").count() == 1
+        assert Team.objects.get().seats_taken == 2
+        assert Order.objects.count() == 2
+        assert Stock.objects.get().quantity == 498

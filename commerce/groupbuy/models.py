@@ -80,6 +80,9 @@ class Team(models.Model):
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the pending seat-release task runs (NULL: none pending). One task per team, not
+    # one per seat: it reschedules itself for the next seat still awaiting payment.
+    release_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "expires_at"])]

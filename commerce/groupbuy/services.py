@@ -7,6 +7,7 @@ member exactly once (refund idempotency keys) and returns the stock.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +15,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -135,86 +136,225 @@ def take_seat(
 ) -> TeamMember:
     """Start a team (no team_id) or join one: the seat and the order's stock are reserved
     together, in one transaction, with the team row locked. The order awaits payment (by
-    card: `start_seat_payment`, then the webhook or the return page confirm it)."""
+    card: `start_seat_payment`, then the webhook or the return page confirm it).
+
+    Joining is the hot path of a campaign (every member but the leader): it takes five
+    fixed statements (team, stock, customer, order, seat), see bench/groupbuy.py."""
     now = timezone.now()
     email = email.strip().lower()
-    with transaction.atomic():
-        campaign = Campaign.objects.select_related("variant__product").get(pk=campaign_id)
-        if campaign.ended_early_at or not campaign.starts_at <= now < campaign.ends_at:
-            raise SeatUnavailable(_("This campaign is not running."))
-        if not 1 <= quantity <= campaign.max_quantity_per_order:
-            raise ValidationError({"quantity": [_("Too many for one member.")]})
-        if team_id is None:
-            open_teams = TeamMember.objects.filter(
-                team__campaign=campaign, team__status=TeamStatus.OPEN, email=email, is_leader=True
-            ).count()
-            if open_teams >= campaign.max_open_teams_per_customer:
-                raise SeatUnavailable(_("You already lead an open team in this campaign."))
-            team = Team.objects.create(
-                campaign=campaign,
-                size=campaign.team_size,
-                expires_at=min(now + timedelta(hours=campaign.team_window_hours), campaign.ends_at),
+    details = details or SeatDetails()
+    try:
+        with transaction.atomic():
+            if team_id is None:
+                seat = _open_team(campaign_id, email, quantity, now)
+            else:
+                seat = _lock_team_to_join(campaign_id, team_id, email, quantity, now)
+            shipping_total = _seat_shipping(details, seat.unit_price * quantity)
+            outlet_id = online_outlet_id()
+            # Stock before the customer row (create_order), as in checkout: the same two
+            # rows are never locked in opposite orders. Sold out raises; nothing is kept.
+            [line] = orders.reserve_stock(
+                outlet_id, {seat.variant_id: quantity}, published_only=False
             )
-            transaction.on_commit(lambda: _schedule_expiry(team))
-        else:
-            team = Team.objects.select_for_update().get(pk=team_id, campaign=campaign)
-            if team.status != TeamStatus.OPEN or team.expires_at <= now:
-                raise SeatUnavailable(_("This team is closed."))
-            # One read of the team's seats serves both checks below.
-            holders = list(team.members.select_for_update().filter(status__in=SEAT_HOLDING))
-            _release_lapsed_seats(team, now, holders=holders)
-            if team.seats_taken >= team.size:
-                raise SeatUnavailable(_("This team is full."))
-            if any(m.email == email and m.status in SEAT_HOLDING for m in holders):
-                raise SeatUnavailable(_("You are in this team already."))
-        leader = team_id is None
-        unit_price = (
-            campaign.leader_price
-            if leader and campaign.leader_price is not None
-            else campaign.group_price
-        )
-        details = details or SeatDetails()
-        shipping_total = _seat_shipping(details, unit_price * quantity)
-        outlet_id = online_outlet_id()
-        # Stock before the customer row (create_order), as in checkout: the same two rows
-        # are never locked in opposite orders. A sold-out item raises and nothing is kept.
-        orders.reserve_stock(outlet_id, {campaign.variant_id: quantity}, published_only=False)
-        order = orders.create_order(
-            orders.NewOrder(
-                channel=Channel.ONLINE,
-                outlet_id=outlet_id,
-                payment_method=payment_method,
-                shipping_method=details.shipping_method,
-                shipping_total=shipping_total,
-                shipping_address=details.shipping_address or {},
-                contact_name=details.contact_name,
-                phone=details.phone,
-                currency=connection.tenant.currency,
-                lines=[
-                    orders.PricedLine(
-                        variant=campaign.variant, quantity=quantity, unit_price=unit_price
-                    )
-                ],
-                email=email,
-                tags=("groupbuy", HELD_TAG),
+            order = orders.create_order(
+                orders.NewOrder(
+                    channel=Channel.ONLINE,
+                    outlet_id=outlet_id,
+                    payment_method=payment_method,
+                    shipping_method=details.shipping_method,
+                    shipping_total=shipping_total,
+                    shipping_address=details.shipping_address or {},
+                    contact_name=details.contact_name,
+                    phone=details.phone,
+                    currency=connection.tenant.currency,
+                    lines=[
+                        orders.PricedLine(
+                            variant=line.variant, quantity=quantity, unit_price=seat.unit_price
+                        )
+                    ],
+                    email=email,
+                    tags=("groupbuy", HELD_TAG),
+                )
             )
+            member = _add_member(seat, order, email=email, quantity=quantity, now=now)
+    except IntegrityError as error:
+        # Two joins of one shopper raced past the check above: the database kept one.
+        if "one_seat_per_shopper_per_team" in str(error):
+            raise SeatUnavailable(_("You are in this team already.")) from error
+        raise
+    return member
+
+
+@dataclass(frozen=True)
+class _SeatTerms:
+    """What a new seat costs and where it goes, read with its team locked."""
+
+    campaign_id: int
+    team_id: int
+    variant_id: int
+    unit_price: Decimal
+    leader: bool
+    # No seat-release task is pending for the team: this seat schedules one.
+    schedules_release: bool
+
+
+def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _SeatTerms:
+    campaign = Campaign.objects.get(pk=campaign_id)
+    _check_running(campaign.starts_at, campaign.ends_at, campaign.ended_early_at, now)
+    _check_quantity(quantity, campaign.max_quantity_per_order)
+    open_teams = TeamMember.objects.filter(
+        team__campaign=campaign, team__status=TeamStatus.OPEN, email=email, is_leader=True
+    ).count()
+    if open_teams >= campaign.max_open_teams_per_customer:
+        raise SeatUnavailable(_("You already lead an open team in this campaign."))
+    team = Team.objects.create(
+        campaign=campaign,
+        size=campaign.team_size,
+        expires_at=min(now + timedelta(hours=campaign.team_window_hours), campaign.ends_at),
+    )
+    transaction.on_commit(lambda: _schedule_expiry(team))
+    return _SeatTerms(
+        campaign_id=campaign.pk,
+        team_id=team.pk,
+        variant_id=campaign.variant_id,
+        unit_price=campaign.group_price if campaign.leader_price is None else campaign.leader_price,
+        leader=True,
+        schedules_release=True,
+    )
+
+
+# The team row locked, with its campaign's terms and two facts about its seats. The facts
+# come from the statement's snapshot, which may predate a seat committed while this waited
+# for the lock: a lapsed seat missed is released by the next join or the team's release
+# task, and a second seat of one shopper is refused by the unique constraint on insert.
+_LOCK_TEAM_SQL = """
+    SELECT t.status, t.size, t.seats_taken, t.expires_at, t.release_check_at,
+           c.starts_at, c.ends_at, c.ended_early_at, c.max_quantity_per_order,
+           c.variant_id, c.group_price,
+           EXISTS (
+               SELECT 1 FROM groupbuy_teammember m
+               WHERE m.team_id = t.id AND m.status = 'reserved' AND m.reserved_until <= %(now)s
+           ),
+           EXISTS (
+               SELECT 1 FROM groupbuy_teammember m
+               WHERE m.team_id = t.id AND m.email = %(email)s AND NOT m.is_virtual
+                 AND (m.status = 'paid' OR (m.status = 'reserved' AND m.reserved_until > %(now)s))
+           )
+    FROM groupbuy_team t JOIN groupbuy_campaign c ON c.id = t.campaign_id
+    WHERE t.id = %(team)s AND t.campaign_id = %(campaign)s
+    FOR UPDATE OF t
+"""
+
+
+def _lock_team_to_join(
+    campaign_id: int, team_id: int, email: str, quantity: int, now: datetime
+) -> _SeatTerms:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LOCK_TEAM_SQL, {"team": team_id, "campaign": campaign_id, "email": email, "now": now}
         )
-        team.seats_taken += 1
-        team.save(update_fields=["seats_taken"])
-        member = TeamMember.objects.create(
-            team=team,
-            email=email,
-            is_leader=leader,
-            quantity=quantity,
-            order=order,
-            reserved_until=now + SEAT_PAYMENT_WINDOW,
+        row = cursor.fetchone()
+    if row is None:
+        raise Team.DoesNotExist(f"team {team_id} of campaign {campaign_id}")
+    (status, size, seats_taken, expires_at, release_check_at, starts_at, ends_at,
+     ended_early_at, max_quantity, variant_id, group_price, has_lapsed, is_member) = row  # fmt: skip
+    _check_running(starts_at, ends_at, ended_early_at, now)
+    _check_quantity(quantity, max_quantity)
+    if status != TeamStatus.OPEN or expires_at <= now:
+        raise SeatUnavailable(_("This team is closed."))
+    if has_lapsed:
+        team = Team.objects.get(pk=team_id)  # locked above
+        _release_lapsed_seats(team, now)
+        seats_taken = team.seats_taken
+    if seats_taken >= size:
+        raise SeatUnavailable(_("This team is full."))
+    if is_member:
+        raise SeatUnavailable(_("You are in this team already."))
+    return _SeatTerms(
+        campaign_id=campaign_id,
+        team_id=team_id,
+        variant_id=variant_id,
+        unit_price=group_price,
+        leader=False,
+        schedules_release=release_check_at is None,
+    )
+
+
+def _check_running(
+    starts_at: datetime, ends_at: datetime, ended_early_at: datetime | None, now: datetime
+) -> None:
+    if ended_early_at or not starts_at <= now < ends_at:
+        raise SeatUnavailable(_("This campaign is not running."))
+
+
+def _check_quantity(quantity: int, max_quantity: int) -> None:
+    if not 1 <= quantity <= max_quantity:
+        raise ValidationError({"quantity": [_("Too many for one member.")]})
+
+
+# The seat, the team's count (and the time its release task runs, if none is pending) and
+# the campaign's units, in one statement. The campaign row is shared by every team, so it
+# is counted last and held only until the commit (lock order: team, stock, campaign); a
+# spent quota or a campaign ended meanwhile takes no units, and the caller rolls back.
+_ADD_MEMBER_SQL = """
+    WITH seat AS (
+        INSERT INTO groupbuy_teammember
+            (team_id, email, is_leader, is_virtual, quantity, status, order_id, joined_at,
+             reserved_until)
+        VALUES (%(team)s, %(email)s, %(leader)s, false, %(quantity)s, 'reserved', %(order)s,
+                %(now)s, %(until)s)
+        RETURNING id
+    ), counted AS (
+        UPDATE groupbuy_team
+        SET seats_taken = seats_taken + 1,
+            release_check_at = COALESCE(release_check_at, %(until)s)
+        WHERE id = %(team)s
+    ), units AS (
+        UPDATE groupbuy_campaign SET units_sold = units_sold + %(quantity)s
+        WHERE id = %(campaign)s AND ended_early_at IS NULL
+          AND (quota IS NULL OR units_sold + %(quantity)s <= quota)
+        RETURNING id
+    )
+    SELECT (SELECT id FROM seat), EXISTS (SELECT 1 FROM units)
+"""
+
+
+def _add_member(
+    seat: _SeatTerms, order: Order, *, email: str, quantity: int, now: datetime
+) -> TeamMember:
+    member = TeamMember(
+        team_id=seat.team_id,
+        email=email,
+        is_leader=seat.leader,
+        is_virtual=False,
+        quantity=quantity,
+        status=SeatStatus.RESERVED,
+        order=order,
+        joined_at=now,
+        reserved_until=now + SEAT_PAYMENT_WINDOW,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADD_MEMBER_SQL,
+            {
+                "team": seat.team_id,
+                "email": email,
+                "leader": seat.leader,
+                "quantity": quantity,
+                "order": order.pk,
+                "now": now,
+                "until": member.reserved_until,
+                "campaign": seat.campaign_id,
+            },
         )
-        # The campaign row is shared by every team: counted last, so it is held only for
-        # the commit (lock order: team, stock, campaign). A spent quota raises here and the
-        # whole seat rolls back.
-        _take_units(campaign, quantity)
-        transaction.on_commit(lambda: _schedule_seat_release(member))
-        return member
+        member.pk, units_taken = cursor.fetchone()
+    if not units_taken:
+        _refuse_units(seat.campaign_id)
+    member._state.adding = False
+    member._state.db = connection.alias
+    if seat.schedules_release:
+        transaction.on_commit(lambda: _schedule_seat_release(member.team_id, member.reserved_until))
+    return member
 
 
 SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
@@ -238,18 +378,10 @@ def _seat_shipping(details: SeatDetails, subtotal: Decimal) -> Decimal:
     return shipping_cost(details.shipping_method, subtotal, store_settings())
 
 
-def _take_units(campaign: Campaign, quantity: int) -> None:
-    """Count the seat's units against the campaign's quota in one conditional UPDATE (it
-    locks the campaign row until the commit, so two seats never both take the last unit).
-    A campaign ended meanwhile takes none."""
-    taken = (
-        Campaign.objects.filter(pk=campaign.pk, ended_early_at__isnull=True)
-        .filter(Q(quota__isnull=True) | Q(units_sold__lte=F("quota") - quantity))
-        .update(units_sold=F("units_sold") + quantity)
-    )
-    if taken:
-        return
-    campaign.refresh_from_db(fields=["ended_early_at", "quota", "units_sold"])
+def _refuse_units(campaign_id: int) -> None:
+    """Why the campaign took no units for a seat (see _ADD_MEMBER_SQL): ended, or its quota
+    is spent."""
+    campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.ended_early_at is not None:
         raise SeatUnavailable(_("This campaign is not running."))
     left = max(campaign.quota - campaign.units_sold, 0)
@@ -328,19 +460,41 @@ def _release_lapsed_seats(
     return len(lapsed)
 
 
-def release_lapsed_seats(team_id: int, *, now: datetime | None = None) -> int:
-    """The seat-timeout task: safe to run twice; a paid seat is never released."""
+def release_lapsed_seats(
+    team_id: int, *, now: datetime | None = None, scheduled_for: datetime | None = None
+) -> int:
+    """The seat-timeout task: safe to run twice; a paid seat is never released.
+
+    One task is pending per team at most (`Team.release_check_at`, set by the seat that
+    found none pending): it releases what has lapsed, then schedules itself for the next
+    seat still awaiting payment. A run before its time (`scheduled_for`: clock skew, or
+    tasks run eagerly) schedules nothing; the next seat taken schedules again, and joins
+    and the team's expiry release lapsed seats too."""
+    now = now or timezone.now()
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=team_id)
         if team.status != TeamStatus.OPEN:
             return 0
-        return _release_lapsed_seats(team, now or timezone.now())
+        released = _release_lapsed_seats(team, now)
+        next_check = (
+            team.members.filter(status=SeatStatus.RESERVED)
+            .order_by("reserved_until")
+            .values_list("reserved_until", flat=True)
+            .first()
+        )
+        if next_check is not None and next_check <= (scheduled_for or now):
+            next_check = None
+        team.release_check_at = next_check
+        team.save(update_fields=["release_check_at"])
+        if next_check is not None:
+            transaction.on_commit(lambda: _schedule_seat_release(team_id, next_check))
+    return released
 
 
-def _schedule_seat_release(member: TeamMember) -> None:
+def _schedule_seat_release(team_id: int, at: datetime) -> None:
     from commerce.groupbuy.tasks import release_lapsed_seats_task
 
-    release_lapsed_seats_task.apply_async(args=[member.team_id], eta=member.reserved_until)
+    release_lapsed_seats_task.apply_async(args=[team_id, at.isoformat()], eta=at)
 
 
 def _schedule_expiry(team: Team) -> None:
@@ -353,10 +507,7 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
     """The member's payment arrived. Returns "paid", "team_succeeded", "refunded" (the team
     closed meanwhile: the money goes back) or "duplicate"."""
     with transaction.atomic():
-        # Lock order: the team, then the seat and its order.
-        team = Team.objects.select_for_update().get(members__pk=member_id)
-        member = TeamMember.objects.select_for_update().get(pk=member_id)
-        order = Order.objects.select_for_update().get(pk=member.order_id)
+        team, member, order = _lock_seat(member_id)
         if member.status == SeatStatus.RELEASED:
             # The seat was given up (the team closed) before the money arrived: take the
             # payment on the books and give it straight back.
@@ -371,14 +522,86 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
             _refund_member(member, order, reason="team closed before the payment arrived")
             return "refunded"
         member.status = SeatStatus.PAID
-        member.save(update_fields=["status"])
         team.seats_paid += 1
-        team.save(update_fields=["seats_paid"])
         if team.seats_paid == team.size:
+            member.save(update_fields=["status"])
+            team.save(update_fields=["seats_paid"])
             _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
-        _notify(member, NoticeKind.SEAT_PAID, seats_missing=team.size - team.seats_paid)
+        notice_id = _count_paid_seat(team, member)
+        _send_after_commit([(notice_id, team.size - team.seats_paid)] if notice_id else [])
     return "paid"
+
+
+def _lock_seat(member_id: int) -> tuple[Team, TeamMember, Order]:
+    """The seat with its team and order, all three rows locked (the team's first, as every
+    path that changes seats locks it first), in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_seat_sql(), [member_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise TeamMember.DoesNotExist(f"seat {member_id}")
+    instances = []
+    for model, columns in _SEAT_ROWS:
+        values, row = row[: len(columns)], row[len(columns) :]
+        instances.append(model.from_db(connection.alias, columns, values))
+    team, member, order = instances
+    member.team = team
+    member.order = order
+    return team, member, order
+
+
+_SEAT_ROWS = [
+    (model, [field.attname for field in model._meta.concrete_fields])
+    for model in (Team, TeamMember, Order)
+]
+
+
+@functools.cache
+def _lock_seat_sql() -> str:
+    selected = ", ".join(
+        f"{alias}.{model._meta.get_field(name).column}"
+        for (model, names), alias in zip(_SEAT_ROWS, "tmo", strict=True)
+        for name in names
+    )
+    return f"""
+        SELECT {selected}
+        FROM groupbuy_team t
+        JOIN groupbuy_teammember m ON m.team_id = t.id
+        JOIN orders_order o ON o.id = m.order_id
+        WHERE m.id = %s
+        FOR UPDATE
+    """
+
+
+# A paid seat that leaves the team short: the seat, the team's count and the member's
+# notice (the share link to send on) in one statement. Returns the notice's id, or None
+# when the member gets no email or had this one already.
+_COUNT_PAID_SEAT_SQL = """
+    WITH seat AS (
+        UPDATE groupbuy_teammember SET status = 'paid' WHERE id = %(member)s
+    ), counted AS (
+        UPDATE groupbuy_team SET seats_paid = seats_paid + 1 WHERE id = %(team)s
+    )
+    INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
+    SELECT %(member)s, 'seat_paid', now() WHERE %(notify)s
+    ON CONFLICT (member_id, kind) DO NOTHING
+    RETURNING id
+"""
+
+
+def _count_paid_seat(team: Team, member: TeamMember) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNT_PAID_SEAT_SQL,
+            {
+                "member": member.pk,
+                "team": team.pk,
+                "notify": bool(member.email) and not member.is_virtual,
+            },
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _succeed(team: Team) -> None:

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from celery import shared_task
 
 from commerce.groupbuy.services import (
@@ -21,9 +23,13 @@ def expire_due_teams_task() -> dict[str, int]:
 
 
 @shared_task(name="commerce.groupbuy.tasks.release_lapsed_seats")
-def release_lapsed_seats_task(team_id: int) -> int:
-    """At a seat's payment deadline: unpaid seats of the team go back (safe to run twice)."""
-    return release_lapsed_seats(team_id)
+def release_lapsed_seats_task(team_id: int, scheduled_for: str | None = None) -> int:
+    """At a seat's payment deadline: unpaid seats of the team go back (safe to run twice),
+    and the task is scheduled again for the team's next unpaid seat."""
+    return release_lapsed_seats(
+        team_id,
+        scheduled_for=datetime.fromisoformat(scheduled_for) if scheduled_for else None,
+    )
 
 
 @shared_task(name="commerce.groupbuy.tasks.send_notices")
