@@ -604,15 +604,46 @@ def _count_paid_seat(team: Team, member: TeamMember) -> int | None:
     return row[0] if row else None
 
 
+# A full team: closed as succeeded, its paid orders released for fulfilment with a timeline
+# entry each, and each real paid member's success notice, in one statement (the team row
+# is locked; the orders come after it, as on every path). Returns the new notices' ids.
+_SUCCEED_SQL = """
+    WITH closed AS (
+        UPDATE groupbuy_team SET status = 'succeeded', closed_at = %(now)s WHERE id = %(team)s
+    ), paid_seats AS (
+        SELECT id, order_id, email, is_virtual FROM groupbuy_teammember
+        WHERE team_id = %(team)s AND status = 'paid'
+    ), released AS (
+        UPDATE orders_order o SET tags = array_remove(o.tags, %(held)s)
+        FROM paid_seats WHERE o.id = paid_seats.order_id
+        RETURNING o.id
+    ), timeline AS (
+        INSERT INTO orders_orderevent (order_id, kind, message, data, actor, created_at)
+        SELECT id, 'team_succeeded', %(message)s, '{}', '', %(now)s FROM released
+    )
+    INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
+    SELECT id, 'team_succeeded', %(now)s FROM paid_seats
+    WHERE NOT is_virtual AND email <> ''
+    ON CONFLICT (member_id, kind) DO NOTHING
+    RETURNING id
+"""
+
+
 def _succeed(team: Team) -> None:
     team.status = TeamStatus.SUCCEEDED
     team.closed_at = timezone.now()
-    team.save(update_fields=["status", "closed_at"])
-    for order in Order.objects.filter(team_seat__team=team).select_for_update():
-        order.tags = [tag for tag in order.tags if tag != HELD_TAG]
-        order.save(update_fields=["tags"])
-        orders.add_event(order, "team_succeeded", _("Team complete: ready to ship"))
-    _notify_outcome(team)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SUCCEED_SQL,
+            {
+                "team": team.pk,
+                "now": team.closed_at,
+                "held": HELD_TAG,
+                "message": _("Team complete: ready to ship"),
+            },
+        )
+        notice_ids = [notice_id for (notice_id,) in cursor.fetchall()]
+    _send_after_commit([(notice_id, None) for notice_id in notice_ids])
 
 
 def _notify(member: TeamMember, kind: str, *, seats_missing: int | None = None) -> bool:
@@ -729,19 +760,6 @@ def _send_notice(recipient: str, subject: str, body: str) -> bool:
         logger.exception("Could not send a group-buy email to member %s", recipient)
         return False
     return True
-
-
-def _notify_outcome(team: Team) -> int:
-    """Tell a closed team's real members its outcome, once each (see _notify)."""
-    recorded = []
-    if team.status == TeamStatus.SUCCEEDED:
-        for member in team.members.filter(is_virtual=False, status=SeatStatus.PAID):
-            recorded.append(_record_notice(member, NoticeKind.TEAM_SUCCEEDED))
-    for member in team.members.filter(is_virtual=False, status=SeatStatus.REFUNDED):
-        recorded.append(_record_notice(member, NoticeKind.REFUNDED))
-    queued = [(notice_id, None) for notice_id in recorded if notice_id]
-    _send_after_commit(queued)
-    return len(queued)
 
 
 def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
