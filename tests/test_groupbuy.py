@@ -694,6 +694,28 @@ def test_the_console_sets_a_quota_and_shows_the_units_taken(owner_client):
 
 
 @pytest.mark.django_db
+def test_without_a_quota_seats_leave_the_campaign_row_alone_and_the_console_counts_them(
+    owner_client,
+):
+    merchant, variant_id = seed()
+    owner = owner_client(merchant)
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        seat(campaign, "friend@example.test", team=leader.team)
+        gone = seat(campaign, "gone@example.test", team=leader.team)
+        assert leave_team(gone.pk) == "released"
+        assert units_sold(campaign) == 0
+    connection.set_schema_to_public()
+
+    listing = owner.get("/manage/marketing/groupbuy/").content.decode()
+    detail = owner.get(f"/manage/marketing/groupbuy/{campaign.pk}/").content.decode()
+
+    assert '<td class="units">2 / no limit</td>' in listing
+    assert '<span id="campaign-units">2 units taken (no quota)</span>' in detail
+
+
+@pytest.mark.django_db
 def test_a_delivered_seat_pays_the_shops_rate_and_needs_an_address():
     merchant, variant_id = seed()
     with merchant:

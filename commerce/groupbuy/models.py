@@ -28,8 +28,9 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Units the campaign may sell, separate from stock (empty: no limit)."),
     )
-    # Units held by seats awaiting payment or paid; given back when a seat is released or
-    # refunded. Changed only by conditional UPDATEs (see services.take_seat).
+    # With a quota: units held by seats awaiting payment or paid, given back when a seat is
+    # released or refunded; changed only by conditional UPDATEs (see services.take_seat).
+    # Without one it stays 0 (selectors.units_taken counts from the seats).
     units_sold = models.PositiveIntegerField(default=0)
     ended_early_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -196,6 +196,8 @@ class _SeatTerms:
     leader: bool
     # No seat-release task is pending for the team: this seat schedules one.
     schedules_release: bool
+    # The campaign has a quota: the seat's units are counted on the campaign row.
+    counts_units: bool
 
 
 def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _SeatTerms:
@@ -220,6 +222,7 @@ def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _S
         unit_price=campaign.group_price if campaign.leader_price is None else campaign.leader_price,
         leader=True,
         schedules_release=True,
+        counts_units=campaign.quota is not None,
     )
 
 
@@ -230,7 +233,7 @@ def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _S
 _LOCK_TEAM_SQL = """
     SELECT t.status, t.size, t.seats_taken, t.expires_at, t.release_check_at,
            c.starts_at, c.ends_at, c.ended_early_at, c.max_quantity_per_order,
-           c.variant_id, c.group_price,
+           c.variant_id, c.group_price, c.quota IS NOT NULL,
            EXISTS (
                SELECT 1 FROM groupbuy_teammember m
                WHERE m.team_id = t.id AND m.status = 'reserved' AND m.reserved_until <= %(now)s
@@ -257,7 +260,8 @@ def _lock_team_to_join(
     if row is None:
         raise Team.DoesNotExist(f"team {team_id} of campaign {campaign_id}")
     (status, size, seats_taken, expires_at, release_check_at, starts_at, ends_at,
-     ended_early_at, max_quantity, variant_id, group_price, has_lapsed, is_member) = row  # fmt: skip
+     ended_early_at, max_quantity, variant_id, group_price, has_quota, has_lapsed,
+     is_member) = row  # fmt: skip
     _check_running(starts_at, ends_at, ended_early_at, now)
     _check_quantity(quantity, max_quantity)
     if status != TeamStatus.OPEN or expires_at <= now:
@@ -277,6 +281,7 @@ def _lock_team_to_join(
         unit_price=group_price,
         leader=False,
         schedules_release=release_check_at is None,
+        counts_units=has_quota,
     )
 
 
@@ -293,9 +298,11 @@ def _check_quantity(quantity: int, max_quantity: int) -> None:
 
 
 # The seat, the team's count (and the time its release task runs, if none is pending) and
-# the campaign's units, in one statement. The campaign row is shared by every team, so it
-# is counted last and held only until the commit (lock order: team, stock, campaign); a
-# spent quota or a campaign ended meanwhile takes no units, and the caller rolls back.
+# the campaign's units, in one statement. Units are counted only against a quota: the
+# campaign row is shared by every team, and each seat updating it would queue all of them
+# behind one row lock. When counted, it is counted last and held only until the commit
+# (lock order: team, stock, campaign); a spent quota or a campaign ended meanwhile takes
+# no units, and the caller rolls back.
 _ADD_MEMBER_SQL = """
     WITH seat AS (
         INSERT INTO groupbuy_teammember
@@ -311,11 +318,11 @@ _ADD_MEMBER_SQL = """
         WHERE id = %(team)s
     ), units AS (
         UPDATE groupbuy_campaign SET units_sold = units_sold + %(quantity)s
-        WHERE id = %(campaign)s AND ended_early_at IS NULL
-          AND (quota IS NULL OR units_sold + %(quantity)s <= quota)
+        WHERE %(count_units)s AND id = %(campaign)s AND ended_early_at IS NULL
+          AND units_sold + %(quantity)s <= quota
         RETURNING id
     )
-    SELECT (SELECT id FROM seat), EXISTS (SELECT 1 FROM units)
+    SELECT (SELECT id FROM seat), NOT %(count_units)s OR EXISTS (SELECT 1 FROM units)
 """
 
 
@@ -345,6 +352,7 @@ def _add_member(
                 "now": now,
                 "until": member.reserved_until,
                 "campaign": seat.campaign_id,
+                "count_units": seat.counts_units,
             },
         )
         member.pk, units_taken = cursor.fetchone()
@@ -399,7 +407,9 @@ def _refuse_units(campaign_id: int) -> None:
 def _return_units(campaign_id: int, quantity: int) -> None:
     """Seats released or refunded give their units back to the campaign's quota."""
     if quantity:
-        Campaign.objects.filter(pk=campaign_id).update(units_sold=F("units_sold") - quantity)
+        Campaign.objects.filter(pk=campaign_id, quota__isnull=False).update(
+            units_sold=F("units_sold") - quantity
+        )
 
 
 def _release_unpaid(member: TeamMember, campaign_id: int, *, reason: str) -> None:

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from commerce.groupbuy.forms import CampaignForm
 from commerce.groupbuy.models import Campaign
-from commerce.groupbuy.selectors import campaigns_with_figures, teams_of
+from commerce.groupbuy.selectors import campaigns_with_figures, teams_of, units_taken
 from commerce.groupbuy.services import CampaignInput, create_campaign, end_campaign_early
 from commerce.plugins.access import plugin_required
 from config.forms import add_service_errors
@@ -54,7 +54,7 @@ def campaign_detail(request, campaign_id: int):
     return render(
         request,
         "manage/groupbuy/campaign.html",
-        {"campaign": campaign, "teams": teams_of(campaign)},
+        {"campaign": campaign, "teams": teams_of(campaign), "units_taken": units_taken(campaign)},
     )
 
 
