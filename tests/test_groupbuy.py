@@ -22,6 +22,7 @@ from commerce.groupbuy.services import (
     expire_team,
     leave_team,
     release_lapsed_seats,
+    send_notices,
     take_seat,
 )
 from commerce.orders.models import Order, OrderEvent
@@ -873,3 +874,88 @@ def test_one_shopper_joining_a_team_twice_at_once_gets_one_seat():
         assert Team.objects.get().seats_taken == 2
         assert Order.objects.count() == 2
         assert Stock.objects.get().quantity == 498
+
+
+def queued_tasks() -> list[str]:
+    """Names of the tasks waiting in this test run's Celery queue (real Redis)."""
+    import json
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    messages = client.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
+    return sorted(json.loads(message)["headers"]["task"] for message in messages)
+
+
+@pytest.mark.django_db
+def test_a_team_of_three_paid_seats_queues_one_notice_run_that_emails_each_once(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    merchant, variant_id = seed()
+
+    before = queued_tasks()
+    with merchant, django_capture_on_commit_callbacks(execute=True):
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        for email in ("a@example.test", "b@example.test"):
+            seat(campaign, email, team=leader.team)
+        for member in TeamMember.objects.order_by("id"):
+            assert confirm_seat_payment(member.pk) == "paid"
+    new = list(queued_tasks())
+    for name in before:
+        new.remove(name)
+    assert new == [
+        "commerce.groupbuy.tasks.expire_team",
+        "commerce.groupbuy.tasks.release_lapsed_seats",
+        "commerce.groupbuy.tasks.send_notices",
+    ]
+    assert mailoutbox == []
+
+    with merchant:
+        assert send_notices() == 3
+        assert send_notices() == 0
+        assert not GroupBuyNotice.objects.filter(sent_at__isnull=True).exists()
+    assert sent(mailoutbox) == [
+        ("lead@example.test", PAID),
+        ("a@example.test", PAID),
+        ("b@example.test", PAID),
+    ]
+    assert "The team needs 4 more paid members" in mailoutbox[0].body
+    assert "The team needs 2 more paid members" in mailoutbox[2].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_notice_runs_at_once_send_each_email_once(mailoutbox):
+    merchant, variant_id = seed()
+
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=20))
+        leader = seat(campaign, "lead@example.test")
+        members = [leader] + [
+            seat(campaign, f"m{number}@example.test", team=leader.team) for number in range(11)
+        ]
+        for member in members:
+            confirm_seat_payment(member.pk)
+        assert GroupBuyNotice.objects.filter(sent_at__isnull=True).count() == 12
+    connection.set_schema_to_public()
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def run() -> None:
+        try:
+            connection.set_tenant(merchant)
+            barrier.wait(timeout=30)
+            counts.append(send_notices(batch_size=3))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(counts) == 12
+    assert len(mailoutbox) == 12
+    assert len({message.to[0] for message in mailoutbox}) == 12

@@ -150,16 +150,24 @@ class NoticeKind(models.TextChoices):
 
 
 class GroupBuyNotice(models.Model):
-    """One email to a member per kind: the row is written in the transaction that changes
-    the seat or the team (a second run finds it and sends nothing); the email goes after."""
+    """One email to a member per kind, and the shop's outbox of them: the row is written in
+    the transaction that changes the seat or the team (a second run finds it and sends
+    nothing); a task claims unsent rows after the commit and emails them."""
 
     member = models.ForeignKey(TeamMember, on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    # Paid seats the team still lacked when the notice was written (the share-link email).
+    seats_missing = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Claimed for sending (set before the email goes: never sent twice).
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["member", "kind"], name="one_notice_per_member_kind")
+        ]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="notice_unsent")
         ]
 
     def __str__(self) -> str:

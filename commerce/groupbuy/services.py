@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.ledger import record_event
+from commerce.cache import key as cache_key
 from commerce.catalog.models import Variant
 from commerce.checkout.services import shipping_cost
 from commerce.groupbuy.models import (
@@ -538,8 +540,8 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
             team.save(update_fields=["seats_paid"])
             _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
-        notice_id = _count_paid_seat(team, member)
-        _send_after_commit([(notice_id, team.size - team.seats_paid)] if notice_id else [])
+        if _count_paid_seat(team, member):
+            _send_notices_soon()
     return "paid"
 
 
@@ -593,14 +595,15 @@ _COUNT_PAID_SEAT_SQL = """
     ), counted AS (
         UPDATE groupbuy_team SET seats_paid = seats_paid + 1 WHERE id = %(team)s
     )
-    INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
-    SELECT %(member)s, 'seat_paid', now() WHERE %(notify)s
+    INSERT INTO groupbuy_groupbuynotice (member_id, kind, seats_missing, created_at)
+    SELECT %(member)s, 'seat_paid', %(missing)s, now() WHERE %(notify)s
     ON CONFLICT (member_id, kind) DO NOTHING
     RETURNING id
 """
 
 
-def _count_paid_seat(team: Team, member: TeamMember) -> int | None:
+def _count_paid_seat(team: Team, member: TeamMember) -> bool:
+    """Whether a notice was recorded."""
     with connection.cursor() as cursor:
         cursor.execute(
             _COUNT_PAID_SEAT_SQL,
@@ -608,10 +611,10 @@ def _count_paid_seat(team: Team, member: TeamMember) -> int | None:
                 "member": member.pk,
                 "team": team.pk,
                 "notify": bool(member.email) and not member.is_virtual,
+                "missing": team.size - team.seats_paid,
             },
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return cursor.fetchone() is not None
 
 
 # A full team: closed as succeeded, its paid orders released for fulfilment with a timeline
@@ -652,24 +655,17 @@ def _succeed(team: Team) -> None:
                 "message": _("Team complete: ready to ship"),
             },
         )
-        notice_ids = [notice_id for (notice_id,) in cursor.fetchall()]
-    _send_after_commit([(notice_id, None) for notice_id in notice_ids])
+        if cursor.fetchall():
+            _send_notices_soon()
 
 
-def _notify(member: TeamMember, kind: str, *, seats_missing: int | None = None) -> bool:
+def _notify(member: TeamMember, kind: str) -> bool:
     """Email the member once for `kind`: the notice row (unique on member and kind) is
-    written in the caller's transaction; after the commit a task writes and sends the
-    email, off the request and out of the team's lock. Virtual members and members without
-    an email get none. Returns whether an email was queued."""
-    notice_id = _record_notice(member, kind)
-    _send_after_commit([(notice_id, seats_missing)] if notice_id else [])
-    return notice_id is not None
-
-
-def _record_notice(member: TeamMember, kind: str) -> int | None:
-    """The notice's id, or None when the member gets no email or was told already."""
+    written in the caller's transaction; after the commit a task sends the email, off the
+    request and out of the team's lock. Virtual members and members without an email get
+    none. Returns whether an email was queued."""
     if member.is_virtual or not member.email:
-        return None
+        return False
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -680,39 +676,69 @@ def _record_notice(member: TeamMember, kind: str) -> int | None:
             """,
             [member.pk, kind],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        recorded = cursor.fetchone() is not None
+    if recorded:
+        _send_notices_soon()
+    return recorded
 
 
-def _send_after_commit(notices: list[tuple[int, int | None]]) -> None:
-    """(notice id, seats still missing when it was written) pairs, sent by one task."""
-    if not notices:
-        return
+# After a notice is recorded, the shop's outbox is sent this soon by one task: the seats
+# paid meanwhile add their notices to the same run instead of each sending a task.
+NOTICE_BATCH_SECONDS = 1
+# A run that never came (its message lost) stops holding the next one back after this.
+NOTICE_RUN_FLAG_SECONDS = 60
+
+
+def _send_notices_soon() -> None:
+    transaction.on_commit(_queue_notice_run)
+
+
+def _queue_notice_run() -> None:
     from commerce.groupbuy.tasks import send_notices_task
 
-    transaction.on_commit(lambda: send_notices_task.delay(notices))
+    if cache.add(_notice_run_flag(), 1, NOTICE_RUN_FLAG_SECONDS):
+        send_notices_task.apply_async(countdown=NOTICE_BATCH_SECONDS)
 
 
-def send_notices(notices: list[tuple[int, int | None]]) -> int:
-    """Write and send the emails of recorded notices (the task's work). A failure to send
-    is logged, not retried: the notice is recorded, and a second email is worse."""
-    found = {
-        notice.pk: notice
-        for notice in GroupBuyNotice.objects.select_related(
-            "member__order", "member__team__campaign__variant__product"
-        ).filter(pk__in=[notice_id for notice_id, _missing in notices])
-    }
+def _notice_run_flag() -> str:
+    return cache_key("groupbuy-notice-run")
+
+
+# Unsent notices claimed by one statement (SKIP LOCKED: two runs never claim the same row).
+_CLAIM_NOTICES_SQL = """
+    UPDATE groupbuy_groupbuynotice SET sent_at = now()
+    WHERE id IN (
+        SELECT id FROM groupbuy_groupbuynotice WHERE sent_at IS NULL
+        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+"""
+
+
+def send_notices(*, batch_size: int = 500) -> int:
+    """Send the shop's unsent notices (the task's work). Each is claimed (committed) before
+    its email goes: a failure to send is logged, not retried, as a second email is worse.
+    Returns the number of emails sent."""
+    # Cleared first: a notice committed from now on queues a run of its own.
+    cache.delete(_notice_run_flag())
     sent = 0
-    for notice_id, seats_missing in notices:
-        notice = found.get(notice_id)
-        if notice is None:
-            continue
-        member = notice.member
-        subject, body = _notice_text(
-            notice.kind, member.team, member.order, seats_missing=seats_missing
-        )
-        sent += _send_notice(member.email, subject, body)
-    return sent
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_CLAIM_NOTICES_SQL, [batch_size])
+            claimed = [notice_id for (notice_id,) in cursor.fetchall()]
+        if not claimed:
+            return sent
+        notices = GroupBuyNotice.objects.select_related(
+            "member__order", "member__team__campaign__variant__product"
+        ).filter(pk__in=claimed)
+        for notice in sorted(notices, key=lambda notice: notice.pk):
+            member = notice.member
+            subject, body = _notice_text(
+                notice.kind, member.team, member.order, seats_missing=notice.seats_missing
+            )
+            sent += _send_notice(member.email, subject, body)
+        if len(claimed) < batch_size:
+            return sent
 
 
 def _notice_text(
