@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import datetime
 
 from celery import shared_task
@@ -8,6 +9,7 @@ from commerce.groupbuy.services import (
     release_lapsed_seats,
     send_notices,
 )
+from commerce.groupbuy.sweep import sweep_groupbuy_shops
 
 
 @shared_task(name="commerce.groupbuy.tasks.expire_team")
@@ -20,6 +22,13 @@ def expire_team_task(team_id: int) -> str:
 def expire_due_teams_task() -> dict[str, int]:
     """A shop's safety net: every open team past its time (batched, one transaction each)."""
     return expire_due_teams()
+
+
+@shared_task(name="commerce.groupbuy.tasks.sweep_groupbuy_shops")
+def sweep_groupbuy_shops_task() -> dict:
+    """Beat, platform level (sent from the public schema, it enters each shop itself): the
+    safety net behind the per-team ETA tasks, for every shop that ever ran group-buy."""
+    return asdict(sweep_groupbuy_shops())
 
 
 @shared_task(name="commerce.groupbuy.tasks.release_lapsed_seats")

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commerce.orders.tasks.check_ledger_sample",
         "schedule": crontab(minute=0, hour=4, day_of_week="sun"),
     },
+    # Safety net behind the per-team ETA tasks: expire due teams, release lapsed seats.
+    "groupbuy-sweep": {
+        "task": "commerce.groupbuy.tasks.sweep_groupbuy_shops",
+        "schedule": 5 * 60.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -1,0 +1,152 @@
+"""The platform's group-buy safety net: a beat task that visits every shop running group-buy.
+
+Each team's expiry and its unpaid-seat release are Celery tasks with an ETA
+(`services._schedule_expiry`, `services._schedule_seat_release`). A lost message (Redis
+flushed, a worker killed mid-task) would leave a team open forever: paid members never
+refunded, reserved stock never back. The sweep finds that work from the tables themselves,
+so correctness does not depend on a message being delivered; the per-team tasks stay the
+fast path and the sweep only catches what they missed (both are idempotent, so a sweep
+racing a late ETA task changes nothing twice).
+
+The shop list comes from the public ledger (platform jobs read public tables only); the
+work itself runs in each shop's schema through the same services the per-team tasks call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+from django.db.models.fields.json import KT
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from analytics.models import MerchantEvent
+from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.services import expire_due_teams, release_lapsed_seats, send_notices
+from tenants.models import Merchant, MerchantStatus
+
+logger = logging.getLogger(__name__)
+
+# Statuses whose schema still serves: a suspended shop keeps /manage/ and its shoppers'
+# money, so its teams must still close and refund; a closed shop answers 410 everywhere.
+SWEPT_STATUSES = (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED)
+
+# Teams past their time handled per shop and run (`expire_due_teams`); the rest wait five
+# minutes for the next run, so one shop with a backlog cannot hold up the fleet.
+EXPIRE_BATCH = 100
+# Open teams with a lapsed unpaid seat handled per shop and run, for the same reason.
+RELEASE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class ShopSweep:
+    """What one shop's sweep did."""
+
+    # expire_team's outcome -> teams: "failed", "virtually_filled", "nothing to do" (a
+    # concurrent ETA task or sweep closed it first).
+    teams_expired: dict[str, int] = field(default_factory=dict)
+    seats_released: int = 0
+    notices_sent: int = 0
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """Totals of one run over every group-buy shop."""
+
+    shops_swept: int = 0
+    shops_failed: int = 0
+    teams_expired: dict[str, int] = field(default_factory=dict)
+    seats_released: int = 0
+    notices_sent: int = 0
+    # Slugs of the shops that raised (the traceback is in the log), for the task result.
+    failed_shops: tuple[str, ...] = ()
+
+
+def shops_with_groupbuy() -> list[Merchant]:
+    """Serving merchants that have ever switched group-buy on, in one query on public tables.
+
+    "Ever", not "now": a shop that switched the plugin off keeps its open teams, and those
+    must still expire and refund. The ledger is the only record of that readable from the
+    public schema (PluginState lives in each tenant schema)."""
+    enabled_groupbuy = (
+        MerchantEvent.objects.filter(merchant=OuterRef("pk"), kind="plugin_enabled")
+        .annotate(plugin=KT("payload__plugin"))  # payload->>'plugin'
+        .filter(plugin="groupbuy")
+    )
+    return list(
+        Merchant.objects.exclude(schema_name=get_public_schema_name())
+        .filter(status__in=SWEPT_STATUSES)
+        .filter(Exists(enabled_groupbuy))
+        .order_by("pk")
+    )
+
+
+def sweep_shop(
+    now: datetime, *, expire_batch: int = EXPIRE_BATCH, release_batch: int = RELEASE_BATCH
+) -> ShopSweep:
+    """Catch up the current tenant schema's group-buy work that an ETA task should have done.
+
+    First every open team past its time (`expire_due_teams`: one transaction per team, a
+    rerun finds nothing). Then every team still open before its time that holds a seat
+    whose payment window has lapsed: `release_lapsed_seats` gives those seats back and
+    schedules the team's next release check, restarting a chain a lost message broke. A
+    team past its time is left to `expire_team`, which releases unpaid seats itself."""
+    teams_expired = expire_due_teams(now=now, batch_size=expire_batch)
+    lapsed_seat = TeamMember.objects.filter(
+        team=OuterRef("pk"), status=SeatStatus.RESERVED, reserved_until__lte=now
+    )
+    team_ids = list(
+        Team.objects.filter(status=TeamStatus.OPEN, expires_at__gt=now)
+        .filter(Exists(lapsed_seat))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:release_batch]
+    )
+    seats_released = sum(release_lapsed_seats(team_id, now=now) for team_id in team_ids)
+    # Notices whose run was lost (the outbox's rows are claimed once: a run racing this
+    # one sends each email once).
+    notices_sent = send_notices()
+    return ShopSweep(
+        teams_expired=teams_expired, seats_released=seats_released, notices_sent=notices_sent
+    )
+
+
+def sweep_groupbuy_shops(now: datetime | None = None) -> SweepOutcome:
+    """Sweep every shop from `shops_with_groupbuy`, each in its own schema.
+
+    One shop's failure (a dropped schema, Stripe refusing a refund) is logged and counted
+    and does not stop the others: the safety net must not have a single point of failure.
+    Each shop's work commits team by team, so a shop that fails half-way keeps what it did
+    and the next run finishes it."""
+    now = now or timezone.now()
+    swept = 0
+    failed: list[str] = []
+    teams_expired: dict[str, int] = {}
+    seats_released = notices_sent = 0
+    for merchant in shops_with_groupbuy():
+        try:
+            with merchant:
+                shop = sweep_shop(now)
+        except Exception:
+            logger.exception(
+                "Group-buy sweep failed for shop %s (schema %s)",
+                merchant.slug,
+                merchant.schema_name,
+            )
+            failed.append(merchant.slug)
+            continue
+        swept += 1
+        for outcome, count in shop.teams_expired.items():
+            teams_expired[outcome] = teams_expired.get(outcome, 0) + count
+        seats_released += shop.seats_released
+        notices_sent += shop.notices_sent
+    return SweepOutcome(
+        shops_swept=swept,
+        shops_failed=len(failed),
+        teams_expired=teams_expired,
+        seats_released=seats_released,
+        notices_sent=notices_sent,
+        failed_shops=tuple(failed),
+    )

@@ -1,0 +1,240 @@
+"""The platform's group-buy sweep: the safety net behind the per-team ETA tasks.
+
+Unless a test says otherwise the ETA tasks never run (the test transaction never commits,
+so nothing is sent), exactly as if their messages had been lost."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from analytics.models import DailyMerchantStats
+from commerce.catalog.models import Product, Stock, Variant
+from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.services import confirm_seat_payment, create_campaign
+from commerce.groupbuy.sweep import SweepOutcome, shops_with_groupbuy, sweep_groupbuy_shops
+from commerce.orders.models import Order
+from commerce.payments.models import Refund
+from commerce.plugins.services import disable_plugin, enable_plugin
+from tenants.models import Merchant, MerchantStatus
+from tests.factories import ShopFactory
+from tests.test_groupbuy import campaign_input, seat, seed
+
+
+def past() -> datetime:
+    return timezone.now() - timedelta(seconds=1)
+
+
+def short_team_past_its_time(merchant) -> tuple[int, int]:
+    """A team of 5 with one paid and one unpaid seat whose time ran out; (team, paid member)."""
+    with merchant:
+        variant_id = Variant.objects.get().pk
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        seat(campaign, "unpaid@example.test", team=leader.team)
+        Team.objects.filter(pk=leader.team_id).update(expires_at=past())
+    connection.set_schema_to_public()
+    return leader.team_id, leader.pk
+
+
+@pytest.mark.django_db
+def test_a_team_whose_expiry_task_never_ran_is_failed_and_refunded_once(mailoutbox):
+    merchant, _variant_id = seed()
+    team_id, leader_id = short_team_past_its_time(merchant)
+
+    first = sweep_groupbuy_shops(now=timezone.now())
+    second = sweep_groupbuy_shops(now=timezone.now())
+
+    # The leader's share-link email (its run never came either) and the refund email.
+    assert first == SweepOutcome(
+        shops_swept=1,
+        shops_failed=0,
+        teams_expired={"failed": 1},
+        seats_released=0,
+        notices_sent=2,
+    )
+    assert second == SweepOutcome(shops_swept=1, shops_failed=0, teams_expired={}, seats_released=0)
+    assert [(message.to, message.subject) for message in mailoutbox] == [
+        (["lead@example.test"], "Your group-buy seat for Lychee box is paid"),
+        (["lead@example.test"], "Your group-buy payment for Lychee box is refunded"),
+    ]
+    with merchant:
+        team = Team.objects.get(pk=team_id)
+        assert team.status == TeamStatus.FAILED
+        leader = TeamMember.objects.get(pk=leader_id)
+        assert list(Refund.objects.values_list("order_id", "amount")) == [
+            (leader.order_id, Decimal("30.00"))
+        ]
+        assert sorted(TeamMember.objects.values_list("status", flat=True)) == [
+            SeatStatus.REFUNDED,
+            SeatStatus.RELEASED,
+        ]
+        assert set(Order.objects.values_list("status", flat=True)) == {"cancelled"}
+        assert Stock.objects.get().quantity == 500
+    assert DailyMerchantStats.objects.get(merchant=merchant).refunds == Decimal("30.00")
+
+
+@pytest.mark.django_db
+def test_a_lapsed_unpaid_seat_is_released_and_a_paid_seat_never():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        slow = seat(campaign, "slow@example.test", team=leader.team)
+        waiting = seat(campaign, "waiting@example.test", team=leader.team)
+        # The leader's seat is paid: its old payment window must not matter.
+        TeamMember.objects.filter(pk__in=[leader.pk, slow.pk]).update(reserved_until=past())
+        assert Stock.objects.get().quantity == 497
+    connection.set_schema_to_public()
+
+    first = sweep_groupbuy_shops(now=timezone.now())
+    second = sweep_groupbuy_shops(now=timezone.now())
+
+    assert (first.shops_swept, first.teams_expired, first.seats_released) == (1, {}, 1)
+    assert (second.shops_swept, second.teams_expired, second.seats_released) == (1, {}, 0)
+    with merchant:
+        assert dict(TeamMember.objects.values_list("email", "status")) == {
+            "lead@example.test": SeatStatus.PAID,
+            "slow@example.test": SeatStatus.RELEASED,
+            "waiting@example.test": SeatStatus.RESERVED,
+        }
+        assert Order.objects.get(pk=slow.order_id).status == "cancelled"
+        assert Order.objects.get(pk=leader.order_id).status != "cancelled"
+        assert Order.objects.get(pk=waiting.order_id).status != "cancelled"
+        assert Stock.objects.get().quantity == 498
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 2, 1)
+        # The release check chain restarts at the next seat still awaiting payment.
+        assert team.release_check_at == TeamMember.objects.get(pk=waiting.pk).reserved_until
+        assert not Refund.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_shop_that_never_enabled_groupbuy_is_not_visited():
+    merchant, _variant_id = seed()
+    never = ShopFactory(slug="never").merchant
+    with never:
+        # Group-buy rows without the plugin ever switched on (written directly: the service
+        # refuses): if the sweep visited this shop it would close the team.
+        product = Product.objects.create(title="Tea", slug="tea", is_published=True)
+        variant = Variant.objects.create(product=product, sku="TEA-1", price=Decimal("9.00"))
+        campaign = Campaign.objects.create(
+            name="Never",
+            variant=variant,
+            group_price=Decimal("8.00"),
+            team_size=2,
+            team_window_hours=24,
+            starts_at=timezone.now() - timedelta(days=2),
+            ends_at=timezone.now() + timedelta(days=2),
+        )
+        stray = Team.objects.create(campaign=campaign, size=2, expires_at=past())
+    connection.set_schema_to_public()
+    team_id, _leader_id = short_team_past_its_time(merchant)
+
+    assert shops_with_groupbuy() == [merchant]
+    outcome = sweep_groupbuy_shops(now=timezone.now())
+
+    assert outcome == SweepOutcome(
+        shops_swept=1,
+        shops_failed=0,
+        teams_expired={"failed": 1},
+        seats_released=0,
+        notices_sent=2,
+    )
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
+    with never:
+        assert Team.objects.get(pk=stray.pk).status == TeamStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_a_shop_that_switched_groupbuy_off_still_gets_its_expired_team_closed():
+    merchant, _variant_id = seed()
+    team_id, leader_id = short_team_past_its_time(merchant)
+    with merchant:
+        disable_plugin("groupbuy", actor="test")
+    connection.set_schema_to_public()
+
+    outcome = sweep_groupbuy_shops(now=timezone.now())
+
+    assert outcome == SweepOutcome(
+        shops_swept=1,
+        shops_failed=0,
+        teams_expired={"failed": 1},
+        seats_released=0,
+        notices_sent=2,
+    )
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
+        order_id = TeamMember.objects.get(pk=leader_id).order_id
+        assert list(Refund.objects.values_list("order_id", "amount")) == [
+            (order_id, Decimal("30.00"))
+        ]
+        assert Stock.objects.get().quantity == 500
+
+
+@pytest.mark.django_db
+def test_closed_shops_are_left_out_and_suspended_ones_swept(django_assert_num_queries):
+    merchant, _variant_id = seed()
+    closed = ShopFactory(slug="shut").merchant
+    with closed:
+        enable_plugin("groupbuy", actor="test")
+    connection.set_schema_to_public()
+    Merchant.objects.filter(pk=closed.pk).update(status=MerchantStatus.CLOSED)
+    Merchant.objects.filter(pk=merchant.pk).update(status=MerchantStatus.SUSPENDED)
+
+    with django_assert_num_queries(1):
+        shops = shops_with_groupbuy()
+
+    assert shops == [merchant]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_shop_failing_does_not_stop_the_others(tasks_run_inline):
+    # A merchant row whose schema was dropped, swept first (lower id): every query in it fails.
+    gone = ShopFactory(slug="gone").merchant
+    with gone:
+        enable_plugin("groupbuy", actor="test")
+    connection.set_schema_to_public()
+    merchant, _variant_id = seed()
+    # Tasks run inline here: each expiry task ran at once, before the team's time was up,
+    # and did nothing (as good as lost).
+    team_id, _leader_id = short_team_past_its_time(merchant)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA "{gone.schema_name}" CASCADE')
+
+    assert [shop.pk for shop in shops_with_groupbuy()] == [gone.pk, merchant.pk]
+    outcome = sweep_groupbuy_shops(now=timezone.now())
+
+    assert outcome == SweepOutcome(
+        shops_swept=1,
+        shops_failed=1,
+        teams_expired={"failed": 1},
+        seats_released=0,
+        failed_shops=("gone",),
+    )
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
+        assert Refund.objects.count() == 1
+        assert Stock.objects.get().quantity == 500
+
+
+@pytest.mark.django_db
+def test_the_beat_task_returns_the_outcome_as_a_plain_dict():
+    from commerce.groupbuy.tasks import sweep_groupbuy_shops_task
+
+    merchant, _variant_id = seed()
+    short_team_past_its_time(merchant)
+
+    assert sweep_groupbuy_shops_task() == {
+        "shops_swept": 1,
+        "shops_failed": 0,
+        "teams_expired": {"failed": 1},
+        "seats_released": 0,
+        "notices_sent": 2,
+        "failed_shops": (),
+    }
