@@ -529,19 +529,23 @@ def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) ->
             return "refunded"
         if member.status != SeatStatus.RESERVED:
             return "duplicate"
-        orders.mark_paid(order, payment_data=payment_data or {})
         if team.status != TeamStatus.OPEN:
+            orders.mark_paid(order, payment_data=payment_data or {})
             _refund_member(member, order, reason="team closed before the payment arrived")
             return "refunded"
         member.status = SeatStatus.PAID
         team.seats_paid += 1
         if team.seats_paid == team.size:
+            orders.mark_paid(order, payment_data=payment_data or {})
             member.save(update_fields=["status"])
             team.save(update_fields=["seats_paid"])
             _succeed(team)  # its email says so: no share link needed any more
             return "team_succeeded"
         if _count_paid_seat(team, member):
             _send_notices_soon()
+        # Last: the ledger's day row is shared by every order of the shop, so its lock is
+        # held only for the commit.
+        orders.mark_paid(order, payment_data=payment_data or {})
     return "paid"
 
 

@@ -241,22 +241,15 @@ def _shift_stock(changes: list[tuple[int, int]]) -> None:
         )
 
 
-def upsert_customer(*, email: str, name: str = "", phone: str = "") -> tuple[int, bool]:
-    """The customer's id, and whether this is their first order in this shop."""
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO orders_customer (email, name, phone, orders_count, first_order_at, created_at)
-            VALUES (%s, %s, %s, 1, %s, %s)
-            ON CONFLICT (email) DO UPDATE SET orders_count = orders_customer.orders_count + 1,
-                name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE orders_customer.name END
-            RETURNING id, orders_count
-            """,
-            [email.strip().lower(), name, phone, now, now],
-        )
-        customer_id, orders_count = cursor.fetchone()
-    return customer_id, orders_count == 1
+# The shopper's customer row (one per email): `is_new` when this is their first order here.
+_UPSERT_CUSTOMER_SQL = """
+    INSERT INTO orders_customer (email, name, phone, orders_count, first_order_at, created_at)
+    VALUES (%s, %s, %s, 1, %s, %s)
+    ON CONFLICT (email) DO UPDATE SET orders_count = orders_customer.orders_count + 1,
+        name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE orders_customer.name END
+    RETURNING id, orders_count = 1 AS is_new
+"""
+_NO_CUSTOMER_SQL = "SELECT NULL::integer AS id, false AS is_new"
 
 
 @dataclass(frozen=True)
@@ -279,13 +272,9 @@ class NewOrder:
 def create_order(data: NewOrder, *, actor: str = "") -> Order:
     """Write the order, its lines and first event. Stock must already be taken.
 
-    One fixed statement writes all three (every checkout and group-buy seat comes through
-    here, and compiling three ORM inserts cost more than the database's work)."""
-    customer_id, is_new = (None, False)
-    if data.email:
-        customer_id, is_new = upsert_customer(
-            email=data.email, name=data.contact_name, phone=data.phone
-        )
+    One fixed statement writes all three, and the customer row of the order's email
+    (every checkout and group-buy seat comes through here, and compiling four ORM writes
+    cost more than the database's work)."""
     subtotal = round_money(
         sum((line.line_total for line in data.lines), Decimal("0")), data.currency
     )
@@ -295,8 +284,6 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         reference=data.reference or uuid.uuid4(),
         status_token=status_token(),
         channel=data.channel,
-        customer_id=customer_id,
-        is_new_customer=is_new,
         outlet_id=data.outlet_id,
         status=FulfilmentStatus.UNFULFILLED,
         payment_status=PaymentStatus.PENDING,
@@ -314,13 +301,17 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         tags=list(data.tags),
         created_at=timezone.now(),
     )
-    params = [
-        order.reference, order.status_token, order.channel, order.customer_id,
-        order.is_new_customer, order.outlet_id, order.status, order.payment_status,
-        order.payment_method, order.currency, order.subtotal, order.shipping_total,
-        order.total, order.refunded_total, order.email, order.contact_name, order.phone,
-        order.shipping_method, json.dumps(order.shipping_address), order.tags,
-        order.created_at,
+    params = (
+        [order.email, order.contact_name, order.phone, order.created_at, order.created_at]
+        if order.email
+        else []
+    )
+    params += [
+        order.reference, order.status_token, order.channel, order.outlet_id, order.status,
+        order.payment_status, order.payment_method, order.currency, order.subtotal,
+        order.shipping_total, order.total, order.refunded_total, order.email,
+        order.contact_name, order.phone, order.shipping_method,
+        json.dumps(order.shipping_address), order.tags, order.created_at,
     ]  # fmt: skip
     for line in data.lines:
         params += [
@@ -331,29 +322,32 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         _("Order placed"), json.dumps({"total": str(total)}), actor, order.created_at
     ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_insert_order_sql(len(data.lines)), params)
-        (order.pk,) = cursor.fetchone()
+        cursor.execute(_insert_order_sql(len(data.lines), with_customer=bool(order.email)), params)
+        order.pk, order.customer_id, order.is_new_customer = cursor.fetchone()
     order._state.adding = False
     order._state.db = connection.alias
     return order
 
 
-def _insert_order_sql(line_count: int) -> str:
+def _insert_order_sql(line_count: int, *, with_customer: bool) -> str:
     line_values = ", ".join(
         ["(%s::integer, %s, %s, %s, %s::numeric, %s::integer, %s::numeric)"] * line_count
     )
     return f"""
-        WITH new_order AS (
+        WITH customer AS (
+            {_UPSERT_CUSTOMER_SQL if with_customer else _NO_CUSTOMER_SQL}
+        ), new_order AS (
             INSERT INTO orders_order (
-                reference, status_token, channel, customer_id, is_new_customer, outlet_id,
-                status, payment_status, payment_method, currency, subtotal, shipping_total,
-                total, refunded_total, email, contact_name, phone, shipping_method,
-                shipping_address, tags, created_at,
+                reference, status_token, channel, outlet_id, status, payment_status,
+                payment_method, currency, subtotal, shipping_total, total, refunded_total,
+                email, contact_name, phone, shipping_method, shipping_address, tags,
+                created_at, customer_id, is_new_customer,
                 carrier, tracking_number, payment_intent_id
             )
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                    %s::jsonb, %s::varchar(30)[], %s, '', '', '')
-            RETURNING id
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                    %s::jsonb, %s::varchar(30)[], %s,
+                    (SELECT id FROM customer), (SELECT is_new FROM customer), '', '', '')
+            RETURNING id, customer_id, is_new_customer
         ), new_lines AS (
             INSERT INTO orders_orderline (
                 order_id, variant_id, product_title, variant_name, sku, unit_price, quantity,
@@ -364,7 +358,7 @@ def _insert_order_sql(line_count: int) -> str:
             INSERT INTO orders_orderevent (order_id, kind, message, data, actor, created_at)
             SELECT id, 'placed', %s, %s::jsonb, %s, %s FROM new_order
         )
-        SELECT id FROM new_order
+        SELECT id, customer_id, is_new_customer FROM new_order
     """
 
 
