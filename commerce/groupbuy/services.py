@@ -34,6 +34,7 @@ from commerce.groupbuy.models import (
     Team,
     TeamMember,
     TeamStatus,
+    share_token,
 )
 from commerce.money import check_price
 from commerce.orders import services as orders
@@ -202,29 +203,57 @@ class _SeatTerms:
     counts_units: bool
 
 
+# The campaign's terms and how many open teams the shopper leads in it already.
+_CAMPAIGN_TO_START_SQL = """
+    SELECT c.starts_at, c.ends_at, c.ended_early_at, c.max_quantity_per_order,
+           c.max_open_teams_per_customer, c.team_size, c.team_window_hours, c.variant_id,
+           c.group_price, c.leader_price, c.quota IS NOT NULL,
+           (SELECT count(*) FROM groupbuy_teammember m
+            JOIN groupbuy_team t ON t.id = m.team_id
+            WHERE t.campaign_id = c.id AND t.status = 'open' AND m.email = %(email)s
+              AND m.is_leader)
+    FROM groupbuy_campaign c WHERE c.id = %(campaign)s
+"""
+_INSERT_TEAM_SQL = """
+    INSERT INTO groupbuy_team
+        (campaign_id, status, size, seats_taken, seats_paid, share_token, expires_at,
+         created_at)
+    VALUES (%s, 'open', %s, 0, 0, %s, %s, %s)
+    RETURNING id
+"""
+
+
 def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _SeatTerms:
-    campaign = Campaign.objects.get(pk=campaign_id)
-    _check_running(campaign.starts_at, campaign.ends_at, campaign.ended_early_at, now)
-    _check_quantity(quantity, campaign.max_quantity_per_order)
-    open_teams = TeamMember.objects.filter(
-        team__campaign=campaign, team__status=TeamStatus.OPEN, email=email, is_leader=True
-    ).count()
-    if open_teams >= campaign.max_open_teams_per_customer:
-        raise SeatUnavailable(_("You already lead an open team in this campaign."))
-    team = Team.objects.create(
-        campaign=campaign,
-        size=campaign.team_size,
-        expires_at=min(now + timedelta(hours=campaign.team_window_hours), campaign.ends_at),
-    )
-    transaction.on_commit(lambda: _schedule_expiry(team))
+    with connection.cursor() as cursor:
+        cursor.execute(_CAMPAIGN_TO_START_SQL, {"campaign": campaign_id, "email": email})
+        row = cursor.fetchone()
+        if row is None:
+            raise Campaign.DoesNotExist(f"campaign {campaign_id}")
+        (starts_at, ends_at, ended_early_at, max_quantity, max_open_teams, team_size,
+         window_hours, variant_id, group_price, leader_price, has_quota, led) = row  # fmt: skip
+        _check_running(starts_at, ends_at, ended_early_at, now)
+        _check_quantity(quantity, max_quantity)
+        if led >= max_open_teams:
+            raise SeatUnavailable(_("You already lead an open team in this campaign."))
+        team = Team(
+            campaign_id=campaign_id,
+            size=team_size,
+            share_token=share_token(),
+            expires_at=min(now + timedelta(hours=window_hours), ends_at),
+        )
+        cursor.execute(
+            _INSERT_TEAM_SQL, [campaign_id, team.size, team.share_token, team.expires_at, now]
+        )
+        (team.pk,) = cursor.fetchone()
+    transaction.on_commit(lambda: _schedule_expiry(team.pk, team.expires_at))
     return _SeatTerms(
-        campaign_id=campaign.pk,
+        campaign_id=campaign_id,
         team_id=team.pk,
-        variant_id=campaign.variant_id,
-        unit_price=campaign.group_price if campaign.leader_price is None else campaign.leader_price,
+        variant_id=variant_id,
+        unit_price=group_price if leader_price is None else leader_price,
         leader=True,
         schedules_release=True,
-        counts_units=campaign.quota is not None,
+        counts_units=has_quota,
     )
 
 
@@ -509,10 +538,10 @@ def _schedule_seat_release(team_id: int, at: datetime) -> None:
     release_lapsed_seats_task.apply_async(args=[team_id, at.isoformat()], eta=at)
 
 
-def _schedule_expiry(team: Team) -> None:
+def _schedule_expiry(team_id: int, at: datetime) -> None:
     from commerce.groupbuy.tasks import expire_team_task
 
-    expire_team_task.apply_async(args=[team.pk], eta=team.expires_at)
+    expire_team_task.apply_async(args=[team_id], eta=at)
 
 
 def confirm_seat_payment(member_id: int, *, payment_data: dict | None = None) -> str:
