@@ -223,3 +223,17 @@ def fake_stripe(settings):
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake_platform_key"
     yield fake
     server.shutdown()
+
+
+@pytest.fixture
+def owner_client():
+    """A client signed in as a shop's owner, on the shop's host: `owner_client(merchant)`."""
+
+    def make(merchant):
+        from tenants.models import Membership
+
+        client = on_host(Client(), f"{merchant.slug}.localhost")
+        client.force_login(Membership.objects.get(merchant=merchant).user)
+        return client
+
+    return make

@@ -274,22 +274,6 @@ def test_a_payment_that_arrives_after_the_team_failed_is_refunded():
     assert (day.gmv, day.refunds) == (Decimal("30.00"), Decimal("30.00"))
 
 
-@pytest.fixture
-def owner_client():
-    from django.test import Client
-
-    from tests.conftest import on_host
-
-    def make(merchant):
-        from tenants.models import Membership
-
-        client = on_host(Client(), f"{merchant.slug}.localhost")
-        client.force_login(Membership.objects.get(merchant=merchant).user)
-        return client
-
-    return make
-
-
 def campaign_form(variant_id: int, **overrides) -> dict:
     now = timezone.now()
     data = {

@@ -1,10 +1,13 @@
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderEvent
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,85 @@ def open_teams(campaign: Campaign, *, limit: int = 10) -> list[Team]:
             status=TeamStatus.OPEN, expires_at__gt=timezone.now(), seats_taken__gt=0
         ).order_by("expires_at")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    who: str  # a member's email, or "" for the team itself
+    what: str
+
+
+@dataclass(frozen=True)
+class TeamDetail:
+    team: Team
+    members: list[TeamMember]
+    virtual_members: int
+    timeline: list[TimelineEntry]
+
+
+# Order events of a seat that belong on the team's timeline, and how they read there.
+# ("placed" is the seat's join; "team_succeeded" is the team's own entry.)
+_SEAT_EVENTS = {
+    "paid": _("Paid"),
+    "left_team": _("Left the team"),
+    "team_leader": _("Took over as leader"),
+    "refunded": _("Refunded"),
+    "refund_failed": _("Card refund failed"),
+    "cancelled": _("Seat given back (order cancelled)"),
+    "fulfilled": _("Order shipped"),
+}
+
+
+def team_detail(team_id: int) -> TeamDetail:
+    """A team with its real members (and their orders) and what happened to it, oldest
+    first: opened, each seat taken, paid, left, refunded, the lead passed on, closed.
+    Three queries whatever the team's size."""
+    team = Team.objects.select_related("campaign__variant__product").get(pk=team_id)
+    members = list(team.members.select_related("order").order_by("joined_at", "id"))
+    real = [member for member in members if not member.is_virtual]
+    email_of_order = {member.order_id: member.email for member in real if member.order_id}
+    timeline = [TimelineEntry(team.created_at, "", _("Team opened"))]
+    for member in real:
+        timeline.append(
+            TimelineEntry(
+                member.joined_at,
+                member.email,
+                _("Started the team") if member is real[0] else _("Took a seat"),
+            )
+        )
+    events = OrderEvent.objects.filter(
+        order_id__in=list(email_of_order), kind__in=list(_SEAT_EVENTS)
+    ).order_by("created_at", "id")
+    for event in events:
+        timeline.append(
+            TimelineEntry(
+                event.created_at, email_of_order[event.order_id], _SEAT_EVENTS[event.kind]
+            )
+        )
+    virtual = len(members) - len(real)
+    if team.closed_at is not None:
+        if virtual:
+            timeline.append(
+                TimelineEntry(
+                    team.closed_at,
+                    "",
+                    ngettext(
+                        "%(count)s virtual member filled the last seat",
+                        "%(count)s virtual members filled the last seats",
+                        virtual,
+                    )
+                    % {"count": virtual},
+                )
+            )
+        timeline.append(
+            TimelineEntry(
+                team.closed_at,
+                "",
+                _("Team succeeded: its orders ship")
+                if team.status == TeamStatus.SUCCEEDED
+                else _("Team failed: paid members refunded"),
+            )
+        )
+    timeline.sort(key=lambda entry: entry.at)
+    return TeamDetail(team=team, members=real, virtual_members=virtual, timeline=timeline)

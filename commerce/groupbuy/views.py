@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from commerce.groupbuy import selectors
 from commerce.groupbuy.forms import CampaignForm
-from commerce.groupbuy.models import Campaign
+from commerce.groupbuy.models import Campaign, Team
 from commerce.groupbuy.selectors import campaigns_with_figures, teams_of, units_taken
 from commerce.groupbuy.services import CampaignInput, create_campaign, end_campaign_early
 from commerce.plugins.access import plugin_required
@@ -70,3 +72,13 @@ def campaign_end(request, campaign_id: int):
         % {"failed": outcome.get("failed", 0)},
     )
     return redirect("manage_groupbuy_campaign", campaign_id=campaign.pk)
+
+
+@shop_member_required
+@plugin_required("groupbuy")
+def team_detail(request, team_id: int):
+    try:
+        detail = selectors.team_detail(team_id)
+    except Team.DoesNotExist as missing:
+        raise Http404 from missing
+    return render(request, "manage/groupbuy/team.html", {"detail": detail})
