@@ -107,5 +107,15 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
     assert len(fake_stripe.calls("POST", "/v1/refunds")) == 1
     shopper_a.reload()
     expect(shopper_a.locator("#team-status")).to_contain_text("Failed")
+
+    # The merchant follows the full team from the campaign to its members and timeline.
+    page.goto(f"{shop}/manage/marketing/groupbuy/")
+    page.click("a:has-text('Lychee duo')")
+    page.locator("tbody tr", has_text="Succeeded").locator("a").click()
+    expect(page.locator("#team-status")).to_have_text("Succeeded")
+    expect(page.locator("#team-members tbody tr")).to_have_count(2)
+    timeline = page.locator("#team-timeline tr")
+    expect(timeline.first).to_contain_text("Team opened")
+    expect(timeline.last).to_contain_text("Team succeeded: its orders ship")
     shopper_a.context.close()
     shopper_b.context.close()
