@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
-from analytics.models import DailyMerchantStats
+from analytics.models import DailyMerchantStats, MerchantEvent
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.groupbuy.models import GroupBuyNotice, SeatStatus, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import (
@@ -26,7 +26,7 @@ from commerce.groupbuy.services import (
     take_seat,
 )
 from commerce.orders.models import Order, OrderEvent
-from commerce.orders.services import HELD_TAG, fulfil_order
+from commerce.orders.services import HELD_TAG, MAX_LINE_QUANTITY, fulfil_order
 from commerce.payments.models import Refund
 from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet
@@ -92,6 +92,78 @@ def test_bad_campaigns_are_refused_naming_the_field(overrides, field):
         from commerce.groupbuy.models import Campaign
 
         assert not Campaign.objects.exists()
+
+
+TEAMS_LIMIT = "A shopper may lead 1 to 20 open teams at once."
+UNITS_LIMIT = f"A member may take 1 to {MAX_LINE_QUANTITY} units."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"max_open_teams_per_customer": 0}, {"max_open_teams_per_customer": [TEAMS_LIMIT]}),
+        ({"max_open_teams_per_customer": 21}, {"max_open_teams_per_customer": [TEAMS_LIMIT]}),
+        ({"max_quantity_per_order": 0}, {"max_quantity_per_order": [UNITS_LIMIT]}),
+        (
+            {"max_quantity_per_order": MAX_LINE_QUANTITY + 1},
+            {"max_quantity_per_order": [UNITS_LIMIT]},
+        ),
+    ],
+)
+def test_limits_out_of_range_are_refused_naming_the_field_and_write_no_campaign(overrides, errors):
+    from commerce.groupbuy.models import Campaign
+
+    merchant, variant_id = seed()
+    with merchant:
+        with pytest.raises(ValidationError) as refused:
+            create_campaign(campaign_input(variant_id, **overrides))
+
+        assert refused.value.message_dict == errors
+        assert not Campaign.objects.exists()
+    assert not MerchantEvent.objects.filter(kind="campaign_launched").exists()
+
+
+@pytest.mark.django_db
+def test_limits_at_their_bounds_are_stored_and_default_to_one():
+    merchant, variant_id = seed()
+    with merchant:
+        widest = create_campaign(
+            campaign_input(
+                variant_id, max_open_teams_per_customer=20, max_quantity_per_order=MAX_LINE_QUANTITY
+            )
+        )
+        default = create_campaign(campaign_input(variant_id))
+        widest.refresh_from_db()
+        default.refresh_from_db()
+
+        assert (widest.max_open_teams_per_customer, widest.max_quantity_per_order) == (20, 999)
+        assert (default.max_open_teams_per_customer, default.max_quantity_per_order) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_campaign_allowing_two_open_teams_lets_a_shopper_lead_two_and_refuses_a_third():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, max_open_teams_per_customer=2))
+        first = seat(campaign, "lead@example.test")
+        second = seat(campaign, "LEAD@example.test")
+
+        with pytest.raises(
+            SeatUnavailable, match=r"^You already lead an open team in this campaign\.$"
+        ):
+            seat(campaign, "lead@example.test")
+
+        assert first.team_id != second.team_id
+        assert set(Team.objects.values_list("pk", flat=True)) == {first.team_id, second.team_id}
+        assert list(
+            TeamMember.objects.order_by("id").values_list("email", "is_leader", "team_id")
+        ) == [
+            ("lead@example.test", True, first.team_id),
+            ("lead@example.test", True, second.team_id),
+        ]
+        assert Order.objects.count() == 2
+        assert Stock.objects.get().quantity == 498
 
 
 @pytest.mark.django_db
@@ -286,6 +358,8 @@ def campaign_form(variant_id: int, **overrides) -> dict:
         "starts_at": (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"),
         "ends_at": (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"),
         "virtual_fill_max_missing": "0",
+        "max_open_teams_per_customer": "1",
+        "max_quantity_per_order": "1",
     }
     data.update(overrides)
     return data
@@ -676,6 +750,60 @@ def test_the_console_sets_a_quota_and_shows_the_units_taken(owner_client):
     detail = owner.get(f"/manage/marketing/groupbuy/{campaign.pk}/").content.decode()
     assert '<td class="units">1 / 10</td>' in listing
     assert '<span id="campaign-units">1 of 10 units taken</span>' in detail
+
+
+@pytest.mark.django_db
+def test_the_console_sets_the_open_teams_and_units_limits(owner_client):
+    from commerce.groupbuy.models import Campaign
+
+    merchant, variant_id = seed()
+    owner = owner_client(merchant)
+    form = owner.get("/manage/marketing/groupbuy/").context["form"]
+    assert (form["max_open_teams_per_customer"].label, form["max_quantity_per_order"].label) == (
+        "Open teams one shopper may lead",
+        "Units per member",
+    )
+    assert (
+        form["max_open_teams_per_customer"].initial,
+        form["max_quantity_per_order"].initial,
+    ) == (
+        1,
+        1,
+    )
+
+    refused = owner.post(
+        "/manage/marketing/groupbuy/",
+        campaign_form(
+            variant_id,
+            max_open_teams_per_customer="21",
+            max_quantity_per_order=str(MAX_LINE_QUANTITY + 1),
+        ),
+    )
+    missing = owner.post(
+        "/manage/marketing/groupbuy/",
+        campaign_form(variant_id, max_open_teams_per_customer="", max_quantity_per_order=""),
+    )
+    with merchant:
+        assert not Campaign.objects.exists()
+    connection.set_schema_to_public()
+    launched = owner.post(
+        "/manage/marketing/groupbuy/",
+        campaign_form(variant_id, max_open_teams_per_customer="3", max_quantity_per_order="5"),
+    )
+
+    assert refused.status_code == missing.status_code == 400
+    assert refused.context["form"].errors == {
+        "max_open_teams_per_customer": [TEAMS_LIMIT],
+        "max_quantity_per_order": [UNITS_LIMIT],
+    }
+    assert set(missing.context["form"].errors) == {
+        "max_open_teams_per_customer",
+        "max_quantity_per_order",
+    }
+    assert launched.status_code == 302
+    with merchant:
+        campaign = Campaign.objects.get()
+        assert (campaign.max_open_teams_per_customer, campaign.max_quantity_per_order) == (3, 5)
 
 
 @pytest.mark.django_db

@@ -49,11 +49,19 @@ def shopper() -> Client:
     return on_host(Client(), "alpha.localhost")
 
 
-def take_and_pay(client: Client, fake_stripe, email: str, team_token: str | None = None) -> int:
+def take_and_pay(
+    client: Client,
+    fake_stripe,
+    email: str,
+    team_token: str | None = None,
+    quantity: int | None = None,
+) -> int:
     page = client.get(f"/groupbuy/t/{team_token}/" if team_token else "/p/oolong/")
     assert "Group-buy" in page.content.decode()
     campaign_id = page.context["campaign"].pk
     data = {"email": email, **({"team": team_token} if team_token else {})}
+    if quantity is not None:
+        data["quantity"] = str(quantity)
     taken = client.post(f"/groupbuy/{campaign_id}/seat/", data)
     assert taken.status_code == 302, taken.content.decode()[-1500:]
     member_id = int(taken["Location"].split("/")[3])
@@ -447,3 +455,107 @@ def test_the_offer_shows_the_units_its_quota_still_allows(team_shop):
 
     assert "quota-left" not in without_quota
     assert '<p class="badge warn" id="quota-left">1 unit left at this price</p>' in with_quota
+
+
+def offer(page: str) -> str:
+    """The group-buy block of a product page, up to the end of its form."""
+    start = page.index('<div class="card" id="groupbuy-offer">')
+    return page[start : page.index("</form>", start)]
+
+
+def oolong_stock() -> int:
+    from commerce.catalog.models import Stock
+    from commerce.store.selectors import online_outlet
+
+    return Stock.objects.get(variant__sku="OOL-100", outlet=online_outlet()).quantity
+
+
+def test_a_member_takes_several_units_at_the_group_price_as_one_seat(team_shop, fake_stripe):
+    from commerce.groupbuy.models import Campaign
+    from commerce.orders.models import Order
+
+    with team_shop:
+        Campaign.objects.update(max_quantity_per_order=3)
+        campaign_id = Campaign.objects.get().pk
+    connection.set_schema_to_public()
+    leader = shopper()
+    block = offer(leader.get("/p/oolong/").content.decode())
+    assert '<label for="id_quantity">Quantity:</label>' in block
+    assert 'name="quantity" value="1" min="1" max="3"' in block
+
+    too_many = leader.post(
+        f"/groupbuy/{campaign_id}/seat/", {"email": "lead@example.test", "quantity": "4"}
+    )
+
+    assert too_many.status_code == 400
+    assert too_many.context["form"].errors == {
+        "quantity": ["Ensure this value is less than or equal to 3."]
+    }
+    assert 'data-field="quantity"' in too_many.content.decode()
+    assert fake_stripe.intents == {}
+    with team_shop:
+        assert not Order.objects.exists()
+        assert not TeamMember.objects.exists()
+        assert not Team.objects.exists()
+        assert oolong_stock() == 5
+
+    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test", quantity=2)
+
+    ((intent_id, intent),) = fake_stripe.intents.items()
+    assert intent["amount"] == 2 * 2500
+    with team_shop:
+        seat = TeamMember.objects.select_related("order", "team").get()
+        assert (seat.pk, seat.quantity, seat.is_leader) == (seat_id, 2, True)
+        assert list(
+            seat.order.lines.values_list("sku", "quantity", "unit_price", "line_total")
+        ) == [("OOL-100", 2, Decimal("25.00"), Decimal("50.00"))]
+        assert (seat.order.shipping_total, seat.order.total) == (Decimal("0.00"), Decimal("50.00"))
+        assert (seat.team.size, seat.team.seats_taken) == (2, 1)
+        assert oolong_stock() == 3
+        token = seat.team.share_token
+    connection.set_schema_to_public()
+    fake_stripe.pay(intent_id)
+    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    join_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    assert 'name="quantity" value="1" min="1" max="3"' in join_page
+
+    friend_id = take_and_pay(shopper(), fake_stripe, "friend@example.test", token, quantity=3)
+
+    friend_intent = next(key for key in fake_stripe.intents if key != intent_id)
+    assert fake_stripe.intents[friend_intent]["amount"] == 3 * 2500
+    fake_stripe.pay(friend_intent)
+    shopper().get(f"/groupbuy/seats/{friend_id}/return/")
+    with team_shop:
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.SUCCEEDED, 2, 2)
+        assert list(TeamMember.objects.order_by("id").values_list("quantity", "status")) == [
+            (2, "paid"),
+            (3, "paid"),
+        ]
+        assert oolong_stock() == 0
+
+
+def test_with_one_unit_a_member_no_quantity_is_shown_and_a_seat_is_one_unit(team_shop, fake_stripe):
+    client = shopper()
+    product = client.get("/p/oolong/").content.decode()
+    assert 'id="field-email"' in offer(product)
+    assert "quantity" not in offer(product)
+
+    # A quantity posted anyway (the page offers none) is not read: the seat is one unit.
+    seat_id = take_and_pay(client, fake_stripe, "lead@example.test", quantity=2)
+
+    (intent,) = fake_stripe.intents.values()
+    assert intent["amount"] == 2500
+    with team_shop:
+        seat = TeamMember.objects.select_related("order", "team").get(pk=seat_id)
+        assert seat.quantity == 1
+        assert list(seat.order.lines.values_list("quantity", "unit_price")) == [
+            (1, Decimal("25.00"))
+        ]
+        assert seat.order.total == Decimal("25.00")
+        assert oolong_stock() == 4
+        token = seat.team.share_token
+    connection.set_schema_to_public()
+    team_page = shopper().get(f"/groupbuy/t/{token}/")
+    assert "quantity" not in team_page.context["form"].fields
+    assert "quantity" not in team_page.content.decode()

@@ -29,3 +29,7 @@ class CampaignForm(forms.Form):
         required=False,
         min_value=1,
     )
+    max_open_teams_per_customer = forms.IntegerField(
+        label=_("Open teams one shopper may lead"), initial=1
+    )
+    max_quantity_per_order = forms.IntegerField(label=_("Units per member"), initial=1)

@@ -22,7 +22,9 @@ def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
         {
             "campaign": campaign,
             "open_teams": open_teams(campaign),
-            "seat_form": SeatForm(store=store_settings()),
+            "seat_form": SeatForm(
+                store=store_settings(), max_quantity=campaign.max_quantity_per_order
+            ),
         },
         request,
     )

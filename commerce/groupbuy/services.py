@@ -67,6 +67,8 @@ class CampaignInput:
     leader_price: Decimal | str | None = None
     virtual_fill_max_missing: int = 0
     quota: int | None = None
+    max_open_teams_per_customer: int = 1
+    max_quantity_per_order: int = 1
 
 
 def create_campaign(data: CampaignInput) -> Campaign:
@@ -83,6 +85,14 @@ def create_campaign(data: CampaignInput) -> Campaign:
         errors["team_window_hours"] = [_("A team stays open at least one hour.")]
     if data.quota is not None and data.quota < 1:
         errors["quota"] = [_("A quota is at least one unit (leave it empty for no limit).")]
+    if not 1 <= data.max_open_teams_per_customer <= 20:
+        errors["max_open_teams_per_customer"] = [
+            _("A shopper may lead 1 to 20 open teams at once.")
+        ]
+    if not 1 <= data.max_quantity_per_order <= orders.MAX_LINE_QUANTITY:
+        errors["max_quantity_per_order"] = [
+            _("A member may take 1 to %(max)s units.") % {"max": orders.MAX_LINE_QUANTITY}
+        ]
     if not Variant.objects.filter(pk=data.variant_id, is_active=True).exists():
         errors["variant"] = [_("Choose an item of the catalog.")]
     group_price = leader_price = None
@@ -108,6 +118,8 @@ def create_campaign(data: CampaignInput) -> Campaign:
             ends_at=data.ends_at,
             virtual_fill_max_missing=data.virtual_fill_max_missing,
             quota=data.quota,
+            max_open_teams_per_customer=data.max_open_teams_per_customer,
+            max_quantity_per_order=data.max_quantity_per_order,
         )
         record_event(
             merchant=connection.tenant,

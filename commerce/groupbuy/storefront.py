@@ -6,6 +6,7 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,10 +34,14 @@ from config.forms import add_service_errors
 
 
 class SeatForm(forms.Form):
-    """Who takes the seat and how the goods reach them once the team fills: picked up at
-    the shop or delivered, as the shop offers (delivery needs an address)."""
+    """Who takes the seat, how many units (only where the campaign allows more than one a
+    member) and how the goods reach them once the team fills: picked up at the shop or
+    delivered, as the shop offers (delivery needs an address)."""
 
     email = forms.EmailField(label=gettext_lazy("Your email"))
+    quantity = forms.IntegerField(
+        label=gettext_lazy("Quantity"), min_value=1, initial=1, required=False
+    )
     shipping_method = forms.ChoiceField(label=gettext_lazy("Delivery"), required=False)
     contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=120, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
@@ -51,8 +56,15 @@ class SeatForm(forms.Form):
         label=gettext_lazy("Postcode"), max_length=20, required=False
     )
 
-    def __init__(self, *args, store=None, **kwargs):
+    def __init__(self, *args, store=None, max_quantity: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
+        if max_quantity > 1:
+            quantity = self.fields["quantity"]
+            quantity.max_value = max_quantity
+            quantity.validators.append(MaxValueValidator(max_quantity))
+            quantity.widget.attrs["max"] = max_quantity
+        else:
+            del self.fields["quantity"]  # one unit a member: nothing to choose
         store = store or store_settings()
         choices = [(ShippingMethod.PICKUP, ShippingMethod.PICKUP.label)]
         if store.shipping_flat_rate is not None:
@@ -77,6 +89,9 @@ class SeatForm(forms.Form):
                 if not cleaned.get(field, "").strip():
                     self.add_error(field, gettext_lazy("Needed for delivery."))
         return cleaned
+
+    def seat_quantity(self) -> int:
+        return self.cleaned_data.get("quantity") or 1
 
     def seat_details(self) -> SeatDetails:
         data = self.cleaned_data
@@ -169,7 +184,7 @@ def take(request, campaign_id: int):
     team = None
     if request.POST.get("team"):
         team = get_object_or_404(Team, share_token=request.POST["team"], campaign=campaign)
-    form = SeatForm(request.POST)
+    form = SeatForm(request.POST, max_quantity=campaign.max_quantity_per_order)
     if not form.is_valid():
         return _seat_page(request, campaign, team, form, 400)
     if not connection.tenant.stripe_charges_enabled:
@@ -181,6 +196,7 @@ def take(request, campaign_id: int):
             email=form.cleaned_data["email"],
             team_id=team.pk if team else None,
             payment_method=PaymentMethod.STRIPE,
+            quantity=form.seat_quantity(),
             details=form.seat_details(),
         )
     except (SeatUnavailable, OutOfStock) as refused:
@@ -209,7 +225,8 @@ def leave(request, member_id: int):
     except SeatUnavailable as refused:
         team = member.team
         team.refresh_from_db()
-        return _seat_page(request, team.campaign, team, SeatForm(), 400, error=str(refused))
+        form = SeatForm(max_quantity=team.campaign.max_quantity_per_order)
+        return _seat_page(request, team.campaign, team, form, 400, error=str(refused))
     if result == "refunded":
         messages.success(request, _("You left the team; your payment is being refunded."))
     elif result == "released":
@@ -261,7 +278,8 @@ def team_page(request, token: str):
     )
     if team is None:
         raise Http404
-    return _seat_page(request, team.campaign, team, SeatForm(), 200)
+    form = SeatForm(max_quantity=team.campaign.max_quantity_per_order)
+    return _seat_page(request, team.campaign, team, form, 200)
 
 
 @plugin_required("groupbuy")

@@ -34,6 +34,8 @@ def campaigns(request):
                     ends_at=data["ends_at"],
                     virtual_fill_max_missing=data["virtual_fill_max_missing"],
                     quota=data["quota"],
+                    max_open_teams_per_customer=data["max_open_teams_per_customer"],
+                    max_quantity_per_order=data["max_quantity_per_order"],
                 )
             )
         except ValidationError as error:
