@@ -68,6 +68,10 @@ def test_a_team_page_lists_its_members_and_tells_what_happened_in_order(
     assert f'href="/manage/orders/{friend.order_id}/"' in html
     assert html.index("Left the team") < html.index("Took over as leader")
     assert f'href="/manage/marketing/groupbuy/teams/{team_id}/"' in campaign_page.content.decode()
+    assert (
+        '<p class="muted" id="campaign-limits">A shopper may lead 1 open team · '
+        "1 unit per member</p>" in campaign_page.content.decode()
+    )
 
 
 @pytest.mark.django_db

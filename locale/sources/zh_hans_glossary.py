@@ -445,3 +445,32 @@ ZH.update({
 "Delivery, %(rate)s %(currency)s (free from %(free)s)": "送货，%(rate)s %(currency)s（满 %(free)s 免运费）",
 "Delivery, %(rate)s %(currency)s": "送货，%(rate)s %(currency)s", "%(left)s unit left at this price": "此价格仅剩 %(left)s 件", "Contacted": "已联系", "Set up": "已搭建", "Trained": "已培训", "Live": "已上线", "Tiered": "已分级",
 })
+
+# Group-buy: per-customer limits and the team page (session 4).
+ZH.update({
+    "Open teams one shopper may lead": "每位顾客可同时发起的团数",
+    "Units per member": "每位成员可购件数",
+    "A shopper may lead 1 to 20 open teams at once.": "每位顾客可同时发起 1 到 20 个团。",
+    "A member may take 1 to %(max)s units.": "每位成员可购 1 到 %(max)s 件。",
+    "A shopper may lead %(teams)s open team": "每位顾客可同时发起 %(teams)s 个团",
+    "%(units)s unit per member": "每位成员 %(units)s 件",
+    "Left the team": "退出本团",
+    "Took over as leader": "接任团长",
+    "Seat given back (order cancelled)": "席位已释放（订单已取消）",
+    "Order shipped": "订单已发货",
+    "Team opened": "开团",
+    "Started the team": "发起拼团",
+    "Took a seat": "参团",
+    "%(count)s virtual member filled the last seat": "%(count)s 位虚拟成员补满剩余席位",
+    "Team succeeded: its orders ship": "拼团成功：订单发货",
+    "Team failed: paid members refunded": "拼团失败：已付款成员已退款",
+    "Team #%(number)s": "团 #%(number)s",
+    "%(paid)s paid, %(taken)s held of %(size)s seats": "%(size)s 个席位中已付款 %(paid)s 个，已占 %(taken)s 个",
+    "closed %(at)s": "于 %(at)s 结束",
+    "open until %(at)s": "开放至 %(at)s",
+    "Member": "成员",
+    "Seat": "席位",
+    "Joined": "加入时间",
+    "Leader": "团长",
+    "%(count)s virtual member (no order, no GMV)": "%(count)s 位虚拟成员（无订单，不计 GMV）",
+})
