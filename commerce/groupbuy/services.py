@@ -153,8 +153,8 @@ def take_seat(
     together, in one transaction, with the team row locked. The order awaits payment (by
     card: `start_seat_payment`, then the webhook or the return page confirm it).
 
-    Joining is the hot path of a campaign (every member but the leader): it takes five
-    fixed statements (team, stock, customer, order, seat), see bench/groupbuy.py."""
+    Joining is the hot path of a campaign (every member but the leader): it takes four
+    fixed statements (team, stock, order with its customer, seat), see bench/groupbuy.py."""
     now = timezone.now()
     email = email.strip().lower()
     details = details or SeatDetails()
