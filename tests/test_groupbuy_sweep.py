@@ -178,19 +178,28 @@ def test_a_shop_that_switched_groupbuy_off_still_gets_its_expired_team_closed():
 
 
 @pytest.mark.django_db
-def test_closed_shops_are_left_out_and_suspended_ones_swept(django_assert_num_queries):
+def test_suspended_and_closed_shops_are_swept_too_so_their_teams_still_refund(
+    django_assert_num_queries,
+):
     merchant, _variant_id = seed()
-    closed = ShopFactory(slug="shut").merchant
-    with closed:
-        enable_plugin("groupbuy", actor="test")
+    team_id, leader_id = short_team_past_its_time(merchant)
+    never = ShopFactory(slug="never").merchant
     connection.set_schema_to_public()
-    Merchant.objects.filter(pk=closed.pk).update(status=MerchantStatus.CLOSED)
-    Merchant.objects.filter(pk=merchant.pk).update(status=MerchantStatus.SUSPENDED)
+    Merchant.objects.filter(pk=merchant.pk).update(status=MerchantStatus.CLOSED)
 
     with django_assert_num_queries(1):
         shops = shops_with_groupbuy()
+    outcome = sweep_groupbuy_shops(now=timezone.now())
 
     assert shops == [merchant]
+    assert never not in shops
+    assert (outcome.shops_swept, outcome.teams_expired) == (1, {"failed": 1})
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
+        order_id = TeamMember.objects.get(pk=leader_id).order_id
+        assert list(Refund.objects.values_list("order_id", flat=True)) == [order_id]
+    Merchant.objects.filter(pk=merchant.pk).update(status=MerchantStatus.SUSPENDED)
+    assert shops_with_groupbuy() == [merchant]
 
 
 @pytest.mark.django_db(transaction=True)

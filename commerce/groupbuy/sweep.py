@@ -26,13 +26,9 @@ from django_tenants.utils import get_public_schema_name
 from analytics.models import MerchantEvent
 from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import expire_due_teams, release_lapsed_seats, send_notices
-from tenants.models import Merchant, MerchantStatus
+from tenants.models import Merchant
 
 logger = logging.getLogger(__name__)
-
-# Statuses whose schema still serves: a suspended shop keeps /manage/ and its shoppers'
-# money, so its teams must still close and refund; a closed shop answers 410 everywhere.
-SWEPT_STATUSES = (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED)
 
 # Teams past their time handled per shop and run (`expire_due_teams`); the rest wait five
 # minutes for the next run, so one shop with a backlog cannot hold up the fleet.
@@ -66,10 +62,11 @@ class SweepOutcome:
 
 
 def shops_with_groupbuy() -> list[Merchant]:
-    """Serving merchants that have ever switched group-buy on, in one query on public tables.
+    """Merchants that have ever switched group-buy on, in one query on public tables.
 
     "Ever", not "now": a shop that switched the plugin off keeps its open teams, and those
-    must still expire and refund. The ledger is the only record of that readable from the
+    must still expire and refund; so do suspended and closed shops (their schemas and their
+    shoppers' money stay; a closed shop's pages answer 410, so nobody joins). The ledger is the only record of that readable from the
     public schema (PluginState lives in each tenant schema)."""
     enabled_groupbuy = (
         MerchantEvent.objects.filter(merchant=OuterRef("pk"), kind="plugin_enabled")
@@ -78,7 +75,6 @@ def shops_with_groupbuy() -> list[Merchant]:
     )
     return list(
         Merchant.objects.exclude(schema_name=get_public_schema_name())
-        .filter(status__in=SWEPT_STATUSES)
         .filter(Exists(enabled_groupbuy))
         .order_by("pk")
     )
