@@ -22,6 +22,12 @@ from tenants.models import Merchant, MerchantStatus
 from tests.factories import ShopFactory
 from tests.test_groupbuy import campaign_input, seat, seed
 
+# One shop swept, its short team failed: the leader's share-link email (its run never came
+# either) and the refund email go out with it.
+ONE_SHORT_TEAM_FAILED = SweepOutcome(
+    shops_swept=1, shops_failed=0, teams_expired={"failed": 1}, seats_released=0, notices_sent=2
+)
+
 
 def past() -> datetime:
     return timezone.now() - timedelta(seconds=1)
@@ -48,14 +54,7 @@ def test_a_team_whose_expiry_task_never_ran_is_failed_and_refunded_once(mailoutb
     first = sweep_groupbuy_shops(now=timezone.now())
     second = sweep_groupbuy_shops(now=timezone.now())
 
-    # The leader's share-link email (its run never came either) and the refund email.
-    assert first == SweepOutcome(
-        shops_swept=1,
-        shops_failed=0,
-        teams_expired={"failed": 1},
-        seats_released=0,
-        notices_sent=2,
-    )
+    assert first == ONE_SHORT_TEAM_FAILED
     assert second == SweepOutcome(shops_swept=1, shops_failed=0, teams_expired={}, seats_released=0)
     assert [(message.to, message.subject) for message in mailoutbox] == [
         (["lead@example.test"], "Your group-buy seat for Lychee box is paid"),
@@ -138,13 +137,7 @@ def test_a_shop_that_never_enabled_groupbuy_is_not_visited():
     assert shops_with_groupbuy() == [merchant]
     outcome = sweep_groupbuy_shops(now=timezone.now())
 
-    assert outcome == SweepOutcome(
-        shops_swept=1,
-        shops_failed=0,
-        teams_expired={"failed": 1},
-        seats_released=0,
-        notices_sent=2,
-    )
+    assert outcome == ONE_SHORT_TEAM_FAILED
     with merchant:
         assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
     with never:
@@ -161,13 +154,7 @@ def test_a_shop_that_switched_groupbuy_off_still_gets_its_expired_team_closed():
 
     outcome = sweep_groupbuy_shops(now=timezone.now())
 
-    assert outcome == SweepOutcome(
-        shops_swept=1,
-        shops_failed=0,
-        teams_expired={"failed": 1},
-        seats_released=0,
-        notices_sent=2,
-    )
+    assert outcome == ONE_SHORT_TEAM_FAILED
     with merchant:
         assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
         order_id = TeamMember.objects.get(pk=leader_id).order_id

@@ -484,23 +484,11 @@ def _ensure_leader(team: Team) -> TeamMember | None:
     return successor
 
 
-def _release_lapsed_seats(
-    team: Team, now: datetime, *, holders: list[TeamMember] | None = None
-) -> int:
-    """Give back seats whose payment did not arrive in time (the team row is locked).
-    `holders`: the team's seat-holding members, locked, when the caller read them already."""
-    if holders is None:
-        lapsed = list(
-            team.members.select_for_update().filter(
-                status=SeatStatus.RESERVED, reserved_until__lte=now
-            )
-        )
-    else:
-        lapsed = [
-            m
-            for m in holders
-            if m.status == SeatStatus.RESERVED and m.reserved_until and m.reserved_until <= now
-        ]
+def _release_lapsed_seats(team: Team, now: datetime) -> int:
+    """Give back seats whose payment did not arrive in time (the team row is locked)."""
+    lapsed = list(
+        team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
+    )
     for member in lapsed:
         _release_unpaid(member, team.campaign_id, reason="seat not paid in time")
         if member.is_leader:
@@ -704,13 +692,13 @@ def _succeed(team: Team) -> None:
             _send_notices_soon()
 
 
-def _notify(member: TeamMember, kind: str) -> bool:
+def _notify(member: TeamMember, kind: str) -> None:
     """Email the member once for `kind`: the notice row (unique on member and kind) is
     written in the caller's transaction; after the commit a task sends the email, off the
     request and out of the team's lock. Virtual members and members without an email get
-    none. Returns whether an email was queued."""
+    none."""
     if member.is_virtual or not member.email:
-        return False
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -721,10 +709,8 @@ def _notify(member: TeamMember, kind: str) -> bool:
             """,
             [member.pk, kind],
         )
-        recorded = cursor.fetchone() is not None
-    if recorded:
-        _send_notices_soon()
-    return recorded
+        if cursor.fetchone() is not None:
+            _send_notices_soon()
 
 
 # After a notice is recorded, the shop's outbox is sent this soon by one task: the seats
