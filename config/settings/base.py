@@ -145,6 +145,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# Rate limits per client address where money or accounts are made (core.ratelimit):
+# "N/s|m|h|d"; an empty value switches a scope off. The API has DRF throttles below.
+RATE_LIMITS = {
+    "signup": env("RATE_LIMIT_SIGNUP", default="10/h"),
+    "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "checkout": env("RATE_LIMIT_CHECKOUT", default="30/m"),
+    "groupbuy_join": env("RATE_LIMIT_GROUPBUY_JOIN", default="30/m"),
+}
+# Behind a load balancer that sets it, e.g. "HTTP_X_FORWARDED_FOR" (first hop is the client).
+RATE_LIMIT_CLIENT_IP_HEADER = env("RATE_LIMIT_CLIENT_IP_HEADER", default="")
+RATELIMIT_USE_CACHE = "default"
+
 # Login throttling: five failures for one username from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
