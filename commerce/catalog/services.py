@@ -21,7 +21,6 @@ from commerce.money import check_price
 MAX_IMAGE_MEGABYTES = 5
 # Stock.quantity is a PostgreSQL integer.
 MAX_QUANTITY = 2_147_483_647
-MAX_PRICE = Decimal(10) ** (PRICE["max_digits"] - PRICE["decimal_places"])
 QUANTITY = re.compile(r"[0-9]+")
 IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
@@ -54,10 +53,7 @@ class StockLevel:
 def parse_price(value, field: str) -> Decimal:
     """A price typed in by the merchant: a number, ≥ 0, no finer than the shop's currency,
     and small enough for the database column."""
-    price = check_price(value, field)
-    if price >= MAX_PRICE:
-        raise ValidationError({field: [_("Enter a price below %(limit)s.") % {"limit": MAX_PRICE}]})
-    return price
+    return check_price(value, field, **PRICE)
 
 
 def parse_quantity(value, field: str = "quantity") -> int:

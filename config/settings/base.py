@@ -76,6 +76,9 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "tenants.middleware.MerchantHostMiddleware",
+    # NUL and other control characters in any parameter, and JSON nested too deep: a 400
+    # naming the field before any view or the database sees them.
+    "core.middleware.RejectControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,6 +187,8 @@ CONTENT_SECURITY_POLICY = {
         # back); `:*` lets that work on development ports too.
         "form-action": ["'self'", f"*.{SHOP_DOMAIN}:*", f"{PLATFORM_HOST}:*"],
         "frame-ancestors": ["'none'"],
+        # No <base> may redirect relative URLs (scripts, form posts) elsewhere.
+        "base-uri": ["'none'"],
     }
 }
 
@@ -214,6 +219,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # JSON nested deeper than core.input.MAX_JSON_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant API",
