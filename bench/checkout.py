@@ -3,7 +3,7 @@ cash on delivery) beside the same SQL written by hand, 4 client processes each, 
 PostgreSQL. Spread over 200 products, then all on one hot product.
 
 Prints `RESULT checkout_ratio=… checkout_hot_ratio=… oversold=0` (goals: ratio ≥ 0.30,
-hot ratio ≥ 0.20; oversold must be 0).
+hot ratio ≥ 0.20; oversold must be 0). At `BENCH_SCALE=smoke`: 20 products, one second a run.
 """
 
 import multiprocessing
@@ -17,10 +17,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
+from _scale import seconds, sized
+
 CLIENTS = 4
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = seconds(8)
 SLUG = "bench-checkout"
-PRODUCTS = 200
+PRODUCTS = sized(200, 20)
 STOCK = 10_000_000
 
 
@@ -69,7 +71,16 @@ def seed() -> tuple[str, int, list[int], int]:
         return merchant.schema_name, outlet.pk, spread, hot
 
 
-def orm_client(schema: str, variant_ids: list[int], start_at: float, results) -> None:
+def wait_for_start(gate) -> float:
+    """Tell the parent this client is ready (Django imported, connected) and wait for the
+    common start; returns the start time."""
+    ready, go = gate
+    ready.put(os.getpid())
+    go.wait()
+    return time.time()
+
+
+def orm_client(schema: str, variant_ids: list[int], gate, results) -> None:
     setup_django()
     from django.db import connection
 
@@ -79,8 +90,7 @@ def orm_client(schema: str, variant_ids: list[int], start_at: float, results) ->
 
     connection.set_tenant(Merchant.objects.get(schema_name=schema))
     pick = random.Random(os.getpid()).choice
-    while time.time() < start_at:
-        time.sleep(0.001)
+    start_at = wait_for_start(gate)
     done = 0
     deadline = start_at + SECONDS
     while time.time() < deadline:
@@ -129,7 +139,7 @@ RAW_STATEMENTS = {
 }
 
 
-def raw_client(schema: str, outlet_id: int, variant_ids: list[int], start_at, results) -> None:
+def raw_client(schema: str, outlet_id: int, variant_ids: list[int], gate, results) -> None:
     import secrets
 
     import psycopg
@@ -144,8 +154,7 @@ def raw_client(schema: str, outlet_id: int, variant_ids: list[int], start_at, re
     conn.execute(f'SET search_path = "{schema}", public')
     conn.commit()
     pick = random.Random(os.getpid()).choice
-    while time.time() < start_at:
-        time.sleep(0.001)
+    start_at = wait_for_start(gate)
     done = 0
     deadline = start_at + SECONDS
     while time.time() < deadline:
@@ -181,14 +190,19 @@ def raw_client(schema: str, outlet_id: int, variant_ids: list[int], start_at, re
 
 
 def run(target, args) -> float:
+    """`CLIENTS` processes run `target(*args, gate, results)` for SECONDS from a common start
+    (given once every one of them has imported Django); the sum of their counts per second."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start_at = time.time() + 4  # let every client import Django first
+    gate = (context.Queue(), context.Event())
     processes = [
-        context.Process(target=target, args=(*args, start_at, results)) for _ in range(CLIENTS)
+        context.Process(target=target, args=(*args, gate, results)) for _ in range(CLIENTS)
     ]
     for process in processes:
         process.start()
+    for _ in processes:
+        gate[0].get(timeout=120)
+    gate[1].set()
     total = sum(results.get(timeout=SECONDS + 120) for _ in processes)
     for process in processes:
         process.join()

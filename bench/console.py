@@ -4,7 +4,8 @@ Each size gets a database of its own (public schema only: console pages never op
 schema), seeded once and kept: merchants on the three plans with upgrades and churn, 365
 ledger days each, journeys with milestones and tiers, NPS answers, last month invoiced.
 For each console page: p95 of 30 requests (in-process client, logged-in platform admin) and
-its query count; growth = queries at 5,000 minus queries at 50.
+its query count; growth = queries at 5,000 minus queries at 50. At `BENCH_SCALE=smoke`: 5 and
+50 merchants, 3 requests a page.
 
 Goals: p95 <= 150 ms; the query count does not grow with merchants
 (`RESULT console_p95_ms=<worst page at 5,000> console_queries_growth=<worst page>`).
@@ -16,6 +17,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from _scale import sized
 
 PAGES = [
     "/console/metrics/",
@@ -24,14 +28,17 @@ PAGES = [
     "/console/onboarding/board/",
     "/console/merchants/",
 ]
-SIZES = (50, 5000)
+SIZES = sized((50, 5000), (5, 50))
+SAMPLES = sized(30, 3)
 
 
 def measure(size: int) -> dict:
     """Seed and measure one size in a process of its own (its own database)."""
     from devstack.services import ensure_database, with_database
 
-    url = with_database(os.environ["DATABASE_URL"], f"commerce_bench_console_{size}")
+    # Named after the bench database, so a smoke run never reuses a full run's seed.
+    bench_database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    url = with_database(os.environ["DATABASE_URL"], f"{bench_database}_console_{size}")
     ensure_database(url)
     env = {**os.environ, "DATABASE_URL": url, "BENCH_CONSOLE_SIZE": str(size)}
     output = subprocess.run(
@@ -218,7 +225,7 @@ def time_pages() -> dict:
         # Read now: the next request's request_started signal empties the query log.
         query_count = len(queries)
         samples = []
-        for _run in range(30):
+        for _run in range(SAMPLES):
             started = time.perf_counter()
             client.get(path)
             samples.append((time.perf_counter() - started) * 1000)
@@ -226,7 +233,7 @@ def time_pages() -> dict:
     # The metrics page is served from a 5-minute cache; what a build costs when it is not:
     cold = []
     with override_settings(REPORTS_METRICS_CACHE_SECONDS=0):
-        for _run in range(10):
+        for _run in range(max(SAMPLES // 3, 2)):
             started = time.perf_counter()
             client.get(PAGES[0])
             cold.append((time.perf_counter() - started) * 1000)
@@ -245,15 +252,15 @@ def main() -> None:
         grew = large[path]["queries"] - small[path]["queries"]
         growth = max(growth, grew)
         print(
-            f"{path:32} p95 {small[path]['p95_ms']:7.1f} ms at 50, "
-            f"{large[path]['p95_ms']:7.1f} ms at 5,000; queries {small[path]['queries']} → "
+            f"{path:32} p95 {small[path]['p95_ms']:7.1f} ms at {SIZES[0]:,}, "
+            f"{large[path]['p95_ms']:7.1f} ms at {SIZES[1]:,}; queries {small[path]['queries']} → "
             f"{large[path]['queries']}"
         )
     worst = max(large[path]["p95_ms"] for path in PAGES)
     cold = large["metrics_cold"]["p95_ms"]
     print(
-        f"/console/metrics/ uncached build p95 {small['metrics_cold']['p95_ms']:.1f} ms at 50, "
-        f"{cold:.1f} ms at 5,000"
+        f"/console/metrics/ uncached build p95 {small['metrics_cold']['p95_ms']:.1f} ms at {SIZES[0]:,}, "
+        f"{cold:.1f} ms at {SIZES[1]:,}"
     )
     print(
         f"RESULT console_p95_ms={worst:.1f} console_queries_growth={growth} "

@@ -2,7 +2,8 @@
 5 again and again), beside the raw-SQL hot-product checkout of bench/checkout.py in the
 same run, with the exact-seat check.
 
-Last line: `RESULT groupbuy_ratio=… seats_over=0` (goal: ratio ≥ 0.20).
+Last line: `RESULT groupbuy_ratio=… seats_over=0` (goal: ratio ≥ 0.20). One second a run at
+`BENCH_SCALE=smoke`.
 """
 
 import os
@@ -15,10 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from checkout import raw_client, run
+from _scale import seconds
+from checkout import raw_client, run, wait_for_start
 from checkout import seed as seed_checkout
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = seconds(8)
 SLUG = "bench-groupbuy"
 
 
@@ -73,7 +75,7 @@ def seed() -> tuple[str, int]:
         return merchant.schema_name, campaign.pk
 
 
-def joiner(schema: str, campaign_id: int, start_at: float, results) -> None:
+def joiner(schema: str, campaign_id: int, gate, results) -> None:
     setup_django()
     from django.db import connection
 
@@ -83,8 +85,7 @@ def joiner(schema: str, campaign_id: int, start_at: float, results) -> None:
 
     connection.set_tenant(Merchant.objects.get(schema_name=schema))
     rng = random.Random(os.getpid())
-    while time.time() < start_at:
-        time.sleep(0.001)
+    start_at = wait_for_start(gate)
     joined = refused = 0
     deadline = start_at + SECONDS
     while time.time() < deadline:

@@ -2,7 +2,8 @@
 it (wall time, Django start-up included), the staleness check alone, and stock
 `migrate_schemas` per schema for contrast (timed on 20 schemas, extrapolated).
 
-Last line: `RESULT migrate_noop_s=… merchants=1000` (goal ≤ 5 s).
+Last line: `RESULT migrate_noop_s=… merchants=1000` (goal ≤ 5 s; 20 merchants at
+`BENCH_SCALE=smoke`).
 """
 
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from _setup import ensure_merchants
+from _setup import ensure_merchants, sized
 from django.core.management import call_command
 
 from tenants import schemas
@@ -20,7 +21,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    count = ensure_merchants(1000)
+    count = ensure_merchants(sized(1000, 20))
     names = schemas.all_tenant_schema_names()
 
     started = time.perf_counter()
@@ -37,7 +38,9 @@ def main() -> None:
     noop_s = time.perf_counter() - started
 
     sample = list(
-        Merchant.objects.exclude(schema_name="public").values_list("schema_name", flat=True)[:20]
+        Merchant.objects.exclude(schema_name="public").values_list("schema_name", flat=True)[
+            : sized(20, 2)
+        ]
     )
     started = time.perf_counter()
     for name in sample:

@@ -7,27 +7,26 @@ orders, campaigns, outlet counts and three months of sales. Each run resets the 
 and times a first sweep (completions, tiering, alerts, NPS waves, every email) and a
 second, steady one.
 
-Last line: `RESULT onboarding_sweep_s=… merchants=10000`.
+Last line: `RESULT onboarding_sweep_s=… merchants=10000` (300 at `BENCH_SCALE=smoke`).
 """
 
 import time
 from datetime import timedelta
 from decimal import Decimal
 
-from _setup import percentile  # noqa: F401  (sets Django up)
+from _setup import sized
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import PlatformRole, User
+from accounts.models import Notification, PlatformRole, User
 from analytics.models import DailyMerchantStats, MerchantEvent
 from onboarding.models import (
     CsmProfile,
     Journey,
     Milestone,
-    Notification,
     NpsSurvey,
     Stage,
     TierAssignment,
@@ -37,7 +36,7 @@ from onboarding.services import NewJourney, create_journeys
 from onboarding.sweep import run_sweep
 from tenants.models import Membership, Merchant
 
-COUNT = 10_000
+COUNT = sized(10_000, 300)
 PREFIX = "obench"
 
 

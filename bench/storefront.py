@@ -18,7 +18,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from _setup import django  # noqa: F401  (sets Django up)
+from _setup import seconds
 from django.contrib.auth.hashers import make_password
 
 from commerce.catalog.models import Product, ProductImage, Stock, Variant
@@ -28,7 +28,7 @@ from tenants.services import open_shop
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SLUG = "bench-store"
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = max(1, round(seconds(10)))
 
 
 def seed() -> None:

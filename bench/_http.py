@@ -1,0 +1,226 @@
+"""What the HTTP benches share: gunicorn as production runs it, shoppers as browsers are
+(a keep-alive session with its own cookies, following redirects, posting the forms it was
+given with their CSRF tokens), and client processes started together.
+
+Django-free: the client processes import only this and `requests`.
+"""
+
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CLIENTS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, extra_env: dict[str, str]) -> subprocess.Popen:
+    """gunicorn with 2 sync workers and persistent DB connections; the bench views on.
+    Each shopper is told apart by X-Forwarded-For (as behind a load balancer), so the
+    per-address rate limits apply to every shopper as they would, without all of them
+    sharing 127.0.0.1's allowance."""
+    env = {
+        **os.environ,
+        "BENCH_VIEWS": "true",
+        "DEBUG": "false",
+        "DB_CONN_MAX_AGE": "600",
+        "RATE_LIMIT_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
+        **extra_env,
+    }
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+    )
+
+
+def wait_until_serving(server: subprocess.Popen, base: str, host: str) -> None:
+    deadline = time.time() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/bench/bare/", headers={"Host": host}, timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.time() > deadline or server.poll() is not None:
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.3)
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(timeout=20)
+
+
+class _Forms(HTMLParser):
+    """Every <form> of a page: its action, method and the values it would submit."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self.links: list[str] = []
+        self.data_attributes: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        for name, value in attributes.items():
+            if name.startswith("data-") and value is not None:
+                self.data_attributes[name] = value
+        if tag == "form":
+            self.forms.append(
+                {
+                    "id": attributes.get("id", ""),
+                    "action": attributes.get("action") or "",
+                    "method": (attributes.get("method") or "get").lower(),
+                    "fields": {},
+                }
+            )
+        elif tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+        elif tag == "input" and self.forms and attributes.get("name"):
+            kind = attributes.get("type", "text")
+            fields = self.forms[-1]["fields"]
+            if kind in ("radio", "checkbox"):
+                if "checked" in attributes and "disabled" not in attributes:
+                    fields[attributes["name"]] = attributes.get("value", "on")
+                else:
+                    fields.setdefault(attributes["name"], None)
+            else:
+                fields[attributes["name"]] = attributes.get("value") or ""
+
+
+class Page:
+    def __init__(self, response: requests.Response):
+        self.url = response.url
+        self.status = response.status_code
+        self.text = response.text
+        parsed = _Forms()
+        parsed.feed(self.text)
+        self.forms = parsed.forms
+        self.links = parsed.links
+        self.data = parsed.data_attributes
+
+    def form(self, *, action_contains: str = "", method: str = "post") -> dict:
+        for form in self.forms:
+            if form["method"] == method and action_contains in form["action"]:
+                return form
+        raise RuntimeError(f"{self.url}: no {method} form with {action_contains!r} in its action")
+
+
+class Browser:
+    """One shopper: a keep-alive connection, its own cookies, its own client address.
+    Counts the requests it makes and fails loudly on any answer but 2xx/3xx."""
+
+    def __init__(self, base: str, host: str):
+        self.base = base
+        self.host = host
+        self.session = requests.Session()
+        self.requests = 0
+        self.address = ""
+
+    def new_shopper(self) -> None:
+        """Forget the cookies and come from another address (the connection stays open)."""
+        self.session.cookies.clear()
+        self.address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(256)}"
+
+    def _headers(self, referer: str = "") -> dict[str, str]:
+        headers = {"Host": self.host}
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
+        if referer:
+            headers["Referer"] = referer
+        return headers
+
+    def _local(self, url: str) -> str:
+        # Redirects name the shop's host; the server is reached on 127.0.0.1.
+        parts = urlsplit(urljoin(self.base + "/", url))
+        return f"{self.base}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+    def get(self, url: str) -> Page:
+        return self._follow(
+            self.session.get(self._local(url), headers=self._headers(), allow_redirects=False)
+        )
+
+    def submit(self, page: Page, form: dict, **values: str) -> Page:
+        fields = {name: value for name, value in form["fields"].items() if value is not None}
+        fields.update(values)
+        url = urljoin(page.url, form["action"]) if form["action"] else page.url
+        response = self.session.post(
+            self._local(url), data=fields, headers=self._headers(page.url), allow_redirects=False
+        )
+        return self._follow(response)
+
+    def _follow(self, response: requests.Response) -> Page:
+        self.requests += 1
+        while response.is_redirect:
+            location = response.headers["Location"]
+            response = self.session.get(
+                self._local(location), headers=self._headers(), allow_redirects=False
+            )
+            self.requests += 1
+        if response.status_code >= 400:
+            raise RuntimeError(f"{response.url}: {response.status_code}\n{response.text[-800:]}")
+        return Page(response)
+
+
+def run_clients(target, args: tuple, seconds: float) -> list[dict]:
+    """`CLIENTS` processes run `target(*args, seconds, gate, results)` from a common start
+    (given once every one of them is ready); each puts one dict of counts on `results`."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    gate = (context.Queue(), context.Event())
+    processes = [
+        context.Process(target=target, args=(*args, seconds, gate, results)) for _ in range(CLIENTS)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        gate[0].get(timeout=120)
+    gate[1].set()
+    counts = [results.get(timeout=seconds + 120) for _ in processes]
+    for process in processes:
+        process.join()
+    return counts
+
+
+def wait_for_start(gate) -> float:
+    ready, go = gate
+    ready.put(os.getpid())
+    go.wait()
+    return time.time()
+
+
+def bare_client(base: str, host: str, seconds: float, gate, results) -> None:
+    """The yardstick, measured by the same client: GET the one-query view again and again."""
+    browser = Browser(base, host)
+    browser.get("/bench/bare/")
+    browser.requests = 0
+    deadline = wait_for_start(gate) + seconds
+    while time.time() < deadline:
+        browser.get("/bench/bare/")
+    results.put({"requests": browser.requests, "failed": 0})

@@ -1,0 +1,185 @@
+"""A shopper's whole checkout over HTTP against gunicorn (2 sync workers, persistent DB
+connections): the product page, add to cart, the cart, open checkout, place a
+cash-on-delivery order, the order page. 4 client processes, each a browser of its own
+(keep-alive, its own cookies, the CSRF token of each form it posts), a new shopper for every
+order. Beside it, in the same run and by the same client, the bare one-query view.
+
+`http_checkout_ratio` = orders/s * requests per order / bare-view requests/s: how close a
+checkout's requests come to the cheapest request the stack can answer.
+
+Last line: `RESULT http_checkout_ratio=… http_orders_per_s=… requests_per_order=…
+bare_rps=… failed=0`. At `BENCH_SCALE=smoke`: 10 products, one second a run. A failed
+checkout (any answer but 2xx/3xx, or no order page) makes the bench fail.
+"""
+
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _http import (
+    Browser,
+    bare_client,
+    free_port,
+    run_clients,
+    start_gunicorn,
+    stop,
+    wait_for_start,
+    wait_until_serving,
+)
+from _scale import seconds, sized
+
+SLUG = "bench-http"
+HOST = f"{SLUG}.localhost"
+PRODUCTS = sized(50, 10)
+SEED_ORDERS = sized(500, 50)
+SECONDS = seconds(10)
+WARM_UP_SECONDS = sized(3.0, 1.0)
+
+
+def seed() -> list[str]:
+    """The shop (cash on delivery, pickup), its products with plenty of stock, and orders
+    already in its tables: PostgreSQL plans the FK checks of fresh, empty tables as scans."""
+    import uuid
+    from decimal import Decimal
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    from commerce.catalog.models import Product, Stock, Variant
+    from commerce.checkout.services import CheckoutRequest, place_order
+    from commerce.orders.models import Order
+    from commerce.orders.services import LineRequest
+    from commerce.store.selectors import online_outlet, store_settings
+    from tenants.models import Merchant
+    from tenants.services import open_shop
+
+    merchant = Merchant.objects.filter(slug=SLUG).first() or (
+        open_shop(
+            shop_name="HTTP checkout bench",
+            slug=SLUG,
+            owner_email=f"owner@{SLUG}.test",
+            owner_password_hash=make_password("bench-pass-2026"),
+        ).merchant
+    )
+    with merchant:
+        settings = store_settings()
+        settings.accepts_cash_on_delivery = True
+        settings.local_pickup = True
+        settings.save()
+        outlet = online_outlet()
+        for number in range(PRODUCTS):
+            slug = f"http-{number:03d}"
+            if Product.objects.filter(slug=slug).exists():
+                continue
+            product = Product.objects.create(
+                title=f"Tea {number}", slug=slug, description="A tea. " * 20, is_published=True
+            )
+            for size in (1, 2):
+                variant = Variant.objects.create(
+                    product=product,
+                    sku=f"HTTP-{number:03d}-{size}",
+                    name=f"{100 * size} g",
+                    price=Decimal("19.90") * size,
+                )
+                Stock.objects.create(variant=variant, outlet=outlet, quantity=10_000_000)
+        variants = list(Variant.objects.values_list("pk", flat=True))
+        for number in range(max(SEED_ORDERS - Order.objects.count(), 0)):
+            place_order(
+                CheckoutRequest(
+                    reference=str(uuid.uuid4()),
+                    lines=[LineRequest(random.choice(variants), 1)],
+                    email=f"seed{number % 100}@bench.test",
+                    contact_name="Seed shopper",
+                    payment_method="cash_on_delivery",
+                    shipping_method="pickup",
+                )
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        return list(Product.objects.filter(slug__startswith="http-").values_list("slug", flat=True))
+
+
+def place_one_order(browser: Browser, product_slug: str, number: int) -> None:
+    product = browser.get(f"/p/{product_slug}/")
+    cart = browser.submit(product, product.form(action_contains="/cart/add/"), quantity="1")
+    checkout_link = next(link for link in cart.links if link.rstrip("/").endswith("/checkout"))
+    checkout = browser.get(checkout_link)
+    placed = browser.submit(
+        checkout,
+        checkout.form(),
+        contact_name="HTTP shopper",
+        email=f"http{number % 200}@bench.test",
+        shipping_method="pickup",
+        payment_method="cash_on_delivery",
+    )
+    if "/orders/" not in placed.url:
+        raise RuntimeError(f"checkout did not reach an order page: {placed.url}")
+
+
+def checkout_client(base: str, host: str, slugs: list[str], seconds: float, gate, results) -> None:
+    browser = Browser(base, host)
+    pick = random.Random().choice
+    browser.new_shopper()
+    browser.get("/bench/bare/")  # open the connection before the clock starts
+    browser.requests = 0
+    orders = failed = 0
+    first_error = ""
+    deadline = wait_for_start(gate) + seconds
+    while time.time() < deadline:
+        browser.new_shopper()
+        try:
+            place_one_order(browser, pick(slugs), orders + failed)
+            orders += 1
+        except Exception:  # counted and shown: the bench fails on any
+            failed += 1
+            first_error = first_error or traceback.format_exc(limit=2)
+    results.put(
+        {"orders": orders, "requests": browser.requests, "failed": failed, "error": first_error}
+    )
+
+
+def main() -> int:
+    import _setup  # noqa: F401  (sets Django up, in this process only)
+    from django.db import connection
+
+    slugs = seed()
+    connection.close()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(port, {})
+    try:
+        wait_until_serving(server, base, HOST)
+        # Warm-up: templates, caches, plans, every worker's connection.
+        run_clients(checkout_client, (base, HOST, slugs), WARM_UP_SECONDS)
+        run_clients(bare_client, (base, HOST), WARM_UP_SECONDS)
+        shoppers = run_clients(checkout_client, (base, HOST, slugs), SECONDS)
+        bare = run_clients(bare_client, (base, HOST), SECONDS)
+    finally:
+        stop(server)
+    orders = sum(client["orders"] for client in shoppers)
+    requests_made = sum(client["requests"] for client in shoppers)
+    failed = sum(client["failed"] for client in shoppers)
+    for client in shoppers:
+        if client["error"]:
+            print(f"a failed checkout:\n{client['error']}", file=sys.stderr)
+    orders_per_s = orders / SECONDS
+    per_order = requests_made / orders if orders else 0.0
+    bare_rps = sum(client["requests"] for client in bare) / SECONDS
+    ratio = orders_per_s * per_order / bare_rps if bare_rps else 0.0
+    print(
+        f"checkout over HTTP (4 clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
+        f"{per_order:.1f} requests an order; bare view {bare_rps:.0f} req/s"
+    )
+    print(
+        f"RESULT http_checkout_ratio={ratio:.2f} http_orders_per_s={orders_per_s:.1f} "
+        f"requests_per_order={per_order:.1f} bare_rps={bare_rps:.0f} failed={failed}"
+    )
+    return 1 if failed or not orders else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
