@@ -322,20 +322,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commerce.groupbuy.tasks.sweep_groupbuy_shops",
         "schedule": 5 * 60.0,
     },
-}
-CELERY_TIMEZONE = "UTC"
     # Safety net behind the wake-up sent after each commit that enqueued, and the clock of
     # retries: deliver every due outbox message.
     "outbox-deliver": {
         "task": "outbox.tasks.deliver_outbox",
         "schedule": 60.0,
     },
-
+}
 # The outbox retries a failed message after 1, 2, 4 … minutes (at most an hour apart);
 # after this many attempts it is parked as failed until staff retry it.
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_CAP_SECONDS = env.int("OUTBOX_RETRY_CAP_SECONDS", default=60 * 60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+CELERY_TIMEZONE = "UTC"
+
 # Called inside open_shop's transaction with (merchant=, owner=): how domain apps react to a
 # new merchant without tenants importing them (tenants imports no domain app).
 MERCHANT_OPENED_HOOKS = [
