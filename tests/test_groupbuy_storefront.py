@@ -1,5 +1,6 @@
 """Shoppers start and join teams on the storefront and pay their seats by card (fake Stripe)."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -49,13 +50,19 @@ def shopper() -> Client:
     return on_host(Client(), "alpha.localhost")
 
 
+@dataclass(frozen=True)
+class Seat:
+    pk: int
+    token: str
+
+
 def take_and_pay(
     client: Client,
     fake_stripe,
     email: str,
     team_token: str | None = None,
     quantity: int | None = None,
-) -> int:
+) -> Seat:
     page = client.get(f"/groupbuy/t/{team_token}/" if team_token else "/p/oolong/")
     assert "Group-buy" in page.content.decode()
     campaign_id = page.context["campaign"].pk
@@ -64,12 +71,14 @@ def take_and_pay(
         data["quantity"] = str(quantity)
     taken = client.post(f"/groupbuy/{campaign_id}/seat/", data)
     assert taken.status_code == 302, taken.content.decode()[-1500:]
-    member_id = int(taken["Location"].split("/")[3])
-    assert client.get(taken["Location"]).status_code == 200  # the card page: intent created
-    return member_id
+    token = taken["Location"].split("/")[3]
+    card_page = client.get(taken["Location"])
+    assert card_page.status_code == 200  # the card page: intent created
+    intent_id = card_page.context["client_secret"].split("_secret")[0]
+    return Seat(pk=int(fake_stripe.intents[intent_id]["metadata"]["groupbuy_seat"]), token=token)
 
 
-def seat_paid_webhook(merchant, event_id: str, intent_id: str, seat_id: int, paid: dict):
+def seat_paid_webhook(merchant, event_id: str, intent_id: str, seat: Seat, paid: dict):
     """Stripe tells the platform a seat's PaymentIntent succeeded (signed like Stripe)."""
     payload = payment_intent_event(
         event_id=event_id,
@@ -77,7 +86,7 @@ def seat_paid_webhook(merchant, event_id: str, intent_id: str, seat_id: int, pai
         intent_id=intent_id,
         reference="",
         amount=paid["amount"],
-    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{seat_id}"'.encode())
+    ).replace(b'"checkout_reference": ""', f'"groupbuy_seat": "{seat.pk}"'.encode())
     return on_host(Client(), "localhost").post(
         "/webhooks/stripe/",
         payload,
@@ -90,10 +99,10 @@ def test_two_shoppers_fill_a_team_paying_by_card(team_shop, fake_stripe):
     leader = shopper()
     leader_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     (intent_id,) = fake_stripe.intents
-    assert fake_stripe.intents[intent_id]["metadata"]["groupbuy_seat"] == str(leader_seat)
+    assert fake_stripe.intents[intent_id]["metadata"]["groupbuy_seat"] == str(leader_seat.pk)
     assert fake_stripe.intents[intent_id]["amount"] == 2500
     fake_stripe.pay(intent_id)
-    back = leader.get(f"/groupbuy/seats/{leader_seat}/return/")
+    back = leader.get(f"/groupbuy/seats/{leader_seat.token}/return/")
     team_page = leader.get(back["Location"]).content.decode()
     assert "1 of 2 paid" in team_page
     token = back["Location"].split("/")[3]
@@ -113,9 +122,9 @@ def test_two_shoppers_fill_a_team_paying_by_card(team_shop, fake_stripe):
 
 def test_a_card_team_that_does_not_fill_is_refunded_through_stripe(team_shop, fake_stripe):
     leader = shopper()
-    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     fake_stripe.pay(next(iter(fake_stripe.intents)))
-    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    leader.get(f"/groupbuy/seats/{taken_seat.token}/return/")
     with team_shop:
         Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
         assert expire_team(Team.objects.get().pk) == "failed"
@@ -123,7 +132,7 @@ def test_a_card_team_that_does_not_fill_is_refunded_through_stripe(team_shop, fa
 
     (refund,) = fake_stripe.calls("POST", "/v1/refunds")
     assert (refund.params["amount"], refund.stripe_account) == ("2500", team_shop.stripe_account_id)
-    assert refund.idempotency_key == f"refund:groupbuy:seat:{seat_id}"
+    assert refund.idempotency_key == f"refund:groupbuy:seat:{taken_seat.pk}"
 
 
 def test_joining_twice_or_a_full_team_is_refused_on_the_page(team_shop, fake_stripe):
@@ -256,9 +265,9 @@ def test_a_closed_team_shows_no_countdown_and_a_page_without_teams_loads_no_scri
 
 def test_the_seat_owner_leaves_from_the_team_page_and_is_refunded_once(team_shop, fake_stripe):
     leader = shopper()
-    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     fake_stripe.pay(next(iter(fake_stripe.intents)))
-    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    leader.get(f"/groupbuy/seats/{taken_seat.token}/return/")
     with team_shop:
         token = Team.objects.get().share_token
     connection.set_schema_to_public()
@@ -267,24 +276,24 @@ def test_the_seat_owner_leaves_from_the_team_page_and_is_refunded_once(team_shop
 
     page = leader.get(f"/groupbuy/t/{token}/").content.decode()
     stranger_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
-    stranger = shopper().post(f"/groupbuy/seats/{seat_id}/leave/")
-    left = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
-    again = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+    stranger = shopper().post(f"/groupbuy/seats/{taken_seat.token}/leave/")
+    left = leader.post(f"/groupbuy/seats/{taken_seat.token}/leave/")
+    again = leader.post(f"/groupbuy/seats/{taken_seat.token}/leave/")
 
-    assert f'action="/groupbuy/seats/{seat_id}/leave/"' in page
+    assert f'action="/groupbuy/seats/{taken_seat.token}/leave/"' in page
     assert 'id="take-seat"' not in page
     assert "leave/" not in stranger_page
     assert stranger.status_code == 404
     assert left.status_code == again.status_code == 302
     assert left["Location"] == f"/groupbuy/t/{token}/"
     (refund,) = fake_stripe.calls("POST", "/v1/refunds")
-    assert refund.idempotency_key == f"refund:groupbuy:seat:{seat_id}"
+    assert refund.idempotency_key == f"refund:groupbuy:seat:{taken_seat.pk}"
     assert refund.params["amount"] == "2500"
     with team_shop:
         team = Team.objects.get()
         assert (team.status, team.seats_taken, team.seats_paid) == ("open", 1, 0)
-        assert TeamMember.objects.get(pk=seat_id).status == "refunded"
-        assert TeamMember.objects.get(pk=friend_seat).is_leader
+        assert TeamMember.objects.get(pk=taken_seat.pk).status == "refunded"
+        assert TeamMember.objects.get(pk=friend_seat.pk).is_leader
     connection.set_schema_to_public()
     after = leader.get(f"/groupbuy/t/{token}/").content.decode()
     assert "leave/" not in after
@@ -293,7 +302,7 @@ def test_the_seat_owner_leaves_from_the_team_page_and_is_refunded_once(team_shop
 
 def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe):
     leader = shopper()
-    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     with team_shop:
         from commerce.groupbuy.services import confirm_seat_payment
 
@@ -304,10 +313,10 @@ def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe)
     friend = shopper()
     friend_seat = take_and_pay(friend, fake_stripe, "friend@example.test", team_token=token)
     with team_shop:
-        assert confirm_seat_payment(friend_seat) == "team_succeeded"
+        assert confirm_seat_payment(friend_seat.pk) == "team_succeeded"
     connection.set_schema_to_public()
 
-    refused = leader.post(f"/groupbuy/seats/{seat_id}/leave/")
+    refused = leader.post(f"/groupbuy/seats/{taken_seat.token}/leave/")
 
     assert refused.status_code == 400
     assert (
@@ -316,7 +325,7 @@ def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe)
     ) in refused.content.decode()
     assert fake_stripe.calls("POST", "/v1/refunds") == []
     with team_shop:
-        assert TeamMember.objects.get(pk=seat_id).status == "paid"
+        assert TeamMember.objects.get(pk=taken_seat.pk).status == "paid"
 
 
 def test_a_spent_quota_is_refused_on_the_page_naming_the_quantity(team_shop, fake_stripe):
@@ -427,7 +436,7 @@ def test_delivery_without_an_address_or_where_the_shop_does_not_deliver_writes_n
 
 def test_a_seat_paid_after_the_plugin_was_switched_off_still_reaches_it(team_shop, fake_stripe):
     leader = shopper()
-    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test")
+    taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     (intent_id,) = fake_stripe.intents
     with team_shop:
         from commerce.plugins.services import disable_plugin
@@ -436,11 +445,11 @@ def test_a_seat_paid_after_the_plugin_was_switched_off_still_reaches_it(team_sho
     connection.set_schema_to_public()
     paid = fake_stripe.pay(intent_id)
 
-    hook = seat_paid_webhook(team_shop, "evt_seat_after_off", intent_id, seat_id, paid)
+    hook = seat_paid_webhook(team_shop, "evt_seat_after_off", intent_id, taken_seat, paid)
 
     assert hook.json()["result"] == "processed"
     with team_shop:
-        assert TeamMember.objects.get(pk=seat_id).status == "paid"
+        assert TeamMember.objects.get(pk=taken_seat.pk).status == "paid"
     assert shopper().get("/p/oolong/").content.decode().count("groupbuy-offer") == 0
 
 
@@ -499,13 +508,13 @@ def test_a_member_takes_several_units_at_the_group_price_as_one_seat(team_shop, 
         assert not Team.objects.exists()
         assert oolong_stock() == 5
 
-    seat_id = take_and_pay(leader, fake_stripe, "lead@example.test", quantity=2)
+    taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test", quantity=2)
 
     ((intent_id, intent),) = fake_stripe.intents.items()
     assert intent["amount"] == 2 * 2500
     with team_shop:
         seat = TeamMember.objects.select_related("order", "team").get()
-        assert (seat.pk, seat.quantity, seat.is_leader) == (seat_id, 2, True)
+        assert (seat.pk, seat.quantity, seat.is_leader) == (taken_seat.pk, 2, True)
         assert list(
             seat.order.lines.values_list("sku", "quantity", "unit_price", "line_total")
         ) == [("OOL-100", 2, Decimal("25.00"), Decimal("50.00"))]
@@ -515,16 +524,17 @@ def test_a_member_takes_several_units_at_the_group_price_as_one_seat(team_shop, 
         token = seat.team.share_token
     connection.set_schema_to_public()
     fake_stripe.pay(intent_id)
-    leader.get(f"/groupbuy/seats/{seat_id}/return/")
+    leader.get(f"/groupbuy/seats/{taken_seat.token}/return/")
     join_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
     assert 'name="quantity" value="1" min="1" max="3"' in join_page
 
-    friend_id = take_and_pay(shopper(), fake_stripe, "friend@example.test", token, quantity=3)
+    friend = shopper()
+    friend_id = take_and_pay(friend, fake_stripe, "friend@example.test", token, quantity=3)
 
     friend_intent = next(key for key in fake_stripe.intents if key != intent_id)
     assert fake_stripe.intents[friend_intent]["amount"] == 3 * 2500
     fake_stripe.pay(friend_intent)
-    shopper().get(f"/groupbuy/seats/{friend_id}/return/")
+    friend.get(f"/groupbuy/seats/{friend_id.token}/return/")
     with team_shop:
         team = Team.objects.get()
         assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.SUCCEEDED, 2, 2)
@@ -542,12 +552,12 @@ def test_with_one_unit_a_member_no_quantity_is_shown_and_a_seat_is_one_unit(team
     assert "quantity" not in offer(product)
 
     # A quantity posted anyway (the page offers none) is not read: the seat is one unit.
-    seat_id = take_and_pay(client, fake_stripe, "lead@example.test", quantity=2)
+    taken_seat = take_and_pay(client, fake_stripe, "lead@example.test", quantity=2)
 
     (intent,) = fake_stripe.intents.values()
     assert intent["amount"] == 2500
     with team_shop:
-        seat = TeamMember.objects.select_related("order", "team").get(pk=seat_id)
+        seat = TeamMember.objects.select_related("order", "team").get(pk=taken_seat.pk)
         assert seat.quantity == 1
         assert list(seat.order.lines.values_list("quantity", "unit_price")) == [
             (1, Decimal("25.00"))

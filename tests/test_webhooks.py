@@ -159,7 +159,11 @@ def test_events_of_unknown_accounts_are_acknowledged_and_ignored(card_shop):
         amount=13600,
     )
 
-    assert deliver(payload).json() == {"event": "evt_other", "result": "ignored"}
+    assert deliver(payload).json() == {
+        "event": "evt_other",
+        "result": "ignored",
+        "reason": "no shop has this connected account",
+    }
 
 
 def test_a_late_payment_after_expiry_takes_the_stock_again_when_it_is_still_there(card_shop):

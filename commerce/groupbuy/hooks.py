@@ -1,5 +1,6 @@
 """Group-buy's handlers for the plugin hooks (commerce/plugins/registry.py names them)."""
 
+import re
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -30,14 +31,21 @@ def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
     )
 
 
+# Seat ids are PostgreSQL integers: anything longer or not digits names no seat.
+_SEAT_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def card_payment_succeeded(*, intent: dict) -> str | None:
     """A seat's card payment (its PaymentIntent carries `groupbuy_seat`): confirm the seat.
-    None for payments that are not a seat's."""
+    None for payments that are not a seat's; "ignored: <why>" for a seat we cannot match.
+    The webhook has checked the intent's id, amount_received and currency."""
     seat = (intent.get("metadata") or {}).get("groupbuy_seat")
-    if not seat:
+    if seat is None:
         return None
-    amount: Decimal = from_minor_units(
-        intent.get("amount_received") or 0, intent["currency"].upper()
-    )
+    if not isinstance(seat, str | int) or not _SEAT_ID.fullmatch(str(seat)):
+        return "ignored: groupbuy_seat is not a seat number"
+    amount: Decimal = from_minor_units(intent["amount_received"], intent["currency"].upper())
     result = confirm_card_seat(int(seat), intent_id=intent["id"], amount_received=amount)
-    return "ignored" if result == "ignored" else "processed"
+    if result == "ignored":
+        return "ignored: no seat of this payment and amount"
+    return "processed"

@@ -110,8 +110,15 @@ class SeatStatus(models.TextChoices):
     RELEASED = "released", _("Released")
 
 
+def seat_token() -> str:
+    """The seat's secret: its pay, return and leave links carry it, never its id."""
+    return secrets.token_urlsafe(24)
+
+
 class TeamMember(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members")
+    # Unguessable, and honoured only from the browser session that took the seat.
+    seat_token = models.CharField(max_length=32, unique=True, default=seat_token)
     email = models.EmailField(blank=True)
     is_leader = models.BooleanField(default=False)
     is_virtual = models.BooleanField(default=False)

@@ -349,10 +349,10 @@ def _check_quantity(quantity: int, max_quantity: int) -> None:
 _ADD_MEMBER_SQL = """
     WITH seat AS (
         INSERT INTO groupbuy_teammember
-            (team_id, email, is_leader, is_virtual, quantity, status, order_id, joined_at,
-             reserved_until)
-        VALUES (%(team)s, %(email)s, %(leader)s, false, %(quantity)s, 'reserved', %(order)s,
-                %(now)s, %(until)s)
+            (team_id, seat_token, email, is_leader, is_virtual, quantity, status, order_id,
+             joined_at, reserved_until)
+        VALUES (%(team)s, %(token)s, %(email)s, %(leader)s, false, %(quantity)s, 'reserved',
+                %(order)s, %(now)s, %(until)s)
         RETURNING id
     ), counted AS (
         UPDATE groupbuy_team
@@ -388,6 +388,7 @@ def _add_member(
             _ADD_MEMBER_SQL,
             {
                 "team": seat.team_id,
+                "token": member.seat_token,
                 "email": email,
                 "leader": seat.leader,
                 "quantity": quantity,

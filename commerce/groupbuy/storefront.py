@@ -1,6 +1,7 @@
 """The shopper's side of group-buy: start or join a team, pay the seat by card, share."""
 
 import io
+import re
 
 import segno
 from django import forms
@@ -31,6 +32,7 @@ from commerce.payments import card
 from commerce.plugins.access import plugin_required
 from commerce.store.selectors import store_settings
 from config.forms import add_service_errors
+from core.ratelimit import rate_limited
 
 
 class SeatForm(forms.Form):
@@ -133,13 +135,17 @@ def qr_svg(url: str) -> bytes:
     return buffer.getvalue()
 
 
-# The seats taken in this browser (member ids): their owner may leave the team.
-SESSION_SEATS = "groupbuy_seats"
+# The seats taken in this browser, by their secret tokens: only this session may pay for,
+# come back to or leave them. Seat ids are sequential and never appear in a URL.
+SESSION_SEATS = "groupbuy_seat_tokens"
+# Share and seat tokens are secrets.token_urlsafe(): anything else names no team or seat
+# (and a NUL byte or a megabyte of text never reaches a query).
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _remember_seat(request, member: TeamMember) -> None:
     seats = request.session.get(SESSION_SEATS, [])
-    request.session[SESSION_SEATS] = [*seats[-49:], member.pk]
+    request.session[SESSION_SEATS] = [*seats[-49:], member.seat_token]
 
 
 def _own_seat(request, team: Team) -> TeamMember | None:
@@ -148,9 +154,20 @@ def _own_seat(request, team: Team) -> TeamMember | None:
     if not seats:
         return None
     return (
-        team.members.filter(pk__in=seats, status__in=SEAT_HOLDING, is_virtual=False)
+        team.members.filter(seat_token__in=seats, status__in=SEAT_HOLDING, is_virtual=False)
         .order_by("id")
         .first()
+    )
+
+
+def _session_seat(request, token: str) -> TeamMember:
+    """The seat behind `token` when this browser took it; 404 for anyone else (another
+    shopper, an anonymous visitor, a guessed token), before anything asks Stripe."""
+    if token not in request.session.get(SESSION_SEATS, []):
+        raise Http404
+    return get_object_or_404(
+        TeamMember.objects.select_related("team__campaign__variant__product", "order"),
+        seat_token=token,
     )
 
 
@@ -178,11 +195,14 @@ def _seat_page(
 
 @plugin_required("groupbuy")
 @require_POST
+@rate_limited("groupbuy_join")
 def take(request, campaign_id: int):
     """Start a team (no `team` field) or join the team named in the form."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     team = None
     if request.POST.get("team"):
+        if not TOKEN_SHAPE.fullmatch(request.POST["team"]):
+            raise Http404
         team = get_object_or_404(Team, share_token=request.POST["team"], campaign=campaign)
     form = SeatForm(request.POST, max_quantity=campaign.max_quantity_per_order)
     if not form.is_valid():
@@ -208,18 +228,14 @@ def take(request, campaign_id: int):
         add_service_errors(form, error)
         return _seat_page(request, campaign, team, form, 400)
     _remember_seat(request, member)
-    return redirect("groupbuy_seat_pay", member_id=member.pk)
+    return redirect("groupbuy_seat_pay", token=member.seat_token)
 
 
 @plugin_required("groupbuy")
 @require_POST
-def leave(request, member_id: int):
+def leave(request, token: str):
     """The seat's owner (this browser took it) gives it up: refunded if paid."""
-    if member_id not in request.session.get(SESSION_SEATS, []):
-        raise Http404
-    member = get_object_or_404(
-        TeamMember.objects.select_related("team__campaign__variant__product"), pk=member_id
-    )
+    member = _session_seat(request, token)
     try:
         result = leave_team(member.pk)
     except SeatUnavailable as refused:
@@ -236,8 +252,8 @@ def leave(request, member_id: int):
 
 @plugin_required("groupbuy")
 @require_GET
-def pay(request, member_id: int):
-    member = get_object_or_404(TeamMember.objects.select_related("team", "order"), pk=member_id)
+def pay(request, token: str):
+    member = _session_seat(request, token)
     if member.status != "reserved":
         return redirect("groupbuy_team", token=member.team.share_token)
     intent = start_seat_payment(member)
@@ -250,7 +266,7 @@ def pay(request, member_id: int):
             "publishable_key": card.settings.STRIPE_PUBLISHABLE_KEY,
             "account_id": connection.tenant.stripe_account_id,
             "return_url": request.build_absolute_uri(
-                reverse("groupbuy_seat_return", kwargs={"member_id": member.pk})
+                reverse("groupbuy_seat_return", kwargs={"token": member.seat_token})
             ),
         },
     )
@@ -258,8 +274,9 @@ def pay(request, member_id: int):
 
 @plugin_required("groupbuy")
 @require_GET
-def seat_return(request, member_id: int):
-    member = get_object_or_404(TeamMember.objects.select_related("team", "order"), pk=member_id)
+def seat_return(request, token: str):
+    """Where Stripe sends the seat's payer back: confirms through the webhook's function."""
+    member = _session_seat(request, token)
     if member.order.payment_intent_id:
         intent = card.retrieve_payment_intent(
             account_id=connection.tenant.stripe_account_id, intent_id=member.order.payment_intent_id

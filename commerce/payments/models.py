@@ -44,6 +44,9 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # "processed" or "ignored", and why an event was ignored (not ours, an unexpected shape).
+    outcome = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"

@@ -69,4 +69,7 @@ def stripe_webhook(request):
         outcome = handle_webhook(request.body, request.headers.get("Stripe-Signature", ""))
     except InvalidWebhook:
         return HttpResponse("invalid signature or payload", status=400)
-    return JsonResponse({"event": outcome.event_id, "result": outcome.result})
+    answer = {"event": outcome.event_id, "result": outcome.result}
+    if outcome.reason:
+        answer["reason"] = outcome.reason
+    return JsonResponse(answer)

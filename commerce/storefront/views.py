@@ -19,6 +19,7 @@ from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
 from commerce.storefront.selectors import available_units, category_by_slug, product_page
 from config.forms import add_service_errors
+from core.ratelimit import rate_limited
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -117,6 +118,7 @@ def cart_view(request):
     return _page(request, "storefront/cart.html", _cart_context(request))
 
 
+@rate_limited("checkout")  # POSTs only: placing an order; showing the form is not counted
 def checkout(request):
     shop = store_settings()
     items = cart.lines(request.session)
