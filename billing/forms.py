@@ -17,8 +17,13 @@ class InvoiceFilterForm(forms.Form):
     plan = forms.ModelChoiceField(
         label=_("Plan"), required=False, queryset=Plan.objects.all(), empty_label=_("Any plan")
     )
-    min_total = forms.DecimalField(label=_("Total from"), required=False, decimal_places=4)
-    max_total = forms.DecimalField(label=_("Total up to"), required=False, decimal_places=4)
+    # The precision of Invoice.total (max_digits 18, 4 places).
+    min_total = forms.DecimalField(
+        label=_("Total from"), required=False, max_digits=18, decimal_places=4
+    )
+    max_total = forms.DecimalField(
+        label=_("Total up to"), required=False, max_digits=18, decimal_places=4
+    )
     q = forms.CharField(label=_("Merchant or number"), required=False, max_length=100)
 
 

@@ -197,9 +197,14 @@ class BillingAccount(models.Model):
 
 
 class InvoiceStatus(models.TextChoices):
+    """Only a payment (a bank transfer finance records, or Stripe's) makes an invoice PAID.
+    An invoice issued at a total of zero has nothing to collect: it is SETTLED on issue,
+    with no payment and no `paid_at` (credits beyond its charges were carried forward)."""
+
     DRAFT = "draft", _("Draft")
     OPEN = "open", _("Issued, unpaid")
     PAID = "paid", _("Paid")
+    SETTLED = "settled", _("Issued at zero, nothing to pay")
     VOID = "void", _("Void")
 
 
@@ -256,6 +261,8 @@ class Invoice(models.Model):
                 condition=~Q(status="void"),
                 name="one_live_invoice_per_merchant_period",
             ),
+            # Credits beyond an invoice's charges are carried forward, never owed back.
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
         ]
         indexes = [models.Index(fields=["period_start", "status"])]
 
@@ -276,6 +283,9 @@ class LineKind(models.TextChoices):
     PLUGIN = "plugin", _("Plugin")
     CREDIT = "credit", _("Credit note applied")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    # Brings a total that credits pushed below zero back to zero; on issue the same amount
+    # becomes a credit note applied to the merchant's next invoice.
+    CARRY_FORWARD = "carryforward", _("Credit carried forward to the next invoice")
 
 
 class InvoiceLine(models.Model):
@@ -324,7 +334,9 @@ class CreditNoteStatus(models.TextChoices):
 
 class CreditNote(models.Model):
     """Money given back against an issued invoice. Issued notes are applied as a negative
-    line on the merchant's next draft invoice."""
+    line on the merchant's next draft invoice. Credit an invoice could not absorb (its
+    charges were smaller) is issued as a note against it on approval, keyed
+    "carry-forward:<invoice id>", and so applied to the next invoice exactly once."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="credit_notes")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
@@ -401,6 +413,21 @@ class StripeBillingEvent(models.Model):
         return self.event_id
 
 
+AUDIT_ACTIONS = {
+    "add_adjustment": _("Adjustment added"),
+    "remove_adjustment": _("Adjustment removed"),
+    "recalculate": _("Recalculated"),
+    "approve": _("Approved and issued"),
+    "void": _("Voided"),
+    "reissue": _("Re-issued as a draft"),
+    "create_credit_note": _("Credit note drafted"),
+    "issue_credit_note": _("Credit note issued"),
+    "carry_forward_credit": _("Credit carried forward"),
+    "void_credit_note": _("Credit note voided"),
+    "record_payment": _("Payment recorded"),
+}
+
+
 class AuditEntry(models.Model):
     """Every finance action: who, when, what, and the object before and after."""
 
@@ -425,3 +452,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.at}"
+
+    @property
+    def action_label(self) -> str:
+        return str(AUDIT_ACTIONS.get(self.action, self.action))
+
+    # Invoice snapshots carry a total, credit-note entries an amount, some neither: the log
+    # shows whichever figure there is.
+    @property
+    def figure_before(self) -> str:
+        return _figure(self.before)
+
+    @property
+    def figure_after(self) -> str:
+        return _figure(self.after)
+
+
+def _figure(state) -> str:
+    if not isinstance(state, dict):
+        return ""
+    return str(state.get("total") or state.get("amount") or "")

@@ -93,7 +93,11 @@ def render_invoice(invoice: Invoice) -> bytes:
         f"{invoice.total:,.2f}",
         bold_size=12,
     )
-    if invoice.collection_method == "bank_transfer":
+    if invoice.total == 0:
+        pdf.ln(6)
+        pdf.set_font(font, size=9)
+        pdf.multi_cell(0, 5, _text(font, _("Nothing to pay: this invoice is settled at zero.")))
+    elif invoice.collection_method == "bank_transfer":
         pdf.ln(6)
         pdf.set_font(font, size=9)
         pdf.multi_cell(

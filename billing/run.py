@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,14 +187,36 @@ def write_priced_lines(invoice: Invoice, priced: Priced, *, keep_from: int = 0) 
         for position, line in enumerate(priced.lines, start=keep_from)
     ]
     InvoiceLine.objects.bulk_create(lines)
-    adjustments = invoice.lines.filter(kind=LineKind.ADJUSTMENT).aggregate(total=Sum("amount"))
     invoice.plan_id = priced.plan_id
     invoice.gmv = priced.gmv
     invoice.net_gmv = priced.net_gmv
     invoice.commitment = priced.commitment
-    invoice.total = sum((line.amount for line in lines), ZERO) + (adjustments["total"] or ZERO)
+    settle_total(invoice)
     invoice.calculated_at = timezone.now()
     invoice.save(update_fields=["plan", "gmv", "net_gmv", "commitment", "total", "calculated_at"])
+
+
+def settle_total(invoice: Invoice) -> None:
+    """Set the total from the invoice's lines, never below zero (the caller saves it).
+
+    When credits (credit notes, negative adjustments) exceed the charges, a carry-forward
+    line brings the total back to zero; approving the invoice turns that line's amount into
+    a credit note for the merchant's next invoice (`services.approve`).
+    """
+    invoice.lines.filter(kind=LineKind.CARRY_FORWARD).delete()
+    found = invoice.lines.aggregate(total=Sum("amount"), last=Max("position"))
+    balance = found["total"] or ZERO
+    if balance < 0:
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=(found["last"] or 0) + 1,
+            kind=LineKind.CARRY_FORWARD,
+            description=_("Credit beyond this invoice's charges, carried forward"),
+            unit_amount=-balance,
+            exact_amount=-balance,
+            amount=-balance,
+        )
+    invoice.total = max(balance, ZERO)
 
 
 def commission_owed(net_gmv: Decimal, commitment: Decimal, plan: PlanTerms) -> Decimal:

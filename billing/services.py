@@ -4,6 +4,7 @@ only voiding (and re-issuing) or a credit note changes what the merchant owes.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -29,10 +30,15 @@ from billing.models import (
     PluginPrice,
     Subscription,
 )
-from billing.run import write_priced_lines
+from billing.run import settle_total, write_priced_lines
 from tenants.money import has_valid_precision, round_money
 
+# Well inside the 14 whole digits an amount column holds (max_digits 18, 4 places).
 MAX_ADJUSTMENT = Decimal("1000000000")
+# Plain ASCII digits only: Decimal() would also take "NaN", "1e309", "1_000" and other
+# scripts' digits, none of which finance means.
+AMOUNT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+REASON_LENGTH = 500
 
 
 def snapshot(invoice: Invoice) -> dict:
@@ -77,11 +83,14 @@ def _locked_draft(invoice_id: int) -> Invoice:
 
 
 def parse_amount(raw, currency: str, *, field: str = "amount") -> Decimal:
+    text = str(raw).strip()
+    if not AMOUNT_TEXT.fullmatch(text):
+        raise ValidationError({field: [_("Enter an amount, e.g. -25.00 or 100.")]})
     try:
-        amount = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
+        amount = Decimal(text)
+    except InvalidOperation:
         raise ValidationError({field: [_("Enter an amount, e.g. -25.00 or 100.")]}) from None
-    if not amount.is_finite() or amount == 0:
+    if amount == 0:
         raise ValidationError({field: [_("The amount must not be zero.")]})
     if abs(amount) >= MAX_ADJUSTMENT:
         raise ValidationError({field: [_("This amount is too large.")]})
@@ -96,7 +105,12 @@ def _reason(raw: str) -> str:
     reason = (raw or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason; it is kept with the invoice.")]})
-    if len(reason) > 500:
+    if "\x00" in reason:
+        # PostgreSQL refuses NUL in text: refuse it here, as a message, not a 500.
+        raise ValidationError(
+            {"reason": [_("The reason contains a character that is not allowed.")]}
+        )
+    if len(reason) > REASON_LENGTH:
         raise ValidationError({"reason": [_("Keep the reason under 500 characters.")]})
     return reason
 
@@ -119,7 +133,7 @@ def add_adjustment(invoice_id: int, *, amount, reason: str, actor) -> InvoiceLin
         reason=why,
         created_by=actor,
     )
-    invoice.total += value
+    settle_total(invoice)
     invoice.save(update_fields=["total"])
     audit(
         "add_adjustment",
@@ -139,8 +153,8 @@ def remove_adjustment(invoice_id: int, line_id: int, *, actor) -> None:
     if line is None:
         raise ValidationError({"line": [_("Only adjustment lines can be removed.")]})
     before = snapshot(invoice)
-    invoice.total -= line.amount
     line.delete()
+    settle_total(invoice)
     invoice.save(update_fields=["total"])
     audit("remove_adjustment", actor=actor, invoice=invoice, before=before, after=snapshot(invoice))
 
@@ -180,7 +194,12 @@ def billing_account(merchant_id: int) -> BillingAccount:
 
 @transaction.atomic
 def approve(invoice_id: int, *, actor) -> Invoice:
-    """Finalize: number, lock, PDF. Collection in Stripe happens after commit (a task)."""
+    """Finalize: number, lock, PDF. Collection in Stripe happens after commit (a task).
+
+    Approval never marks an invoice paid: only a payment does (`record_payment`, Stripe).
+    At a total of zero there is nothing to collect and the invoice is SETTLED; credit its
+    charges could not absorb becomes an issued credit note for the next invoice.
+    """
     invoice = _locked_draft(invoice_id)
     before = snapshot(invoice)
     account = billing_account(invoice.merchant_id)
@@ -190,13 +209,14 @@ def approve(invoice_id: int, *, actor) -> Invoice:
     invoice.issued_by = actor
     invoice.due_on = invoice.issued_at.date() + timedelta(days=settings.BILLING_PAYMENT_TERMS_DAYS)
     invoice.collection_method = account.collection_method
-    if invoice.total <= 0:
-        # Nothing to collect: a zero (or credit) invoice is settled on issue.
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = invoice.issued_at
+    if invoice.total == 0:
+        invoice.status = InvoiceStatus.SETTLED
     invoice.pdf = pdf.render_invoice(invoice)
     invoice.save()
     audit("approve", actor=actor, invoice=invoice, before=before, after=snapshot(invoice))
+    carried = invoice.lines.filter(kind=LineKind.CARRY_FORWARD).first()
+    if carried is not None:
+        carry_credit_forward(invoice, carried.amount, actor=actor)
     if invoice.status == InvoiceStatus.OPEN and account.collection_method == "stripe":
         from billing.tasks import push_invoice_to_stripe
 
@@ -204,15 +224,93 @@ def approve(invoice_id: int, *, actor) -> Invoice:
     return invoice
 
 
+def carry_credit_forward(invoice: Invoice, amount: Decimal, *, actor) -> CreditNote:
+    """Issue the credit an approved invoice could not absorb as a credit note against it,
+    applied (like any issued note) on the merchant's current or next draft, once: the note
+    is keyed by the invoice, and an applied note is linked to the one line that applied it."""
+    now = timezone.now()
+    note = CreditNote.objects.create(
+        merchant_id=invoice.merchant_id,
+        invoice=invoice,
+        number=next_number("credit_note", "CN"),
+        status=CreditNoteStatus.ISSUED,
+        issued_at=now,
+        amount=amount,
+        exact_amount=amount,
+        reason=_("Credit beyond the charges of invoice %(number)s, carried forward")
+        % {"number": invoice.number},
+        unique_key=f"carry-forward:{invoice.pk}",
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    note.pdf = pdf.render_credit_note(note)
+    note.save(update_fields=["pdf"])
+    audit(
+        "carry_forward_credit",
+        actor=actor,
+        credit_note=note,
+        invoice=invoice,
+        after={"number": note.number, "amount": str(note.amount)},
+        reason=note.reason,
+    )
+    draft = (
+        Invoice.objects.filter(merchant_id=invoice.merchant_id, status=InvoiceStatus.DRAFT)
+        .exclude(pk=invoice.pk)
+        .first()
+    )
+    if draft is not None:
+        recalculate(draft.pk, actor=actor)
+    return note
+
+
+def _withdraw_carried_credit(invoice: Invoice, *, actor, reason: str) -> None:
+    """Voiding a settled invoice voids the credit it carried forward, unless an issued
+    invoice already used it (then that invoice is corrected with a credit note instead)."""
+    note = (
+        CreditNote.objects.select_for_update()
+        .filter(unique_key=f"carry-forward:{invoice.pk}")
+        .exclude(status=CreditNoteStatus.VOID)
+        .first()
+    )
+    if note is None:
+        return
+    applied = InvoiceLine.objects.filter(credit_note=note).select_related("invoice").first()
+    if applied is not None and applied.invoice.status != InvoiceStatus.DRAFT:
+        raise ValidationError(
+            {
+                "invoice": [
+                    _(
+                        "Its carried-forward credit %(note)s is already used on invoice "
+                        "%(number)s; it can no longer be voided."
+                    )
+                    % {"note": note.number, "number": applied.invoice.number}
+                ]
+            }
+        )
+    note.status = CreditNoteStatus.VOID
+    note.save(update_fields=["status"])
+    audit(
+        "void_credit_note",
+        actor=actor,
+        credit_note=note,
+        invoice=invoice,
+        before={"number": note.number, "amount": str(note.amount)},
+        reason=reason,
+    )
+    if applied is not None:
+        recalculate(applied.invoice_id, actor=actor)
+
+
 @transaction.atomic
 def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -> Invoice | None:
     """Void an issued invoice; with `reissue`, a fresh draft for the same period replaces it."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     why = _reason(reason)
-    if invoice.status not in (InvoiceStatus.OPEN,):
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.SETTLED):
         raise ValidationError(
             {"invoice": [_("Only an issued, unpaid invoice can be voided; use a credit note.")]}
         )
+    if invoice.status == InvoiceStatus.SETTLED:
+        _withdraw_carried_credit(invoice, actor=actor, reason=why)
     before = snapshot(invoice)
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = timezone.now()
@@ -322,6 +420,8 @@ def record_payment(invoice_id: int, *, actor, reference: str = "") -> Invoice:
 
 
 def mark_invoice_paid(invoice: Invoice) -> None:
+    """The one way an invoice becomes paid; called for a payment only (a bank transfer
+    finance records, or Stripe's), never on approval."""
     from billing.reminders import clear_past_due
 
     invoice.status = InvoiceStatus.PAID

@@ -13,6 +13,28 @@ from devstack.services import PROJECT_DIR, ensure_services
 
 BIN = os.path.dirname(sys.executable)
 PORT = int(os.environ.get("PORT", "8000"))
+# The demo runs with DEBUG pages and well-known passwords: it listens on this machine only
+# unless DEMO_BIND names another address (e.g. DEMO_BIND=0.0.0.0 inside a container).
+DEFAULT_BIND = "127.0.0.1"
+
+
+def demo_bind(environ=os.environ) -> str:
+    return environ.get("DEMO_BIND", "").strip() or DEFAULT_BIND
+
+
+def web_command(bind: str, port: int) -> list[str]:
+    return [
+        f"{BIN}/gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"{bind}:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--access-logfile",
+        "-",
+    ]
 
 
 def main() -> int:
@@ -34,18 +56,7 @@ def main() -> int:
             return 1
 
     processes = {
-        "web": [
-            f"{BIN}/gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"0.0.0.0:{PORT}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--access-logfile",
-            "-",
-        ],
+        "web": web_command(demo_bind(), PORT),
         "worker": [f"{BIN}/celery", "-A", "config", "worker", "--loglevel", "INFO", "-c", "2"],
         "beat": [f"{BIN}/celery", "-A", "config", "beat", "--loglevel", "INFO"],
     }

@@ -129,6 +129,10 @@ class NpsForm(forms.Form):
     )
 
 
+# What the PositiveIntegerField column holds; a larger number would be a database error.
+MAX_OUTLETS = 2147483647
+
+
 class ThresholdsForm(forms.Form):
     """One GMV and one outlet field per tier, named <tier>_min_monthly_gmv / _min_active_outlets."""
 
@@ -145,5 +149,6 @@ class ThresholdsForm(forms.Form):
             self.fields[f"{bar.tier}_min_active_outlets"] = forms.IntegerField(
                 label=_("%(tier)s: minimum active outlets") % {"tier": bar.tier},
                 min_value=0,
+                max_value=MAX_OUTLETS,
                 initial=bar.min_active_outlets,
             )

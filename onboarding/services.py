@@ -618,14 +618,15 @@ def save_tier_thresholds(rows: list[ThresholdInput]) -> list[TierThreshold]:
             continue
         try:
             gmv = Decimal(str(row.min_monthly_gmv).strip())
-            if gmv < 0 or not gmv.is_finite():
+            # The column holds 16 whole digits and 2 places (max_digits 18).
+            if gmv < 0 or not gmv.is_finite() or gmv >= Decimal("1e16"):
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
             errors[f"{row.tier}_min_monthly_gmv"] = [_("Enter an amount of 0 or more.")]
             continue
         try:
             outlets = int(str(row.min_active_outlets).strip())
-            if outlets < 0:
+            if not 0 <= outlets <= 2147483647:  # the PositiveIntegerField column's range
                 raise ValueError
         except ValueError:
             errors[f"{row.tier}_min_active_outlets"] = [_("Enter a whole number of 0 or more.")]
