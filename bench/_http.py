@@ -63,9 +63,9 @@ def wait_until_serving(server: subprocess.Popen, base: str, host: str) -> None:
     deadline = time.time() + 60
     while True:
         try:
-            if requests.get(f"{base}/bench/bare/", headers={"Host": host}, timeout=2).ok:
+            if requests.get(f"{base}/bench/bare/", headers={"Host": host}, timeout=10).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if time.time() > deadline or server.poll() is not None:
             raise RuntimeError("gunicorn did not start")
@@ -125,11 +125,25 @@ class Page:
         self.links = parsed.links
         self.data = parsed.data_attributes
 
-    def form(self, *, action_contains: str = "", method: str = "post") -> dict:
+    def form(self, *, action_contains: str = "", field: str = "", method: str = "post") -> dict:
+        """The first form posting to an address containing `action_contains` and having the
+        field `field` (the language switch is a post form on every page too)."""
+        found = self.find_form(action_contains=action_contains, field=field, method=method)
+        if found is None:
+            raise RuntimeError(
+                f"{self.url}: no {method} form to {action_contains!r} with a field {field!r}"
+            )
+        return found
+
+    def find_form(self, *, action_contains: str = "", field: str = "", method: str = "post"):
         for form in self.forms:
-            if form["method"] == method and action_contains in form["action"]:
+            if (
+                form["method"] == method
+                and action_contains in form["action"]
+                and (not field or field in form["fields"])
+            ):
                 return form
-        raise RuntimeError(f"{self.url}: no {method} form with {action_contains!r} in its action")
+        return None
 
 
 class Browser:
@@ -166,16 +180,18 @@ class Browser:
             self.session.get(self._local(url), headers=self._headers(), allow_redirects=False)
         )
 
-    def submit(self, page: Page, form: dict, **values: str) -> Page:
+    def submit(self, page: Page, form: dict, *, refusal_ok: bool = False, **values: str) -> Page:
+        """Post `form` as the browser would, with `values` filled in. `refusal_ok`: a 400
+        (the form shown again with its error) is an answer, not a failure."""
         fields = {name: value for name, value in form["fields"].items() if value is not None}
         fields.update(values)
         url = urljoin(page.url, form["action"]) if form["action"] else page.url
         response = self.session.post(
             self._local(url), data=fields, headers=self._headers(page.url), allow_redirects=False
         )
-        return self._follow(response)
+        return self._follow(response, refusal_ok=refusal_ok)
 
-    def _follow(self, response: requests.Response) -> Page:
+    def _follow(self, response: requests.Response, *, refusal_ok: bool = False) -> Page:
         self.requests += 1
         while response.is_redirect:
             location = response.headers["Location"]
@@ -183,7 +199,7 @@ class Browser:
                 self._local(location), headers=self._headers(), allow_redirects=False
             )
             self.requests += 1
-        if response.status_code >= 400:
+        if response.status_code >= 400 and not (refusal_ok and response.status_code == 400):
             raise RuntimeError(f"{response.url}: {response.status_code}\n{response.text[-800:]}")
         return Page(response)
 

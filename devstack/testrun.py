@@ -1,16 +1,28 @@
-"""`make test`: lint, then the whole pytest suite on real PostgreSQL and Redis.
+"""`make test`: lint, the whole pytest suite on real PostgreSQL and Redis, then every bench
+at smoke size (`BENCH_SCALE=smoke`, devstack/benchrun.py: a bench that fails or prints no
+RESULT line fails the build, so no bench rots unnoticed).
 
 Uses DATABASE_URL / REDIS_URL when set, else the local servers, else embedded ones.
-Extra arguments go to pytest (`make test ARGS="-k signup"`).
+Extra arguments go to pytest (`make test ARGS="-k signup"`); with arguments the bench smoke
+run is left out (a chosen subset of tests is a quick check, not the build).
 """
 
 import os
 import subprocess
 import sys
 
-from devstack.services import PROJECT_DIR, chromium_path, ensure_services
+from devstack.benchrun import DATABASES as BENCH_DATABASES
+from devstack.services import (
+    PROJECT_DIR,
+    Services,
+    chromium_path,
+    ensure_database,
+    ensure_services,
+    with_database,
+)
 
 BIN = os.path.dirname(sys.executable)
+BENCH_SMOKE_DATABASE = BENCH_DATABASES["smoke"]
 
 
 def run(command: list[str], env: dict[str, str]) -> int:
@@ -27,7 +39,25 @@ def main(argv: list[str]) -> int:
     for lint in ([f"{BIN}/ruff", "check", "."], [f"{BIN}/ruff", "format", "--check", "."]):
         if run(lint, env) != 0:
             return 1
-    return run([f"{BIN}/pytest", *argv], env)
+    if run([f"{BIN}/pytest", *argv], env) != 0:
+        return 1
+    if argv:
+        return 0
+    return run_bench_smoke(services)
+
+
+def run_bench_smoke(services: Services) -> int:
+    """Every bench, small and short, on a database of its own on the same servers (embedded
+    ones stay up: this process started them)."""
+    database_url = with_database(services.database_url, BENCH_SMOKE_DATABASE)
+    ensure_database(database_url)
+    env = {
+        **os.environ,
+        **services.environ(),
+        "DATABASE_URL": database_url,
+        "BENCH_SCALE": "smoke",
+    }
+    return run([sys.executable, "-m", "devstack.benchrun"], env)
 
 
 if __name__ == "__main__":
