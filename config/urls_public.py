@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
+from config import outbox_console
 from config.views import healthz
 from tenants import views as tenant_views
 
@@ -24,11 +25,23 @@ console_patterns = [
     path("onboarding/", include("onboarding.urls")),
     path("billing/", include("billing.urls")),
     path("metrics/", include("reports.urls")),
+    path("outbox/", outbox_console.console_outbox, name="console_outbox"),
+    path(
+        "outbox/<int:message_id>/retry/",
+        outbox_console.console_outbox_retry,
+        name="console_outbox_retry",
+    ),
+    path(
+        "outbox/retry-failed/",
+        outbox_console.console_outbox_retry_failed,
+        name="console_outbox_retry_failed",
+    ),
 ]
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),
     path("signup/", tenant_views.signup, name="signup"),
+    path("signup/check-email/", tenant_views.signup_check_email, name="signup_check_email"),
     path("shops/", tenant_views.my_shops, name="my_shops"),
     path("shops/<int:merchant_id>/open/", tenant_views.open_my_shop, name="open_my_shop"),
     path("accounts/", include("accounts.urls")),
