@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from analytics.events import LedgerEvent
 from tenants.models import Merchant
 
 
@@ -51,13 +52,13 @@ def local_date_for(merchant: Merchant, moment: datetime) -> date:
 def record_event(
     *,
     merchant: Merchant,
-    kind: str,
+    event: LedgerEvent,
     idempotency_key: str,
     occurred_at: datetime | None = None,
-    payload: dict | None = None,
     delta: StatsDelta | None = None,
 ) -> bool:
-    """Append an event and add its delta to the merchant's local day, once per key.
+    """Append an event (its kind is the payload's: analytics.events) and add its delta to the
+    merchant's local day, once per key.
 
     Runs in the caller's transaction, so the ledger moves together
     with the tenant change it describes. Tables are schema-qualified: this works whatever
@@ -69,9 +70,9 @@ def record_event(
     delta = delta or StatsDelta()
     event = [
         merchant.pk,
-        kind,
+        event.kind.value,
         idempotency_key,
-        json.dumps(payload or {}, cls=DjangoJSONEncoder),
+        json.dumps(event.to_payload(), cls=DjangoJSONEncoder),
         occurred_at,
         day,
     ]

@@ -13,6 +13,7 @@ from django.db.models import Count, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
 from analytics.models import DailyMerchantStats, MerchantEvent
 from billing.models import (
     BillingInterval,
@@ -164,14 +165,14 @@ def _gather_storage(facts: dict[int, PeriodFacts], ids: list[int], period_end: d
     """Storage used at the period's end: the latest `storage_measured` ledger event."""
     latest = (
         MerchantEvent.objects.filter(
-            merchant_id__in=ids, kind="storage_measured", local_date__lte=period_end
+            merchant_id__in=ids, kind=EventKind.STORAGE_MEASURED, local_date__lte=period_end
         )
         .order_by("merchant_id", "-occurred_at", "-id")
         .distinct("merchant_id")
         .values_list("merchant_id", "payload")
     )
     for merchant_id, payload in latest:
-        facts[merchant_id].storage_bytes = int(payload.get("bytes", 0))
+        facts[merchant_id].storage_bytes = StorageMeasured.from_payload(payload).bytes
 
 
 def _gather_plugin_days(
@@ -185,7 +186,7 @@ def _gather_plugin_days(
     events = (
         MerchantEvent.objects.filter(
             merchant_id__in=ids,
-            kind__in=("plugin_enabled", "plugin_disabled"),
+            kind__in=(EventKind.PLUGIN_ENABLED, EventKind.PLUGIN_DISABLED),
             local_date__lte=period_end,
         )
         .order_by("merchant_id", "occurred_at", "id")
@@ -193,8 +194,9 @@ def _gather_plugin_days(
     )
     on_since: dict[tuple[int, str], date] = {}
     for merchant_id, kind, payload, day in events:
-        key = (merchant_id, payload.get("plugin", ""))
-        if kind == "plugin_enabled":
+        switch = EVENT_TYPES[EventKind(kind)].from_payload(payload)
+        key = (merchant_id, switch.plugin)
+        if kind == EventKind.PLUGIN_ENABLED:
             on_since.setdefault(key, day)
         elif key in on_since:
             _add_span(facts, key, on_since.pop(key), day - timedelta(days=1), period_start)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
@@ -34,7 +33,7 @@ from billing.subscriptions import (
     record_subscription_event,
     term_end_for,
 )
-from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
+from tenants.models import Membership, MembershipRole, MerchantStatus
 from tenants.services import change_merchant_status
 
 
@@ -56,13 +55,6 @@ def owners(merchant_id: int) -> list[User]:
             merchant_id=merchant_id, role=MembershipRole.OWNER
         ).select_related("user")
     ]
-
-
-def account_manager(merchant: Merchant) -> User | None:
-    """The merchant's CSM, as customer success assigns it (settings.BILLING_ACCOUNT_MANAGER)."""
-    if not settings.BILLING_ACCOUNT_MANAGER:
-        return None
-    return import_string(settings.BILLING_ACCOUNT_MANAGER)(merchant)
 
 
 def notify(users: list[User], *, kind: str, subject: str, text: str, link: str = "") -> list[str]:
@@ -145,7 +137,8 @@ def clear_past_due(merchant_id: int) -> None:
 
 
 def send_renewal_reminders() -> int:
-    """30, 14, 7 and 1 days before a term ends, to the owners and the merchant's CSM."""
+    """30, 14, 7 and 1 days before a term ends, to the owners. Customer success reads the
+    RenewalReminder rows and tells the merchant's CSM itself (onboarding.sweep)."""
     sent = 0
     horizon = timezone.now().date() + timedelta(
         days=max(settings.BILLING_RENEWAL_REMINDER_DAYS) + 1
@@ -168,12 +161,15 @@ def send_renewal_reminders() -> int:
     return sent
 
 
-def _send_renewal(subscription: Subscription, days_before: int) -> bool:
+@dataclass(frozen=True)
+class RenewalMessage:
+    subject: str
+    text: str
+
+
+def renewal_message(subscription: Subscription, days_before: int) -> RenewalMessage:
+    """What a renewal reminder says (to the owners, and through customer success to the CSM)."""
     merchant = subscription.merchant
-    recipients = owners(merchant.pk)
-    manager = account_manager(merchant)
-    if manager is not None:
-        recipients.append(manager)
     if subscription.auto_renew:
         text = _("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
     else:
@@ -189,16 +185,23 @@ def _send_renewal(subscription: Subscription, days_before: int) -> bool:
         else subscription.term_end.isoformat(),
         "days": days_before,
     }
+    return RenewalMessage(
+        subject=_("Your plan renewal: %(days)s days left") % {"days": days_before}, text=text
+    )
+
+
+def _send_renewal(subscription: Subscription, days_before: int) -> bool:
+    message = renewal_message(subscription, days_before)
     try:
         with transaction.atomic():
             reminder = RenewalReminder.objects.create(
                 subscription=subscription, term_end=subscription.term_end, days_before=days_before
             )
             reminder.recipients = notify(
-                recipients,
+                owners(subscription.merchant_id),
                 kind="billing_renewal",
-                subject=_("Your plan renewal: %(days)s days left") % {"days": days_before},
-                text=text,
+                subject=message.subject,
+                text=message.text,
             )
             reminder.save(update_fields=["recipients"])
     except IntegrityError:

@@ -20,6 +20,7 @@ from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import EventKind, OrderRefunded
 from analytics.models import MerchantEvent
 from billing.calculation import (
     PeriodFacts,
@@ -234,13 +235,13 @@ def raise_late_refund_credit_notes(
     Keyed by (invoice, this period), so running again adds nothing.
     """
     refunds = MerchantEvent.objects.filter(
-        kind="order_refunded", local_date__gte=period_start, local_date__lte=period_end
+        kind=EventKind.ORDER_REFUNDED, local_date__gte=period_start, local_date__lte=period_end
     ).values_list("merchant_id", "payload")
     if scope is not None:
         refunds = refunds.filter(merchant_id__in=scope)
     earlier_months: set[tuple[int, date]] = set()
     for merchant_id, payload in refunds:
-        paid_on = date.fromisoformat(payload.get("paid_on") or period_start.isoformat())
+        paid_on = OrderRefunded.from_payload(payload).paid_on or period_start
         if paid_on < period_start:
             earlier_months.add((merchant_id, paid_on.replace(day=1)))
     raised = 0
@@ -260,17 +261,16 @@ def raise_late_refund_credit_notes(
 def _raise_late_refund_note(invoice: Invoice, through: date, plan: PlanTerms) -> bool:
     late = MerchantEvent.objects.filter(
         merchant_id=invoice.merchant_id,
-        kind="order_refunded",
+        kind=EventKind.ORDER_REFUNDED,
         local_date__gt=invoice.period_end,
         local_date__lte=through,
     ).values_list("payload", flat=True)
+    refunds = [OrderRefunded.from_payload(payload) for payload in late]
     refunded = sum(
         (
-            Decimal(payload["amount"])
-            for payload in late
-            if invoice.period_start.isoformat()
-            <= (payload.get("paid_on") or "")
-            <= invoice.period_end.isoformat()
+            refund.amount
+            for refund in refunds
+            if refund.paid_on and invoice.period_start <= refund.paid_on <= invoice.period_end
         ),
         ZERO,
     )

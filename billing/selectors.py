@@ -185,7 +185,7 @@ class InvoiceFacts:
 
 def invoice_facts(merchant_ids) -> dict[int, InvoiceFacts]:
     """Open and overdue (issued, unpaid, past due date) invoices per merchant, in one query;
-    customer success reads it through settings.ONBOARDING_INVOICE_FACTS."""
+    customer success (onboarding.selectors) reads it directly."""
     from django.utils import timezone
 
     today = timezone.now().date()
@@ -234,9 +234,9 @@ def charges_between(merchant: Merchant, start: date, end: date) -> RangeCharges:
     with its draft, and before the billing run, priced as if the month closed today (both
     flagged as estimates). A month's commission is shared out by the range's part of the
     month's net GMV, its fees by the range's part of the month's days; each figure is rounded
-    half-up to the currency once, at the end. The merchant data center reads this through
-    settings.DATA_CENTER_CHARGES. Queries: a fixed few, plus six for each month without an
-    invoice (normally only the current one).
+    half-up to the currency once, at the end. The merchant data center (the reporting layer's
+    `datacenter.selectors`) reads it directly. Queries: a fixed few, plus six for each month
+    without an invoice (normally only the current one).
     """
     months: list[tuple[date, date]] = []
     cursor = start.replace(day=1)

@@ -28,7 +28,7 @@ manage_patterns = [
     path("orders/", include("commerce.orders.urls")),
     path("pos/", include("commerce.orders.pos_urls")),
     path("marketing/", include("commerce.plugins.urls")),
-    path("data/", include("commerce.datacenter.urls")),
+    path("data/", include("datacenter.urls")),
     path("billing/", include(manage_billing_urls)),
     path("onboarding/", include("onboarding.manage_urls")),
     *(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from commerce.datacenter.selectors import DayRow
+from datacenter.selectors import DayRow
 
 WIDTH = 720
 HEIGHT = 180

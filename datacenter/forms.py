@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from commerce.datacenter.selectors import DataRange
+from datacenter.selectors import DataRange
 
 PRESETS = ("7", "30", "90")
 LONGEST_RANGE_DAYS = 366

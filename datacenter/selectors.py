@@ -5,6 +5,9 @@ Day figures come from the public ledger (DailyMerchantStats: the same rows billi
 commission on, so the merchant and finance see one truth); top products from the shop's own
 order lines. Every function runs a fixed number of queries whatever the range or the number
 of orders. Days are the shop's local calendar days.
+
+The reporting layer: it joins a shop's commerce figures with what billing charged it, so it
+sits above both (commerce and billing never import each other).
 """
 
 from __future__ import annotations
@@ -12,16 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from analytics.ledger import local_date_for
 from analytics.models import DailyMerchantStats
+from billing.selectors import RangeCharges, charges_between
 from commerce.orders.models import OrderLine
 from tenants.models import Merchant
 from tenants.money import round_money
@@ -149,15 +150,6 @@ class ProductSales:
     orders: int
 
 
-class Charges(Protocol):
-    """What settings.DATA_CENTER_CHARGES returns (billing.selectors.RangeCharges)."""
-
-    commission: Decimal
-    plugin_fees: Decimal
-    subscription_fees: Decimal
-    estimated: bool
-
-
 @dataclass(frozen=True)
 class PlatformBrought:
     """What the platform's plugins brought in the range beside what the shop paid for it."""
@@ -165,7 +157,7 @@ class PlatformBrought:
     plugin_orders: int
     plugin_gmv: Decimal
     plugin_new_customers: int
-    charges: Charges
+    charges: RangeCharges
 
     @property
     def paid(self) -> Decimal:
@@ -274,9 +266,7 @@ def top_products(merchant: Merchant, data_range: DataRange, limit: int = 10) -> 
 
 
 def platform_brought(merchant: Merchant, report: RangeReport) -> PlatformBrought:
-    charges = import_string(settings.DATA_CENTER_CHARGES)(
-        merchant, report.range.start, report.range.end
-    )
+    charges = charges_between(merchant, report.range.start, report.range.end)
     return PlatformBrought(
         plugin_orders=report.totals.groupbuy_orders,
         plugin_gmv=report.totals.groupbuy_gmv,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commerce.datacenter import views
+from datacenter import views
 
 urlpatterns = [
     path("", views.data_center, name="manage_data"),

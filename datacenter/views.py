@@ -13,9 +13,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from commerce.datacenter import selectors
-from commerce.datacenter.charts import day_chart
-from commerce.datacenter.forms import RangeForm
+from datacenter import selectors
+from datacenter.charts import day_chart
+from datacenter.forms import RangeForm
 from tenants.access import shop_member_required
 
 

@@ -251,6 +251,24 @@ class Alert(models.Model):
         return f"{self.level} {self.stage} journey {self.journey_id}"
 
 
+class RenewalHeadsUp(models.Model):
+    """The merchant's CSM told of an upcoming renewal: one per billing RenewalReminder (the
+    one-to-one is the guarantee), so a retried sweep tells nobody twice."""
+
+    reminder = models.OneToOneField(
+        "billing.RenewalReminder", on_delete=models.CASCADE, related_name="csm_heads_up"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Claimed (set) just before the email goes out, so a retry never mails twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"renewal reminder {self.reminder_id} -> {self.recipient_id}"
+
+
 class TrainingSession(models.Model):
     title = models.CharField(_("title"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import EventKind
 from onboarding.models import (
     HealthScore,
     Journey,
@@ -135,18 +136,18 @@ def tier_figures(merchant_ids: Sequence[int], now: datetime) -> list[TierFigures
             SELECT DISTINCT ON (merchant_id) merchant_id,
                    COALESCE((payload->>'active_store_outlets')::int, 0)
             FROM analytics_merchantevent
-            WHERE kind = 'outlets_changed' AND merchant_id = ANY(%s) AND occurred_at <= %s
+            WHERE kind = %s AND merchant_id = ANY(%s) AND occurred_at <= %s
             ORDER BY merchant_id, occurred_at DESC, id DESC
             """,
-            [ids, now],
+            [EventKind.OUTLETS_CHANGED.value, ids, now],
         )
         outlets = dict(cursor.fetchall())
         cursor.execute(
             """
             SELECT DISTINCT merchant_id FROM analytics_merchantevent
-            WHERE kind = 'store_setup_completed' AND merchant_id = ANY(%s)
+            WHERE kind = %s AND merchant_id = ANY(%s)
             """,
-            [ids],
+            [EventKind.STORE_SETUP_COMPLETED.value, ids],
         )
         setup_done = {row[0] for row in cursor.fetchall()}
         cursor.execute(

@@ -20,11 +20,11 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, PlatformRole, User
 from analytics.models import DailyMerchantStats
+from billing.selectors import InvoiceFacts, invoice_facts
 from onboarding.links import merchant_link
 from onboarding.models import (
     STAGE_ORDER,
@@ -44,18 +44,17 @@ from onboarding.models import (
 )
 from tenants.models import Merchant
 
-# ---------------------------------------------------------------------------- billing slot
+# ---------------------------------------------------------------------------- billing facts
 
 
 def overdue_invoice_counts(merchant_ids: Sequence[int]) -> dict[int, int]:
     """Issued invoices past their due date, per merchant: the health score's invoice input.
 
-    Billing owns invoices and onboarding must not import it: settings.ONBOARDING_INVOICE_FACTS
-    names billing's selector, (merchant ids) -> {merchant id: InvoiceFacts-like}.
+    Customer success reads billing's invoice facts directly (onboarding sits above billing).
     """
     return {
         merchant_id: facts.overdue_count
-        for merchant_id, facts in _invoice_facts(merchant_ids).items()
+        for merchant_id, facts in invoice_facts(merchant_ids).items()
     }
 
 
@@ -66,14 +65,9 @@ class InvoiceSummary:
     overdue_total: Decimal = Decimal(0)
 
 
-def _invoice_facts(merchant_ids: Sequence[int]) -> dict:
-    path = getattr(settings, "ONBOARDING_INVOICE_FACTS", "")
-    return import_string(path)(merchant_ids) if path else {}
-
-
 def invoice_summary(merchant: Merchant) -> InvoiceSummary:
     """Merchant 360's invoices card."""
-    facts = _invoice_facts([merchant.pk]).get(merchant.pk)
+    facts: InvoiceFacts | None = invoice_facts([merchant.pk]).get(merchant.pk)
     if facts is None:
         return InvoiceSummary()
     return InvoiceSummary(

@@ -9,7 +9,9 @@ transaction under an advisory lock (two sweeps never overlap):
 3. day-30 tiering (completes the Tiering stage);
 4. alerts: 24 h first-contact warning, Behind, Stuck — one row per (journey, stage,
    level), inserted with ON CONFLICT DO NOTHING, so a retried sweep alerts nobody twice;
-5. NPS waves (day 30, then every 90 days), once per merchant and wave.
+5. NPS waves (day 30, then every 90 days), once per merchant and wave;
+6. renewal heads-ups: each renewal reminder billing sent the owners is told to the
+   merchant's CSM once (one RenewalHeadsUp per RenewalReminder).
 
 Emails go out after the commit; each is claimed first (emailed_at / reminded_at set by a
 conditional UPDATE) so a retry never sends one twice.
@@ -29,12 +31,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification
+from analytics.events import EventKind
+from billing.models import RenewalReminder
+from billing.reminders import renewal_message
 from onboarding.links import merchant_link
 from onboarding.models import (
     Alert,
     AlertLevel,
     Journey,
     NpsSurvey,
+    RenewalHeadsUp,
     Stage,
     SweepRun,
     TimelineEntry,
@@ -57,9 +63,11 @@ class SweepResult:
     journeys_tiered: int = 0
     alerts_raised: int = 0
     surveys_opened: int = 0
+    renewal_heads_ups: int = 0
     alert_emails: int = 0
     survey_emails: int = 0
     reminder_emails: int = 0
+    renewal_emails: int = 0
 
 
 def run_sweep(now: datetime | None = None) -> SweepResult:
@@ -77,9 +85,11 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
         result.journeys_tiered = tier_due_journeys(now)
         result.alerts_raised = raise_alerts(now)
         result.surveys_opened = open_nps_waves(now)
+        result.renewal_heads_ups = tell_csms_of_renewals(now)
     result.alert_emails = send_alert_emails(now)
     result.survey_emails = send_survey_emails(now)
     result.reminder_emails = send_survey_reminders(now)
+    result.renewal_emails = send_renewal_heads_up_emails(now)
     SweepRun.objects.create(
         name="onboarding", started_at=started, finished_at=timezone.now(), figures=asdict(result)
     )
@@ -112,8 +122,8 @@ def create_missing_journeys(now: datetime) -> int:
 # latest of their first occurrences). Events from before a CSM reopened the stage do
 # not count.
 LEDGER_SIGNALS = {
-    Stage.STORE_SETUP: ("store_setup_completed",),
-    Stage.GO_LIVE: ("first_in_store_order", "campaign_launched"),
+    Stage.STORE_SETUP: (EventKind.STORE_SETUP_COMPLETED,),
+    Stage.GO_LIVE: (EventKind.FIRST_IN_STORE_ORDER, EventKind.CAMPAIGN_LAUNCHED),
 }
 
 
@@ -426,3 +436,66 @@ def send_survey_reminders(now: datetime) -> int:
         {"now": now, "due": now - timedelta(days=settings.ONBOARDING_NPS_REMINDER_AFTER_DAYS)},
     )
     return _send(_survey_messages(ids, reminder=True)) if ids else 0
+
+
+# ---------------------------------------------------------------------------- 6. renewals
+
+# Reminders older than this are history: a CSM assigned later is not told of them.
+RENEWAL_HEADS_UP_WINDOW = timedelta(days=7)
+
+
+def tell_csms_of_renewals(now: datetime) -> int:
+    """One heads-up per renewal reminder billing sent, to the merchant's CSM, with the
+    reminder's own words; the console notice is written here, the email after the commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO onboarding_renewalheadsup (reminder_id, recipient_id, created_at)
+            SELECT r.id, j.csm_id, %(now)s
+            FROM billing_renewalreminder r
+            JOIN billing_subscription s ON s.id = r.subscription_id
+            JOIN onboarding_journey j ON j.merchant_id = s.merchant_id
+            WHERE j.csm_id IS NOT NULL
+              AND r.sent_at >= %(since)s
+              AND r.term_end >= %(now)s::date - 1
+            ON CONFLICT (reminder_id) DO NOTHING
+            RETURNING reminder_id, recipient_id
+            """,
+            {"now": now, "since": now - RENEWAL_HEADS_UP_WINDOW},
+        )
+        told = dict(cursor.fetchall())
+    if not told:
+        return 0
+    reminders = RenewalReminder.objects.filter(pk__in=told).select_related(
+        "subscription__merchant", "subscription__plan"
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=told[reminder.pk],
+            kind="billing_renewal",
+            text=renewal_message(reminder.subscription, reminder.days_before).text[:500],
+            created_at=now,
+        )
+        for reminder in reminders
+    )
+    return len(told)
+
+
+def send_renewal_heads_up_emails(now: datetime) -> int:
+    ids = _claim("onboarding_renewalheadsup", "emailed_at", "TRUE", {"now": now})
+    if not ids:
+        return 0
+    heads_ups = RenewalHeadsUp.objects.filter(pk__in=ids).select_related(
+        "recipient", "reminder__subscription__merchant", "reminder__subscription__plan"
+    )
+    messages = []
+    for heads_up in heads_ups:
+        if not heads_up.recipient.email:
+            continue
+        message = renewal_message(heads_up.reminder.subscription, heads_up.reminder.days_before)
+        messages.append(
+            mail.EmailMessage(
+                subject=message.subject, body=message.text, to=[heads_up.recipient.email]
+            )
+        )
+    return _send(messages)

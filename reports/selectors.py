@@ -13,6 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
+from analytics.events import EVENT_TYPES, EventKind
 from analytics.models import MerchantEvent
 from billing.models import (
     BillingInterval,
@@ -174,12 +175,14 @@ def recurring_snapshots(currency: str, days: list[date]) -> dict[date, Recurring
     switches: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
     for merchant_id, kind, payload, day in (
         MerchantEvent.objects.filter(
-            merchant__currency=currency, kind__in=("plugin_enabled", "plugin_disabled")
+            merchant__currency=currency,
+            kind__in=(EventKind.PLUGIN_ENABLED, EventKind.PLUGIN_DISABLED),
         )
         .order_by("occurred_at", "id")
         .values_list("merchant_id", "kind", "payload", "local_date")
     ):
-        switches[merchant_id].append((day, kind, payload.get("plugin", "")))
+        switch = EVENT_TYPES[EventKind(kind)].from_payload(payload)
+        switches[merchant_id].append((day, kind, switch.plugin))
 
     def value_on(plan_id: int, interval: str, plugins: set[str]) -> tuple[Decimal, Decimal]:
         monthly_fee, yearly_fee, included = plans[plan_id]
@@ -229,7 +232,7 @@ def _plugins_on(switches: list[tuple[date, str, str]], day: date) -> set[str]:
     for when, kind, plugin in switches:
         if when > day:
             break
-        if kind == "plugin_enabled":
+        if kind == EventKind.PLUGIN_ENABLED:
             on.add(plugin)
         else:
             on.discard(plugin)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import factory
 
+from analytics.events import OrderPaid, OrderRefunded, PluginDisabled, PluginEnabled
 from analytics.ledger import StatsDelta, record_event
 from billing.models import CommissionTier, Plan, Subscription
 from billing.subscriptions import start_subscription
@@ -62,10 +63,9 @@ def sale(merchant, day: date, amount: str, key: str, **extra) -> None:
     value = Decimal(amount)
     record_event(
         merchant=merchant,
-        kind="order_paid",
+        event=OrderPaid(total=value, channel="online"),
         idempotency_key=f"{merchant.slug}:{key}",
         occurred_at=local_noon(merchant, day),
-        payload={"total": amount},
         delta=StatsDelta(gmv=value, orders=1, online_gmv=value, online_orders=1, **extra),
     )
 
@@ -75,10 +75,9 @@ def refund(merchant, day: date, amount: str, key: str, *, paid_on: date) -> None
     earlier = (paid_on.year, paid_on.month) != (day.year, day.month)
     record_event(
         merchant=merchant,
-        kind="order_refunded",
+        event=OrderRefunded(order=0, amount=value, paid_on=paid_on),
         idempotency_key=f"{merchant.slug}:{key}",
         occurred_at=local_noon(merchant, day),
-        payload={"amount": amount, "paid_on": paid_on.isoformat()},
         delta=StatsDelta(
             refunds=value,
             refund_count=1,
@@ -90,8 +89,7 @@ def refund(merchant, day: date, amount: str, key: str, *, paid_on: date) -> None
 def plugin_switch(merchant, day: date, plugin: str, on: bool) -> None:
     record_event(
         merchant=merchant,
-        kind="plugin_enabled" if on else "plugin_disabled",
+        event=PluginEnabled(plugin=plugin) if on else PluginDisabled(plugin=plugin),
         idempotency_key=f"{merchant.slug}:plugin:{plugin}:{on}:{day}",
         occurred_at=local_noon(merchant, day),
-        payload={"plugin": plugin},
     )

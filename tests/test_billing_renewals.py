@@ -12,37 +12,46 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone as django_timezone
 
 from accounts.models import Notification
 from billing.models import Invoice, InvoiceLine, RenewalReminder, SubscriptionEvent
 from billing.reminders import process_term_ends, send_renewal_reminders
 from billing.run import run_billing
+from onboarding.models import Journey, RenewalHeadsUp
+from onboarding.services import start_journey
+from onboarding.sweep import send_renewal_heads_up_emails, tell_csms_of_renewals
 from tenants.models import Membership, MerchantStatus
 from tests.factories import PlatformStaffFactory, UserFactory
 from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
 
-CSM = {}
-
-
-def csm_of(merchant):
-    """Stands in for customer success's assignment (settings.BILLING_ACCOUNT_MANAGER)."""
-    return CSM.get(merchant.pk)
-
 
 @pytest.fixture
-def yearly_shop(db, settings):
-    settings.BILLING_ACCOUNT_MANAGER = "tests.test_billing_renewals.csm_of"
+def yearly_shop(db):
     merchant = MerchantRowFactory(timezone="UTC")
     Membership.objects.create(
         merchant=merchant, user=UserFactory(email="owner@yearly.test"), role="owner"
     )
-    CSM[merchant.pk] = PlatformStaffFactory(email="csm@platform.test")
+    start_journey(merchant=merchant, csm=PlatformStaffFactory(email="csm@platform.test"))
     plan = PlanFactory(monthly_fee=Decimal("100"), yearly_fee=Decimal("1000"))
     subscription = subscribe(merchant, plan, start=date(2026, 1, 1), interval="year")
     assert subscription.term_end == date(2026, 12, 31)
-    yield subscription
-    CSM.clear()
+    return subscription
+
+
+def _billing_then_customer_success_sweep(day: date) -> bool:
+    """A day of billing's reminder sweep and customer success's renewal step, each run
+    twice (a retried task and a duplicated beat)."""
+    sent = False
+    for _attempt in range(2):
+        with time_machine.travel(f"{day.isoformat()} 08:00Z", tick=False):
+            sent = bool(send_renewal_reminders()) or sent
+            now = django_timezone.now()
+            with transaction.atomic():
+                tell_csms_of_renewals(now)
+            send_renewal_heads_up_emails(now)
+    return sent
 
 
 @pytest.mark.django_db
@@ -50,10 +59,8 @@ def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_sh
     sent_on = []
     day = date(2026, 11, 20)
     while day <= date(2027, 1, 2):
-        for _attempt in range(2):  # a retried task and a duplicated beat
-            with time_machine.travel(f"{day.isoformat()} 08:00Z", tick=False):
-                if send_renewal_reminders():
-                    sent_on.append(day)
+        if _billing_then_customer_success_sweep(day):
+            sent_on.append(day)
         day += timedelta(days=1)
 
     assert sent_on == [
@@ -64,10 +71,38 @@ def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_sh
     ]
     reminders = RenewalReminder.objects.order_by("-days_before")
     assert [r.days_before for r in reminders] == [30, 14, 7, 1]
-    assert all(r.recipients == ["csm@platform.test", "owner@yearly.test"] for r in reminders)
-    assert len(mail.outbox) == 4
-    assert mail.outbox[0].subject == "Your plan renewal: 30 days left"
-    assert Notification.objects.filter(kind="billing_renewal").count() == 8
+    # Billing writes to the owners only; customer success tells the CSM.
+    assert all(r.recipients == ["owner@yearly.test"] for r in reminders)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["owner@yearly.test"], "Your plan renewal: 30 days left"),
+        (["csm@platform.test"], "Your plan renewal: 30 days left"),
+        (["owner@yearly.test"], "Your plan renewal: 14 days left"),
+        (["csm@platform.test"], "Your plan renewal: 14 days left"),
+        (["owner@yearly.test"], "Your plan renewal: 7 days left"),
+        (["csm@platform.test"], "Your plan renewal: 7 days left"),
+        (["owner@yearly.test"], "Your plan renewal: 1 days left"),
+        (["csm@platform.test"], "Your plan renewal: 1 days left"),
+    ]
+    assert mail.outbox[1].body == mail.outbox[0].body
+    assert (
+        sorted(
+            Notification.objects.filter(kind="billing_renewal").values_list(
+                "recipient__email", flat=True
+            )
+        )
+        == ["csm@platform.test"] * 4 + ["owner@yearly.test"] * 4
+    )
+    assert RenewalHeadsUp.objects.filter(emailed_at__isnull=False).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_merchant_without_a_csm_gets_its_reminder_and_no_heads_up_is_written(yearly_shop):
+    Journey.objects.filter(merchant=yearly_shop.merchant).update(csm=None)
+
+    assert _billing_then_customer_success_sweep(date(2026, 12, 1)) is True
+
+    assert [m.to for m in mail.outbox] == [["owner@yearly.test"]]
+    assert RenewalHeadsUp.objects.count() == 0
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ import time_machine
 from django.db import connection
 from django.test import Client
 
+from analytics.events import OrderPaid, OrderRefunded
 from analytics.ledger import StatsDelta, record_event
 from billing.models import BillingAccount, PluginPrice
 from billing.run import run_billing
@@ -49,10 +50,9 @@ def paid(
     in_store = channel == "in_store"
     record_event(
         merchant=merchant,
-        kind="order_paid",
+        event=OrderPaid(total=total, channel=channel),
         idempotency_key=f"{merchant.slug}:{key}",
         occurred_at=local_noon(merchant, day),
-        payload={"total": amount, "channel": channel},
         delta=StatsDelta(
             gmv=total,
             orders=1,
@@ -72,7 +72,7 @@ def paid(
 def refunded(merchant, day: date, amount: str, key: str) -> None:
     record_event(
         merchant=merchant,
-        kind="order_refunded",
+        event=OrderRefunded(order=0, amount=Decimal(amount), paid_on=day),
         idempotency_key=f"{merchant.slug}:{key}",
         occurred_at=local_noon(merchant, day),
         delta=StatsDelta(refunds=Decimal(amount), refund_count=1),

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import PlatformRole
 from billing.models import Plan
-from commerce.datacenter.selectors import local_today
+from datacenter.selectors import local_today
 from reports.figures import last_full_month
 from reports.rollups import refresh_monthly_stats
 from tests.factories import PlatformStaffFactory, ShopFactory

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from analytics.events import EventKind, OrderPaid, OrderRefunded, StoreSetupCompleted
 from analytics.ledger import StatsDelta, record_event
 from analytics.models import DailyMerchantStats, MerchantEvent
 from analytics.selectors import daily_stats
@@ -15,10 +16,9 @@ EVENING_UTC = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # 01:30 on 2 March in Sh
 
 def sale(key: str, amount: str, **extra) -> dict:
     return {
-        "kind": "order_paid",
+        "event": OrderPaid(order=int(key.rsplit(":", 1)[1]), channel="web", total=Decimal(amount)),
         "idempotency_key": key,
         "occurred_at": EVENING_UTC,
-        "payload": {"order": key},
         "delta": StatsDelta(gmv=Decimal(amount), orders=1, **extra),
     }
 
@@ -32,7 +32,10 @@ def test_an_event_lands_on_the_merchants_local_day_from_tenant_code(shop):
     assert (event.kind, event.local_date, event.payload) == (
         "order_paid",
         date(2026, 3, 2),
-        {"order": "order:1"},
+        {"order": 1, "channel": "web", "total": "120.50"},
+    )
+    assert OrderPaid.from_payload(event.payload) == OrderPaid(
+        order=1, channel="web", total=Decimal("120.50")
     )
     day = DailyMerchantStats.objects.get()
     assert (day.date, day.gmv, day.orders) == (date(2026, 3, 2), Decimal("120.50"), 1)
@@ -51,7 +54,7 @@ def test_events_of_a_day_add_up_and_refunds_reduce_net_gmv(shop):
     record_event(merchant=shop.merchant, **sale("order:2", "50.25", new_customers=1))
     record_event(
         merchant=shop.merchant,
-        kind="order_refunded",
+        event=OrderRefunded(order=1, amount=Decimal("30.00"), paid_on=date(2026, 3, 2)),
         idempotency_key="refund:1",
         occurred_at=EVENING_UTC,
         delta=StatsDelta(refunds=Decimal("30.00"), refund_count=1),
@@ -67,9 +70,9 @@ def test_events_of_a_day_add_up_and_refunds_reduce_net_gmv(shop):
 
 
 def test_an_event_without_figures_records_no_day(shop):
-    record_event(merchant=shop.merchant, kind="store_setup_completed", idempotency_key="setup")
+    record_event(merchant=shop.merchant, event=StoreSetupCompleted(), idempotency_key="setup")
 
-    assert MerchantEvent.objects.filter(kind="store_setup_completed").count() == 1
+    assert MerchantEvent.objects.filter(kind=EventKind.STORE_SETUP_COMPLETED).count() == 1
     assert not DailyMerchantStats.objects.exists()
 
 

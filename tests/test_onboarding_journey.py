@@ -8,6 +8,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from accounts.models import Notification
+from analytics.events import (
+    CampaignLaunched,
+    EventKind,
+    FirstInStoreOrder,
+    OutletsChanged,
+    StoreSetupCompleted,
+)
 from analytics.ledger import record_event
 from onboarding import services
 from onboarding.models import (
@@ -20,9 +27,10 @@ from onboarding.models import (
     TimelineEntry,
     TimelineKind,
 )
-from onboarding.sweep import run_sweep
+from onboarding.sweep import run_sweep as sweep_in_one_transaction
 from tests.factories import ShopFactory
 from tests.factories_onboarding import go_live, make_csm, set_up_store
+from tests.outbox import deliver_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +39,13 @@ DAY0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 def at(days: float = 0, hours: float = 0) -> datetime:
     return DAY0 + timedelta(days=days, hours=hours)
+
+
+def run_sweep(now=None):
+    """The sweep, then the outbox delivery its commit wakes: the emails are sent."""
+    result = sweep_in_one_transaction(now)
+    deliver_outbox()
+    return result
 
 
 def milestones(merchant) -> dict[str, Milestone]:
@@ -311,14 +326,16 @@ def test_go_live_needs_both_a_pos_order_and_a_campaign():
         clock.move_to(at(16))
         record_event(
             merchant=merchant,
-            kind="first_in_store_order",
+            event=FirstInStoreOrder(order=1),
             idempotency_key="half-live:first_in_store_order",
         )
         run_sweep()
         assert milestones(merchant)["go_live"].completed_at is None
         clock.move_to(at(18))
         record_event(
-            merchant=merchant, kind="campaign_launched", idempotency_key="half-live:campaign:1"
+            merchant=merchant,
+            event=CampaignLaunched(campaign=1),
+            idempotency_key="half-live:campaign:1",
         )
         run_sweep()
     assert milestones(merchant)["go_live"].completed_at == at(18)
@@ -329,7 +346,7 @@ def test_a_reopened_stage_ignores_ledger_events_from_before_and_a_note_is_requir
     with time_machine.travel(DAY0, tick=False) as clock:
         merchant = ShopFactory(slug="redo-shop").merchant
         clock.move_to(at(4))
-        record_event(merchant=merchant, kind="store_setup_completed", idempotency_key="redo:setup")
+        record_event(merchant=merchant, event=StoreSetupCompleted(), idempotency_key="redo:setup")
         run_sweep()
         setup = milestones(merchant)["store_setup"]
         assert setup.completed_at == at(4)
@@ -400,9 +417,9 @@ def test_the_shop_tells_the_ledger_its_active_store_count_when_it_changes():
     from analytics.models import MerchantEvent
 
     counts = [
-        event.payload["active_store_outlets"]
+        OutletsChanged.from_payload(event.payload).active_store_outlets
         for event in MerchantEvent.objects.filter(
-            merchant=merchant, kind="outlets_changed"
+            merchant=merchant, kind=EventKind.OUTLETS_CHANGED
         ).order_by("id")
     ]
     assert counts == [1, 2, 1]  # the warehouse and the address change write nothing

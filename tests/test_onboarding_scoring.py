@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from analytics.events import OrderPaid, OrderRefunded, OutletsChanged
 from analytics.ledger import StatsDelta, record_event
 from onboarding import scoring, services
 from onboarding.models import (
@@ -188,21 +189,21 @@ def test_tiers_come_from_ledger_gmv_and_outlets_and_monthly_runs_once(
         day = datetime(2026, month, 10, 4, tzinfo=UTC)
         record_event(
             merchant=big,
-            kind="order_paid",
+            event=OrderPaid(total=Decimal("71000"), channel="online"),
             idempotency_key=f"big:{month}",
             occurred_at=day,
             delta=StatsDelta(gmv=Decimal("71000"), orders=20),
         )
         record_event(
             merchant=small,
-            kind="order_paid",
+            event=OrderPaid(total=Decimal("1000"), channel="online"),
             idempotency_key=f"small:{month}",
             occurred_at=day,
             delta=StatsDelta(gmv=Decimal("1000"), orders=1),
         )
     record_event(
         merchant=big,
-        kind="order_refunded",
+        event=OrderRefunded(order=1, amount=Decimal("3000"), paid_on=date(2026, 3, 10)),
         idempotency_key="big:refund",
         occurred_at=datetime(2026, 4, 11, tzinfo=UTC),
         delta=StatsDelta(refunds=Decimal("3000"), refund_count=1),
@@ -210,15 +211,14 @@ def test_tiers_come_from_ledger_gmv_and_outlets_and_monthly_runs_once(
     for count, when in ((1, 1), (3, 2)):
         record_event(
             merchant=big,
-            kind="outlets_changed",
+            event=OutletsChanged(active_store_outlets=count),
             idempotency_key=f"big:outlets:{count}",
             occurred_at=datetime(2026, 5, when, tzinfo=UTC),
-            payload={"active_store_outlets": count},
         )
     # A sale outside the window (June) does not count.
     record_event(
         merchant=small,
-        kind="order_paid",
+        event=OrderPaid(total=Decimal("900000"), channel="online"),
         idempotency_key="small:june",
         occurred_at=datetime(2026, 6, 2, tzinfo=UTC),
         delta=StatsDelta(gmv=Decimal("900000"), orders=1),
@@ -339,7 +339,7 @@ def test_turning_red_gives_the_csm_one_task_and_new_merchants_none():
     for day in range(35, 60):
         record_event(
             merchant=veteran,
-            kind="order_paid",
+            event=OrderPaid(total=Decimal("500"), channel="online"),
             idempotency_key=f"veteran:{day}",
             occurred_at=NOW - timedelta(days=day),
             delta=StatsDelta(gmv=Decimal("500"), orders=2),

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import CampaignLaunched
 from analytics.ledger import record_event
 from commerce.cache import key as cache_key
 from commerce.catalog.models import Variant
@@ -123,9 +124,8 @@ def create_campaign(data: CampaignInput) -> Campaign:
         )
         record_event(
             merchant=connection.tenant,
-            kind="campaign_launched",
+            event=CampaignLaunched(plugin="groupbuy", campaign=campaign.pk),
             idempotency_key=f"{connection.schema_name}:campaign:{campaign.pk}:launched",
-            payload={"plugin": "groupbuy", "campaign": campaign.pk},
         )
     return campaign
 

@@ -23,6 +23,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from analytics.events import EventKind
 from analytics.models import MerchantEvent
 from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
 from commerce.groupbuy.services import expire_due_teams, release_lapsed_seats, send_notices
@@ -69,7 +70,7 @@ def shops_with_groupbuy() -> list[Merchant]:
     shoppers' money stay; a closed shop's pages answer 410, so nobody joins). The ledger is the only record of that readable from the
     public schema (PluginState lives in each tenant schema)."""
     enabled_groupbuy = (
-        MerchantEvent.objects.filter(merchant=OuterRef("pk"), kind="plugin_enabled")
+        MerchantEvent.objects.filter(merchant=OuterRef("pk"), kind=EventKind.PLUGIN_ENABLED)
         .annotate(plugin=KT("payload__plugin"))  # payload->>'plugin'
         .filter(plugin="groupbuy")
     )

@@ -5,8 +5,8 @@ change (mark_paid, cancel_order, payments._complete). A sum can still drift: a h
 row, a restore of one side only, a bug in a writer. Billing and platform metrics read only
 the ledger, so this module recomputes every StatsDelta column per local day from the
 orders and refunds themselves, with the exact rules of the writers, reports the days that
-differ and can set them right (recording each fix as an append-only `ledger_repaired`
-event).
+differ and can have analytics set them right (analytics.repair, recording each fix as an
+append-only `ledger_repaired` event).
 
 Rules mirrored from the writers (change them together):
 - `order_paid` (mark_paid): on the local day of `paid_at`, every order with `paid_at`
@@ -22,19 +22,17 @@ Rules mirrored from the writers (change them together):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
-from analytics.ledger import STAT_COLUMNS, StatsDelta, record_event
+from analytics.ledger import StatsDelta
+from analytics.repair import DayDrift, compare_days, ledger_days, repair_days
 from commerce.orders.models import Channel
 from commerce.payments.models import RefundStatus
 from tenants.models import Merchant
@@ -42,23 +40,6 @@ from tenants.models import Merchant
 MONEY_COLUMNS = frozenset(
     field.name for field in fields(StatsDelta) if isinstance(field.default, Decimal)
 )
-# Keys of ledger_repaired events; the day and a digest of the fix follow.
-REPAIR_KIND = "ledger_repaired"
-
-
-@dataclass(frozen=True)
-class DayDrift:
-    """One column of one local day where the ledger differs from the rebuilt truth."""
-
-    date: date
-    column: str
-    ledger: Decimal | int
-    rebuilt: Decimal | int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.date.isoformat()} {self.column}: ledger {self.ledger}, rebuilt {self.rebuilt}"
-        )
 
 
 @contextmanager
@@ -189,150 +170,18 @@ def rebuild_days(merchant: Merchant, start: date, end: date) -> dict[date, Stats
     }
 
 
-def _ledger_rows(
-    merchant: Merchant, start: date, end: date, *, lock: bool = False
-) -> dict[date, StatsDelta]:
-    """The merchant's DailyMerchantStats rows in the range (schema-qualified: works from
-    any schema). `lock` holds them until the transaction ends, so a writer adding to an
-    existing day waits for a repair instead of being overwritten by it."""
-    columns = ", ".join(STAT_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT date, {columns} FROM public.analytics_dailymerchantstats
-            WHERE merchant_id = %s AND date BETWEEN %s AND %s
-            ORDER BY date {"FOR UPDATE" if lock else ""}
-            """,
-            [merchant.pk, start, end],
-        )
-        return {
-            row[0]: StatsDelta(**dict(zip(STAT_COLUMNS, row[1:], strict=True)))
-            for row in cursor.fetchall()
-        }
-
-
-def _compare(
-    start: date, end: date, ledger: dict[date, StatsDelta], rebuilt: dict[date, StatsDelta]
-) -> list[DayDrift]:
-    empty = StatsDelta()
-    drifts = []
-    for day in sorted(set(ledger) | set(rebuilt)):
-        if not start <= day <= end:
-            continue
-        have, want = ledger.get(day, empty), rebuilt.get(day, empty)
-        drifts.extend(
-            DayDrift(day, column, getattr(have, column), getattr(want, column))
-            for column in STAT_COLUMNS
-            if getattr(have, column) != getattr(want, column)
-        )
-    return drifts
-
-
 def find_drift(merchant: Merchant, start: date, end: date) -> list[DayDrift]:
     """Columns of days where the ledger differs from the rebuilt truth, by day then column
     (a missing ledger row counts as zeros). Reads only; callable from any schema."""
     with _in_schema(merchant):
         rebuilt = rebuild_days(merchant, start, end)
-        return _compare(start, end, _ledger_rows(merchant, start, end), rebuilt)
-
-
-def _fix_digest(day: date, ledger: StatsDelta | None, rebuilt: StatsDelta, nth: int) -> str:
-    """What the fix was (before and after) and how many fixes of the day came before it:
-    the same repair run twice at once records one event, a later identical drift another."""
-    fix = {
-        "day": day.isoformat(),
-        "before": None if ledger is None else {c: str(getattr(ledger, c)) for c in STAT_COLUMNS},
-        "after": {c: str(getattr(rebuilt, c)) for c in STAT_COLUMNS},
-        "nth": nth,
-    }
-    return hashlib.sha256(json.dumps(fix, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def _write_day(cursor, merchant: Merchant, day: date, rebuilt: StatsDelta, exists: bool) -> bool:
-    """Set one day's row to the rebuilt figures; False when a writer created the row after
-    the rows were read (the day is then left alone and shows up again next time)."""
-    if rebuilt.is_empty():
-        cursor.execute(
-            "DELETE FROM public.analytics_dailymerchantstats WHERE merchant_id = %s AND date = %s",
-            [merchant.pk, day],
-        )
-        return True
-    values = [getattr(rebuilt, column) for column in STAT_COLUMNS]
-    if exists:
-        assignments = ", ".join(f"{column} = %s" for column in STAT_COLUMNS)
-        cursor.execute(
-            f"""
-            UPDATE public.analytics_dailymerchantstats SET {assignments}, updated_at = now()
-            WHERE merchant_id = %s AND date = %s
-            """,
-            [*values, merchant.pk, day],
-        )
-        return True
-    columns = ", ".join(STAT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(STAT_COLUMNS))
-    cursor.execute(
-        f"""
-        INSERT INTO public.analytics_dailymerchantstats (merchant_id, date, {columns}, updated_at)
-        VALUES (%s, %s, {placeholders}, now())
-        ON CONFLICT (merchant_id, date) DO NOTHING
-        RETURNING id
-        """,
-        [merchant.pk, day, *values],
-    )
-    return cursor.fetchone() is not None
-
-
-def _repairs_of_day(cursor, merchant: Merchant, day: date) -> int:
-    cursor.execute(
-        """
-        SELECT COUNT(*) FROM public.analytics_merchantevent
-        WHERE merchant_id = %s AND kind = %s AND payload ->> 'day' = %s
-        """,
-        [merchant.pk, REPAIR_KIND, day.isoformat()],
-    )
-    return cursor.fetchone()[0]
+        return compare_days(start, end, ledger_days(merchant, start, end), rebuilt)
 
 
 def repair(merchant: Merchant, start: date, end: date) -> list[DayDrift]:
-    """Set drifted days to the rebuilt figures, in one transaction, and return what was
-    fixed. Each repaired day appends one `ledger_repaired` event (before/after per
-    drifted column); other ledger events are never touched. No drift: nothing is written.
-
-    The day rows in range are locked first, so a concurrent order_paid on an existing day
-    waits and then adds on top of the repaired figure; a day whose row appears meanwhile
-    is skipped (not reported as repaired)."""
-    repaired: list[DayDrift] = []
-    with _in_schema(merchant), transaction.atomic():
-        ledger = _ledger_rows(merchant, start, end, lock=True)
-        rebuilt = rebuild_days(merchant, start, end)
-        drifts = _compare(start, end, ledger, rebuilt)
-        by_day: dict[date, list[DayDrift]] = {}
-        for drift in drifts:
-            by_day.setdefault(drift.date, []).append(drift)
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            for day, day_drifts in by_day.items():
-                target = rebuilt.get(day, StatsDelta())
-                if not _write_day(cursor, merchant, day, target, exists=day in ledger):
-                    continue
-                digest = _fix_digest(
-                    day, ledger.get(day), target, _repairs_of_day(cursor, merchant, day)
-                )
-                record_event(
-                    merchant=merchant,
-                    kind=REPAIR_KIND,
-                    idempotency_key=f"{merchant.schema_name}:{REPAIR_KIND}:{day.isoformat()}:{digest}",
-                    occurred_at=now,
-                    payload={
-                        "day": day.isoformat(),
-                        "columns": {
-                            drift.column: {
-                                "ledger": str(drift.ledger),
-                                "rebuilt": str(drift.rebuilt),
-                            }
-                            for drift in day_drifts
-                        },
-                    },
-                )
-                repaired.extend(day_drifts)
-    return repaired
+    """Set drifted days to the figures rebuilt from the shop's orders and refunds, and return
+    what was fixed. Analytics writes its own tables (analytics.repair.repair_days: locks the
+    days first, one `ledger_repaired` event per repaired day, nothing when nothing drifted);
+    commerce only supplies the truth."""
+    with _in_schema(merchant):
+        return repair_days(merchant, start, end, rebuild=lambda: rebuild_days(merchant, start, end))

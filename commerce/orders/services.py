@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import FirstInStoreOrder, OrderCancelled, OrderPaid
 from analytics.ledger import StatsDelta, record_event
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.orders.models import (
@@ -421,10 +422,9 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
     new_customer = bool(order.customer_id and order.is_new_customer)
     record_event(
         merchant=connection.tenant,
-        kind="order_paid",
+        event=OrderPaid(order=order.pk, channel=order.channel, total=order.total),
         idempotency_key=_ledger_key(order, "paid"),
         occurred_at=order.paid_at,
-        payload={"order": order.pk, "channel": order.channel, "total": str(order.total)},
         delta=StatsDelta(
             gmv=order.total,
             orders=1,
@@ -491,10 +491,9 @@ def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
     add_event(order, "cancelled", _("Cancelled"), actor=actor, data={"reason": reason})
     record_event(
         merchant=connection.tenant,
-        kind="order_cancelled",
+        event=OrderCancelled(order=order.pk),
         idempotency_key=_ledger_key(order, "cancelled"),
         occurred_at=order.cancelled_at,
-        payload={"order": order.pk},
         delta=StatsDelta(cancelled_orders=1),
     )
     return order
@@ -536,10 +535,9 @@ def pos_sale(
         add_event(order, "fulfilled", _("Handed over in store"), actor=actor)
         record_event(
             merchant=connection.tenant,
-            kind="first_in_store_order",
+            event=FirstInStoreOrder(order=order.pk, outlet=outlet_id),
             idempotency_key=f"{connection.schema_name}:first_in_store_order",
             occurred_at=order.paid_at,
-            payload={"order": order.pk, "outlet": outlet_id},
         )
     return order
 

@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from analytics.events import LedgerDriftFound
 from analytics.ledger import local_date_for, record_event
 from commerce.orders.ledger_truth import find_drift
 from tenants.models import Merchant, MerchantStatus
@@ -56,9 +57,8 @@ def check_ledger_sample() -> int:
         )
         record_event(
             merchant=merchant,
-            kind="ledger_drift_found",
+            event=LedgerDriftFound(days=days, columns=columns),
             idempotency_key=f"{merchant.schema_name}:ledger_drift_found:{year}-W{week:02d}",
             occurred_at=now,
-            payload={"days": days, "columns": columns},
         )
     return drifted

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import OrderRefunded
 from analytics.ledger import StatsDelta, local_date_for, record_event
 from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.orders.services import add_event
@@ -132,10 +133,9 @@ def _complete(refund: Refund, order: Order) -> None:
     from_earlier_month = (paid_on.year, paid_on.month) != (refunded_on.year, refunded_on.month)
     record_event(
         merchant=merchant,
-        kind="order_refunded",
+        event=OrderRefunded(order=order.pk, amount=refund.amount, paid_on=paid_on),
         idempotency_key=f"{connection.schema_name}:refund:{refund.idempotency_key}",
         occurred_at=refunded_at,
-        payload={"order": order.pk, "amount": str(refund.amount), "paid_on": paid_on.isoformat()},
         delta=StatsDelta(
             refunds=refund.amount,
             refund_count=1,

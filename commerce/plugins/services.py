@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import PluginDisabled, PluginEnabled
 from analytics.ledger import record_event
 from commerce.plugins.models import PluginState
 from commerce.plugins.registry import REGISTRY
@@ -28,15 +29,14 @@ def enable_plugin(key: str, *, actor: str) -> PluginState:
     state.save(update_fields=["enabled", "enabled_at"])
     record_event(
         merchant=connection.tenant,
-        kind="plugin_enabled",
+        event=PluginEnabled(
+            plugin=key,
+            monthly_price=spec.monthly_price,
+            currency=connection.tenant.currency,
+            actor=actor,
+        ),
         idempotency_key=f"{connection.schema_name}:plugin:{key}:on:{state.enabled_at.isoformat()}",
         occurred_at=state.enabled_at,
-        payload={
-            "plugin": key,
-            "monthly_price": str(spec.monthly_price),
-            "currency": connection.tenant.currency,
-            "actor": actor,
-        },
     )
     return state
 
@@ -52,9 +52,8 @@ def disable_plugin(key: str, *, actor: str) -> PluginState:
     state.save(update_fields=["enabled", "disabled_at"])
     record_event(
         merchant=connection.tenant,
-        kind="plugin_disabled",
+        event=PluginDisabled(plugin=key, actor=actor),
         idempotency_key=f"{connection.schema_name}:plugin:{key}:off:{state.disabled_at.isoformat()}",
         occurred_at=state.disabled_at,
-        payload={"plugin": key, "actor": actor},
     )
     return state

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.events import OutletsChanged
 from analytics.ledger import record_event
 from commerce.images import validate_image
 from commerce.money import check_price
@@ -91,10 +92,9 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
             now = timezone.now()
             record_event(
                 merchant=connection.tenant,
-                kind="outlets_changed",
+                event=OutletsChanged(active_store_outlets=after),
                 idempotency_key=f"{connection.schema_name}:outlets:{outlet.pk}:{now.isoformat()}",
                 occurred_at=now,
-                payload={"active_store_outlets": after},
             )
     return outlet
 

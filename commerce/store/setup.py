@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from analytics.events import StoreSetupCompleted
 from analytics.ledger import record_event
 from commerce.catalog.models import Product
 from commerce.store.models import StoreSettings
@@ -91,7 +92,7 @@ def record_setup_if_complete() -> bool:
         settings.save(update_fields=["setup_completed_at"])
         record_event(
             merchant=connection.tenant,
-            kind="store_setup_completed",
+            event=StoreSetupCompleted(),
             idempotency_key=f"{connection.schema_name}:store_setup_completed",
             occurred_at=settings.setup_completed_at,
         )

@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+from analytics.events import StorageMeasured
 from analytics.ledger import record_event
 from commerce.catalog.models import ProductImage
 from commerce.store.models import StoreSettings
@@ -34,9 +35,8 @@ def record_storage_measurement() -> int:
     measured = used_bytes()
     record_event(
         merchant=merchant,
-        kind="storage_measured",
+        event=StorageMeasured(bytes=measured),
         idempotency_key=f"{connection.schema_name}:storage:{now.date().isoformat()}",
         occurred_at=now,
-        payload={"bytes": measured},
     )
     return measured

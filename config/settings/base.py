@@ -255,16 +255,6 @@ BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=14)
 BILLING_DUNNING_DAYS = (1, 3, 7)
 BILLING_RENEWAL_REMINDER_DAYS = (30, 14, 7, 1)
 BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=14)
-# Who looks after a merchant (their CSM) is customer success's to say; billing asks through
-# this function, (merchant) -> user or None, so billing need not import onboarding.
-BILLING_ACCOUNT_MANAGER = env(
-    "BILLING_ACCOUNT_MANAGER", default="onboarding.selectors.csm_for_merchant"
-)
-# ...and customer success reads invoice facts for health scores and Merchant 360 the same way.
-ONBOARDING_INVOICE_FACTS = "billing.selectors.invoice_facts"
-# What a merchant paid for a range of days (commission, plugin and subscription fees), shown
-# in its data center beside what the plugins brought; commerce never imports billing.
-DATA_CENTER_CHARGES = "billing.selectors.charges_between"
 # /console/metrics/ keeps a computed page this long: longer than the 15 minutes between
 # roll-up refreshes, which invalidate and rebuild it (as spend and margin entries invalidate
 # it). 0 computes every view.

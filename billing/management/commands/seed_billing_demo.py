@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import User
+from analytics.events import OrderPaid
 from analytics.ledger import StatsDelta, record_event
 from billing.models import BillingAccount, Invoice, InvoiceStatus, Plan, Subscription
 from billing.run import previous_month, run_billing
@@ -81,10 +82,9 @@ class Command(BaseCommand):
             total = online + in_store + groupbuy
             record_event(
                 merchant=merchant,
-                kind="order_paid",
+                event=OrderPaid(total=total, channel="mixed"),
                 idempotency_key=f"demo-history:{merchant.slug}:{day.isoformat()}",
                 occurred_at=datetime.combine(day, time(15), tzinfo=zone),
-                payload={"total": str(total), "channel": "mixed", "demo_history": True},
                 delta=StatsDelta(
                     gmv=total,
                     orders=12 + day.day % 5,
