@@ -13,8 +13,10 @@ transaction under an advisory lock (two sweeps never overlap):
 6. renewal heads-ups: each renewal reminder billing sent the owners is told to the
    merchant's CSM once (one RenewalHeadsUp per RenewalReminder).
 
-Emails go out after the commit; each is claimed first (emailed_at / reminded_at set by a
-conditional UPDATE) so a retry never sends one twice.
+Emails are written into the outbox in the same transaction: each is claimed (emailed_at /
+reminded_at set by a conditional UPDATE) and enqueued under a dedupe key naming its row, so
+a retried sweep writes none twice, and the outbox sends each after the commit, retrying
+while the mail server is down.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,7 @@ from onboarding.models import (
 )
 from onboarding.scoring import assign_tiers
 from onboarding.services import NewJourney, create_journeys
+from outbox import services as outbox
 from tenants.hosts import platform_url, shop_host_for_slug
 from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
 
@@ -86,10 +88,10 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
         result.alerts_raised = raise_alerts(now)
         result.surveys_opened = open_nps_waves(now)
         result.renewal_heads_ups = tell_csms_of_renewals(now)
-    result.alert_emails = send_alert_emails(now)
-    result.survey_emails = send_survey_emails(now)
-    result.reminder_emails = send_survey_reminders(now)
-    result.renewal_emails = send_renewal_heads_up_emails(now)
+        result.alert_emails = send_alert_emails(now)
+        result.survey_emails = send_survey_emails(now)
+        result.reminder_emails = send_survey_reminders(now)
+        result.renewal_emails = send_renewal_heads_up_emails(now)
     SweepRun.objects.create(
         name="onboarding", started_at=started, finished_at=timezone.now(), figures=asdict(result)
     )
@@ -315,7 +317,8 @@ def alert_text(level: str, stage: str, merchant_name: str) -> str:
 
 
 def _claim(table: str, column: str, ids_sql: str, params: dict) -> list[int]:
-    """Set `column` on unclaimed rows and return their ids: whoever claims a row sends it."""
+    """Set `column` on unclaimed rows and return their ids: whoever claims a row enqueues its
+    email (in the same transaction)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = %(now)s WHERE {column} IS NULL AND {ids_sql} RETURNING id",
@@ -329,32 +332,29 @@ def send_alert_emails(now: datetime) -> int:
     if not ids:
         return 0
     alerts = Alert.objects.filter(pk__in=ids).values_list(
-        "stage", "level", "recipient__email", "journey__merchant_id", "journey__merchant__name"
+        "pk",
+        "stage",
+        "level",
+        "recipient__email",
+        "journey__merchant_id",
+        "journey__merchant__name",
     )
     messages = [
-        mail.EmailMessage(
+        outbox.email(
+            to=[email],
             subject=alert_text(level, stage, name),
             body=_("%(text)s\n\nOpen the merchant: %(link)s")
             % {
                 "text": alert_text(level, stage, name),
                 "link": platform_url(None, merchant_link(merchant_id)),
             },
-            to=[email],
+            dedupe_key=f"onboarding:alert:{alert_id}",
+            merchant_id=merchant_id,
         )
-        for stage, level, email, merchant_id, name in alerts
+        for alert_id, stage, level, email, merchant_id, name in alerts
+        if email
     ]
-    return _send(messages)
-
-
-def _send(messages: list[mail.EmailMessage]) -> int:
-    if not messages:
-        return 0
-    connection_ = mail.get_connection()
-    try:
-        return connection_.send_messages(messages) or 0
-    except Exception:  # the rows are claimed: a broken mail server must not re-send later
-        logger.exception("Could not send %s onboarding emails", len(messages))
-        return 0
+    return outbox.enqueue_emails(messages)
 
 
 # ---------------------------------------------------------------------------- 5. NPS
@@ -396,15 +396,15 @@ def _owner_emails(merchant_ids: set[int]) -> dict[int, list[str]]:
     return owners
 
 
-def _survey_messages(ids: list[int], *, reminder: bool) -> list[mail.EmailMessage]:
+def _survey_messages(ids: list[int], *, reminder: bool) -> list[outbox.NewMessage]:
     surveys = list(
         NpsSurvey.objects.filter(pk__in=ids).values_list(
-            "merchant_id", "merchant__slug", "merchant__name"
+            "pk", "merchant_id", "merchant__slug", "merchant__name"
         )
     )
-    owners = _owner_emails({row[0] for row in surveys})
+    owners = _owner_emails({row[1] for row in surveys})
     messages = []
-    for merchant_id, slug, name in surveys:
+    for survey_id, merchant_id, slug, name in surveys:
         if not owners.get(merchant_id):
             continue
         link = f"{settings.SITE_SCHEME}://{shop_host_for_slug(slug)}/manage/onboarding/"
@@ -417,13 +417,21 @@ def _survey_messages(ids: list[int], *, reminder: bool) -> list[mail.EmailMessag
             "On a scale from 0 to 10, how likely are you to recommend our platform to a "
             "friend or colleague? It takes ten seconds: %(link)s"
         ) % {"link": link}
-        messages.append(mail.EmailMessage(subject=subject, body=body, to=owners[merchant_id]))
+        messages.append(
+            outbox.email(
+                to=owners[merchant_id],
+                subject=subject,
+                body=body,
+                dedupe_key=f"onboarding:nps:{survey_id}:{'reminder' if reminder else 'survey'}",
+                merchant_id=merchant_id,
+            )
+        )
     return messages
 
 
 def send_survey_emails(now: datetime) -> int:
     ids = _claim("onboarding_npssurvey", "emailed_at", "TRUE", {"now": now})
-    return _send(_survey_messages(ids, reminder=False)) if ids else 0
+    return outbox.enqueue_emails(_survey_messages(ids, reminder=False)) if ids else 0
 
 
 def send_survey_reminders(now: datetime) -> int:
@@ -435,7 +443,7 @@ def send_survey_reminders(now: datetime) -> int:
                SELECT 1 FROM onboarding_npsresponse r WHERE r.survey_id = onboarding_npssurvey.id)""",
         {"now": now, "due": now - timedelta(days=settings.ONBOARDING_NPS_REMINDER_AFTER_DAYS)},
     )
-    return _send(_survey_messages(ids, reminder=True)) if ids else 0
+    return outbox.enqueue_emails(_survey_messages(ids, reminder=True)) if ids else 0
 
 
 # ---------------------------------------------------------------------------- 6. renewals
@@ -446,7 +454,8 @@ RENEWAL_HEADS_UP_WINDOW = timedelta(days=7)
 
 def tell_csms_of_renewals(now: datetime) -> int:
     """One heads-up per renewal reminder billing sent, to the merchant's CSM, with the
-    reminder's own words; the console notice is written here, the email after the commit."""
+    reminder's own words; the console notice and the outbox email are written in the sweep's
+    transaction."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -494,8 +503,12 @@ def send_renewal_heads_up_emails(now: datetime) -> int:
             continue
         message = renewal_message(heads_up.reminder.subscription, heads_up.reminder.days_before)
         messages.append(
-            mail.EmailMessage(
-                subject=message.subject, body=message.text, to=[heads_up.recipient.email]
+            outbox.email(
+                to=[heads_up.recipient.email],
+                subject=message.subject,
+                body=message.text,
+                dedupe_key=f"onboarding:renewal-heads-up:{heads_up.pk}",
+                merchant_id=heads_up.reminder.subscription.merchant_id,
             )
         )
-    return _send(messages)
+    return outbox.enqueue_emails(messages)
