@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import stripe
 
 from billing.models import BillingAccount, Invoice
-from config.stripe_client import stripe_client
+from core.stripe_client import stripe_client
 from tenants.money import to_minor_units
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from onboarding import selectors, services
 from onboarding.forms import NpsForm
 from onboarding.models import STAGE_ORDER, TrainingRegistration, TrainingSession

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from onboarding import selectors, services
 from onboarding.forms import (
     BoardFilterForm,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from tenants.access import platform_role_required
 from tenants.forms import MerchantStatusForm, SignupForm
 from tenants.hosts import shop_url

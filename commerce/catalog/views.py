@@ -25,7 +25,7 @@ from commerce.catalog.services import (
 )
 from commerce.store.selectors import outlets
 from commerce.store.setup import record_setup_if_complete
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from tenants.access import shop_member_required
 
 

@@ -31,7 +31,7 @@ from commerce.orders.services import OutOfStock
 from commerce.payments import card
 from commerce.plugins.access import plugin_required
 from commerce.store.selectors import store_settings
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from core.ratelimit import rate_limited
 
 

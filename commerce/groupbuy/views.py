@@ -11,7 +11,7 @@ from commerce.groupbuy.models import Campaign, Team
 from commerce.groupbuy.selectors import campaigns_with_figures, teams_of, units_taken
 from commerce.groupbuy.services import CampaignInput, create_campaign, end_campaign_early
 from commerce.plugins.access import plugin_required
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from tenants.access import shop_member_required
 
 

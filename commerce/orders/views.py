@@ -11,7 +11,7 @@ from commerce.orders.forms import CancelForm, FulfilForm, OrderFilterForm, Refun
 from commerce.orders.models import Order
 from commerce.orders.selectors import OrderFilters, filtered_orders, order_detail, totals
 from commerce.payments.services import refund_order
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from tenants.access import shop_member_required
 
 

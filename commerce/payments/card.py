@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from config.stripe_client import stripe_client
+from core.stripe_client import stripe_client
 from tenants.money import from_minor_units, to_minor_units
 
 

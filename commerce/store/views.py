@@ -18,7 +18,7 @@ from commerce.store.services import (
     update_store_settings,
 )
 from commerce.store.setup import record_setup_if_complete, setup_progress
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from tenants.access import shop_member_required
 from tenants.services import change_merchant_currency, set_stripe_account
 

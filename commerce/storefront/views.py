@@ -18,7 +18,7 @@ from commerce.store.selectors import store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
 from commerce.storefront.selectors import available_units, category_by_slug, product_page
-from config.forms import add_service_errors
+from core.forms import add_service_errors
 from core.ratelimit import rate_limited
 
 
