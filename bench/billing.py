@@ -47,7 +47,7 @@ def seed_month(label: str, year: int, month: int, orders: int, merchant_ids: lis
             INSERT INTO analytics_merchantevent
                 (merchant_id, kind, idempotency_key, payload, occurred_at, local_date, recorded_at)
             SELECT b.merchant_id, 'order_paid', %(prefix)s || g,
-                   jsonb_build_object('total', (50 + g %% 400)::text, 'channel', 'online'),
+                   jsonb_build_object('total', (50 + g %% 400)::text, 'channel', 'online', 'order', g),
                    make_timestamptz(%(year)s, %(month)s, 1 + g %% %(days)s, 4, 0, 0, 'UTC'),
                    make_date(%(year)s, %(month)s, 1 + g %% %(days)s), now()
             FROM generate_series(1, %(orders)s) AS g
@@ -70,6 +70,7 @@ def seed_month(label: str, year: int, month: int, orders: int, merchant_ids: lis
                 (merchant_id, kind, idempotency_key, payload, occurred_at, local_date, recorded_at)
             SELECT b.merchant_id, 'order_refunded', %(prefix)s || 'refund:' || g,
                    jsonb_build_object(
+                       'order', g,
                        'amount', (10 + g %% 40)::text,
                        'paid_on', CASE WHEN g %% 5 = 0
                            THEN make_date(%(year)s, %(month)s, 1) - 3

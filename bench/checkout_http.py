@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _http import (
+    CLIENTS,
     Browser,
     bare_client,
     free_port,
@@ -171,7 +172,7 @@ def main() -> int:
     bare_rps = sum(client["requests"] for client in bare) / SECONDS
     ratio = orders_per_s * per_order / bare_rps if bare_rps else 0.0
     print(
-        f"checkout over HTTP (4 clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
+        f"checkout over HTTP ({CLIENTS} clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
         f"{per_order:.1f} requests an order; bare view {bare_rps:.0f} req/s"
     )
     print(

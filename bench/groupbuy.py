@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scale import seconds
-from checkout import raw_client, run, wait_for_start
+from checkout import CLIENTS, raw_client, run, wait_for_start
 from checkout import seed as seed_checkout
 
 SECONDS = seconds(8)
@@ -124,7 +124,7 @@ def main() -> None:
         over = Team.objects.filter(seats_paid__gt=F("size")).count()
         over += Team.objects.filter(seats_taken__gt=F("size")).count()
     print(
-        f"group-buy seats (4 clients, 10 open teams of 5): {seats:.1f}/s; raw hot checkout {raw_hot:.1f}/s"
+        f"group-buy seats ({CLIENTS} clients, 10 open teams of 5): {seats:.1f}/s; raw hot checkout {raw_hot:.1f}/s"
     )
     print("goal: ratio >= 0.20, seats_over = 0")
     print(

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests
 from _http import (
+    CLIENTS,
     Browser,
     bare_client,
     free_port,
@@ -265,7 +266,7 @@ def main() -> int:
     bare_rps = sum(client["requests"] for client in bare) / SECONDS
     ratio = seats_per_s * per_seat / bare_rps if bare_rps else 0.0
     print(
-        f"group-buy join-and-pay over HTTP (4 clients, teams of {TEAM_SIZE}, 2 sync workers): "
+        f"group-buy join-and-pay over HTTP ({CLIENTS} clients, teams of {TEAM_SIZE}, 2 sync workers): "
         f"{seats_per_s:.1f} paid seats/s ({refused} joins refused: team filled meanwhile), "
         f"{per_seat:.1f} requests a seat; bare view {bare_rps:.0f} req/s; "
         f"{len(fake.intents)} intents at the fake Stripe"
