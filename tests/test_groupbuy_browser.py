@@ -21,15 +21,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def pay_seat(page, fake_stripe, shop: str) -> None:
     """On the card page: the shopper pays; Stripe sends them back to the return URL."""
-    expect(page).to_have_url(re.compile(r"/groupbuy/seats/\d+/pay/$"))
-    seat_id = page.url.rstrip("/").split("/")[-2]
-    intent_id = next(
-        intent["id"]
-        for intent in fake_stripe.intents.values()
-        if intent["metadata"]["groupbuy_seat"] == seat_id
-    )
+    expect(page).to_have_url(re.compile(r"/groupbuy/seats/[A-Za-z0-9_-]{32}/pay/$"))
+    # The return URL the card form hands Stripe: the seat's secret token, never its id.
+    return_url = page.locator("#payment-form").get_attribute("data-return-url")
+    assert return_url == page.url.replace("/pay/", "/return/")
+    client_secret = page.locator("#payment-form").get_attribute("data-client-secret")
+    intent_id = client_secret.split("_secret")[0]
     fake_stripe.pay(intent_id)
-    page.goto(f"{shop}/groupbuy/seats/{seat_id}/return/?payment_intent={intent_id}")
+    page.goto(f"{return_url}?payment_intent={intent_id}")
 
 
 def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(

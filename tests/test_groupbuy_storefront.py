@@ -569,3 +569,199 @@ def test_with_one_unit_a_member_no_quantity_is_shown_and_a_seat_is_one_unit(team
     team_page = shopper().get(f"/groupbuy/t/{token}/")
     assert "quantity" not in team_page.context["form"].fields
     assert "quantity" not in team_page.content.decode()
+
+
+def test_a_seat_is_reached_only_by_its_token_from_the_session_that_took_it(team_shop, fake_stripe):
+    leader = shopper()
+    seat = take_and_pay(leader, fake_stripe, "lead@example.test")
+    (intent_id,) = fake_stripe.intents
+    fake_stripe.pay(intent_id)
+    requests_before = len(fake_stripe.requests)
+    stranger = shopper()
+    stranger.get("/p/oolong/")  # a session of its own
+    anonymous = shopper()
+
+    refused = [
+        stranger.get(f"/groupbuy/seats/{seat.token}/pay/").status_code,
+        stranger.get(f"/groupbuy/seats/{seat.token}/return/").status_code,
+        stranger.post(f"/groupbuy/seats/{seat.token}/leave/").status_code,
+        anonymous.get(f"/groupbuy/seats/{seat.token}/pay/").status_code,
+        anonymous.get(f"/groupbuy/seats/{seat.token}/return/").status_code,
+        anonymous.post(f"/groupbuy/seats/{seat.token}/leave/").status_code,
+        leader.get(f"/groupbuy/seats/{seat.pk}/pay/").status_code,  # the old id links
+        leader.get(f"/groupbuy/seats/{seat.pk}/return/").status_code,
+        leader.get(f"/groupbuy/seats/{seat.token[:-1]}/return/").status_code,
+    ]
+
+    assert refused == [404] * 9
+    assert fake_stripe.requests[requests_before:] == []  # nobody asked Stripe anything
+    with team_shop:
+        member = TeamMember.objects.get()
+        assert (member.status, member.seat_token) == ("reserved", seat.token)
+        assert len(seat.token) == 32
+    connection.set_schema_to_public()
+
+    back = leader.get(f"/groupbuy/seats/{seat.token}/return/")
+
+    assert back.status_code == 302
+    assert [(call.method, call.path) for call in fake_stripe.requests[requests_before:]] == [
+        ("GET", f"/v1/payment_intents/{intent_id}")
+    ]
+    with team_shop:
+        assert TeamMember.objects.get().status == "paid"
+
+
+def test_the_pay_page_hands_stripe_a_return_url_with_the_seat_token(team_shop, fake_stripe):
+    client = shopper()
+    campaign_id = client.get("/p/oolong/").context["campaign"].pk
+    taken = client.post(f"/groupbuy/{campaign_id}/seat/", {"email": "lead@example.test"})
+    with team_shop:
+        member = TeamMember.objects.get()
+    connection.set_schema_to_public()
+
+    card_page = client.get(taken["Location"])
+
+    assert taken["Location"] == f"/groupbuy/seats/{member.seat_token}/pay/"
+    assert card_page.context["return_url"] == (
+        f"http://alpha.localhost/groupbuy/seats/{member.seat_token}/return/"
+    )
+    assert f"/seats/{member.pk}/" not in card_page.content.decode()
+
+
+def test_the_shared_team_page_shows_no_seat_token_nor_any_members_details(team_shop, fake_stripe):
+    with team_shop:
+        from commerce.store.selectors import store_settings
+
+        settings = store_settings()
+        settings.shipping_flat_rate = Decimal("8.00")
+        settings.save()
+    connection.set_schema_to_public()
+    leader = shopper()
+    campaign_id = leader.get("/p/oolong/").context["campaign"].pk
+    taken = leader.post(
+        f"/groupbuy/{campaign_id}/seat/",
+        {
+            "email": "lead.private@example.test",
+            "shipping_method": "flat",
+            "contact_name": "Lead Secretname",
+            "phone": "138 1234 5678",
+            "address_line1": "77 Hidden Lane",
+            "address_city": "Hangzhou",
+            "address_postcode": "310000",
+        },
+    )
+    assert taken.status_code == 302
+    with team_shop:
+        member = TeamMember.objects.select_related("team").get()
+        token, seat_token = member.team.share_token, member.seat_token
+    connection.set_schema_to_public()
+
+    public_page = shopper().get(f"/groupbuy/t/{token}/").content.decode()
+    own_page = leader.get(f"/groupbuy/t/{token}/").content.decode()
+    product_page = shopper().get("/p/oolong/").content.decode()
+
+    for page in (public_page, product_page):
+        for private in (
+            seat_token,
+            "lead.private",
+            "Secretname",
+            "1234 5678",
+            "Hidden Lane",
+            "Hangzhou",
+            "310000",
+        ):
+            assert private not in page
+    assert f"/groupbuy/t/{token}/" in public_page  # the share link stays shareable
+    assert f'href="/groupbuy/seats/{seat_token}/pay/"' in own_page  # its owner may pay
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "lead\x00@example.test"),
+        ("contact_name", "Lead\x00"),
+        ("address_line1", "8 Nanjing\x00 Road"),
+        ("address_city", "Shang\x00hai"),
+        ("address_postcode", "20\x000000"),
+        ("phone", "138\x00"),
+        ("address_line1", "x" * 100_000),
+        ("quantity", "9" * 400),
+        ("quantity", "-1"),
+        ("quantity", "0"),
+        ("quantity", "1e9"),
+        ("quantity", "\x00"),
+        ("shipping_method", "flat\x00"),
+    ],
+)
+def test_hostile_seat_form_values_are_refused_naming_the_field(team_shop, field, value):
+    from commerce.groupbuy.models import Campaign
+    from commerce.orders.models import Order
+
+    with team_shop:
+        Campaign.objects.update(max_quantity_per_order=3)
+        campaign_id = Campaign.objects.get().pk
+    connection.set_schema_to_public()
+    data = {
+        "email": "lead@example.test",
+        "shipping_method": "flat",
+        "contact_name": "Lead",
+        "address_line1": "8 Nanjing Road",
+        "address_city": "Shanghai",
+        field: value,
+    }
+
+    response = shopper().post(f"/groupbuy/{campaign_id}/seat/", data)
+
+    assert response.status_code == 400
+    if "\x00" in value:  # refused before the view by the NUL guard, which names the field
+        assert response.context["field"] == field
+    else:
+        assert list(response.context["form"].errors) == [field]
+    with team_shop:
+        assert not TeamMember.objects.exists()
+        assert not Order.objects.exists()
+        assert oolong_stock() == 5
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        # A NUL byte is refused by the bad-input guard in front of every view.
+        ("/groupbuy/t/%00/", 400),
+        ("/groupbuy/t/abc%00def/qr.svg", 400),
+        ("/groupbuy/seats/%00/pay/", 400),
+        # Tokens are URL-safe base64: anything else, or a huge number, names nothing.
+        ("/groupbuy/t/" + "a" * 5000 + "/", 404),
+        ("/groupbuy/t/a%20b/", 404),
+        ("/groupbuy/seats/" + "9" * 400 + "/return/", 404),
+        ("/groupbuy/" + "9" * 400 + "/seat/", 404),
+        ("/groupbuy/99999999999999999999/seat/", 404),
+    ],
+)
+def test_hostile_team_and_seat_addresses_are_refused(team_shop, path, status):
+    client = shopper()
+    answer = (
+        client.post(path, {"email": "a@example.test"}) if "/seat/" in path else client.get(path)
+    )
+
+    assert answer.status_code == status
+    with team_shop:
+        assert not TeamMember.objects.exists()
+
+
+@pytest.mark.parametrize("team", ["x" * 5000, "a b", "no-such-team"])
+def test_joining_a_hostile_or_unknown_team_token_is_not_found_and_writes_nothing(team_shop, team):
+    with team_shop:
+        from commerce.groupbuy.models import Campaign
+
+        campaign_id = Campaign.objects.get().pk
+    connection.set_schema_to_public()
+
+    answer = shopper().post(
+        f"/groupbuy/{campaign_id}/seat/", {"email": "a@example.test", "team": team}
+    )
+
+    assert answer.status_code == 404
+    with team_shop:
+        assert not Team.objects.exists()
+        assert not TeamMember.objects.exists()
