@@ -2,7 +2,6 @@
 
 from csp.decorators import csp_update
 from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -10,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import login_handoff
 from billing.urls import manage_urlpatterns as manage_billing_urls
 from commerce.catalog import api as catalog_api
+from commerce.media import shop_media
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
 from config.views import bench_bare_view, healthz, not_available
@@ -57,11 +57,9 @@ urlpatterns = [
         name="api_docs",
     ),
     path("healthz", healthz, name="shop_healthz"),
+    # Uploaded logos and photos, this shop's only, in every environment (commerce/media.py).
+    path("media/<path:name>", shop_media, name="shop_media"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 if settings.BENCH_VIEWS:
     urlpatterns.append(path("bench/bare/", bench_bare_view, name="bench_bare"))
-if settings.DEBUG:
-    # Uploaded logos and product photos in development; production serves MEDIA_URL from
-    # object storage or the web server.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

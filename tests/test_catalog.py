@@ -261,7 +261,7 @@ def test_images_are_stored_under_their_real_format_and_can_be_removed(owner, sho
         image = product.images.get()
         stored = image.image.name
         variant_ids = list(product.variants.values_list("pk", flat=True))
-    assert stored.startswith("products/") and stored.endswith(".png")
+    assert stored.startswith(f"{shop.merchant.schema_name}/products/") and stored.endswith(".png")
     page = owner.get(f"/manage/products/{product.pk}/")
     assert f'value="{image.pk}"' in page.content.decode()
 

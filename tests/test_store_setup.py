@@ -98,7 +98,7 @@ def test_a_logo_is_checked_by_content_and_size(owner, shop):
     assert huge.context["form"].errors["logo"] == ["Images can be at most 2 MB."]
     assert good.status_code == 302
     with shop.merchant:
-        assert store_settings().logo.name.startswith("logos/")
+        assert store_settings().logo.name.startswith(f"{shop.merchant.schema_name}/logos/")
 
 
 def test_the_currency_is_the_merchants_and_unknown_ones_are_refused(owner, shop):

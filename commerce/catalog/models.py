@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from commerce.cache import forget, key
+from commerce.images import ShopFolder, ShopImageField
 
 PRICE = {"max_digits": 12, "decimal_places": 2}
 
@@ -58,7 +59,7 @@ class Product(models.Model):
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.FileField(upload_to="products/")
+    image = ShopImageField(upload_to=ShopFolder("products"))
     alt = models.CharField(max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 

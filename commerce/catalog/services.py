@@ -15,14 +15,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from commerce.catalog.models import PRICE, Category, Product, ProductImage, Stock, Variant
-from commerce.images import validate_image
+from commerce.images import reencode_image
 from commerce.money import check_price
 
 MAX_IMAGE_MEGABYTES = 5
 # Stock.quantity is a PostgreSQL integer.
 MAX_QUANTITY = 2_147_483_647
 QUANTITY = re.compile(r"[0-9]+")
-IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
@@ -229,23 +228,13 @@ def set_stock_levels(levels: list[StockLevel]) -> list[Stock]:
 
 
 def add_image(*, product: Product, upload: UploadedFile, alt: str = "") -> ProductImage:
-    """Store an image checked by its content; the stored name ends with the extension of
-    the format found, whatever the upload was called."""
-    from PIL import Image
-
-    try:
-        validate_image(upload, field="image", max_megabytes=MAX_IMAGE_MEGABYTES)
-        with Image.open(upload) as image:
-            image_format = image.format
-    except Image.DecompressionBombError:
-        raise ValidationError({"image": [_("This image has too many pixels.")]}) from None
-    finally:
-        upload.seek(0)
-    upload.name = f"{uuid.uuid4().hex}.{IMAGE_EXTENSIONS.get(image_format, 'img')}"
+    """Store the upload's pixels re-encoded under a random name (commerce.images); the
+    upload's own name, type and bytes are never kept."""
     if len(alt.strip()) > 200:
         raise ValidationError({"alt": [_too_long(alt.strip(), 200)]})
+    clean = reencode_image(upload, field="image", max_megabytes=MAX_IMAGE_MEGABYTES)
     return ProductImage.objects.create(
-        product=product, image=upload, alt=alt.strip(), position=product.images.count()
+        product=product, image=clean, alt=alt.strip(), position=product.images.count()
     )
 
 

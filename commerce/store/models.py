@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from commerce.cache import forget, key
+from commerce.images import ShopFolder, ShopImageField
 
 
 class StoreSettings(models.Model):
@@ -13,7 +14,7 @@ class StoreSettings(models.Model):
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
-    logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
+    logo = ShopImageField(_("logo"), upload_to=ShopFolder("logos"), blank=True)
     policies = models.TextField(_("shop policies"), blank=True)
 
     shipping_flat_rate = models.DecimalField(

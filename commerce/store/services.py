@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from analytics.events import OutletsChanged
 from analytics.ledger import record_event
-from commerce.images import validate_image
+from commerce.images import reencode_image
 from commerce.money import check_price
 from commerce.store.models import Outlet, OutletKind, StoreSettings
 from commerce.store.selectors import store_settings
@@ -31,8 +31,7 @@ def update_store_settings(
     policies: str | None = None,
     logo: UploadedFile | None = None,
 ) -> StoreSettings:
-    if logo is not None:
-        validate_image(logo, field="logo", max_megabytes=2)
+    clean_logo = reencode_image(logo, field="logo", max_megabytes=2) if logo is not None else None
     settings = store_settings()
     settings.display_name = display_name.strip()
     settings.tagline = tagline.strip()
@@ -40,10 +39,15 @@ def update_store_settings(
     settings.contact_phone = contact_phone.strip()
     if policies is not None:
         settings.policies = policies.strip()
-    if logo is not None:
-        settings.logo = logo
+    replaced_logo = settings.logo.name if clean_logo is not None else ""
+    if clean_logo is not None:
+        settings.logo = clean_logo
     settings.full_clean()
     settings.save()
+    if replaced_logo:
+        # The old file goes only once the new logo is committed.
+        storage = StoreSettings.logo.field.storage
+        transaction.on_commit(lambda: storage.delete(replaced_logo))
     return settings
 
 
