@@ -2,7 +2,7 @@
 at the end of a term (renew, expire, suspend after the grace period).
 
 Each reminder is written as a row under a unique constraint in the same transaction that
-sends it, so retries and a duplicated beat send nothing twice.
+enqueues its email in the outbox, so retries and a duplicated beat send nothing twice.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from billing.subscriptions import (
     record_subscription_event,
     term_end_for,
 )
+from outbox.services import enqueue_email
 from tenants.models import Membership, MembershipRole, MerchantStatus
 from tenants.services import change_merchant_status
 
@@ -57,11 +57,27 @@ def owners(merchant_id: int) -> list[User]:
     ]
 
 
-def notify(users: list[User], *, kind: str, subject: str, text: str, link: str = "") -> list[str]:
-    """Email plus a console notice to each user; returns the addresses written to."""
+def notify(
+    users: list[User],
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    dedupe_key: str,
+    merchant_id: int | None = None,
+    link: str = "",
+) -> list[str]:
+    """An email (through the outbox, in the caller's transaction) plus a console notice to
+    each user; returns the addresses written to."""
     addresses = sorted({user.email for user in users if user.email})
     if addresses:
-        send_mail(subject, f"{text}\n\n{link}".strip(), None, addresses)
+        enqueue_email(
+            to=addresses,
+            subject=subject,
+            body=f"{text}\n\n{link}".strip(),
+            dedupe_key=dedupe_key,
+            merchant_id=merchant_id,
+        )
     Notification.objects.bulk_create(
         Notification(recipient=user, kind=kind, text=text[:500], link=link) for user in users
     )
@@ -92,10 +108,12 @@ def send_dunning_reminders(now=None) -> int:
 def _send_dunning(invoice: Invoice, day: int) -> bool:
     try:
         with transaction.atomic():
-            DunningReminder.objects.create(invoice=invoice, day=day)
+            reminder = DunningReminder.objects.create(invoice=invoice, day=day)
             notify(
                 owners(invoice.merchant_id),
                 kind="billing_dunning",
+                dedupe_key=f"billing:dunning:{reminder.pk}",
+                merchant_id=invoice.merchant_id,
                 subject=_("Payment failed for invoice %(number)s") % {"number": invoice.number},
                 text=_(
                     "We could not collect %(total)s %(currency)s for invoice %(number)s. "
@@ -200,6 +218,8 @@ def _send_renewal(subscription: Subscription, days_before: int) -> bool:
             reminder.recipients = notify(
                 owners(subscription.merchant_id),
                 kind="billing_renewal",
+                dedupe_key=f"billing:renewal:{reminder.pk}",
+                merchant_id=subscription.merchant_id,
                 subject=message.subject,
                 text=message.text,
             )

@@ -31,6 +31,7 @@ from tenants.models import Membership
 from tests.conftest import on_host
 from tests.factories import UserFactory
 from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
+from tests.outbox import deliver_outbox
 from tests.stripe_events import sign
 
 pytestmark = pytest.mark.django_db
@@ -326,6 +327,7 @@ def test_a_failed_payment_starts_dunning_once_per_day_and_then_past_due(
     for day in (0, 1, 1, 2, 3, 3, 5, 7, 7, 8):
         with time_machine.travel(failed_at + timedelta(days=day, hours=1)):
             send_dunning_reminders()
+            deliver_outbox()
     assert [m.subject for m in mail.outbox] == [
         f"Payment failed for invoice {october_invoice.number}"
     ] * 3

@@ -25,6 +25,7 @@ from onboarding.sweep import send_renewal_heads_up_emails, tell_csms_of_renewals
 from tenants.models import Membership, MerchantStatus
 from tests.factories import PlatformStaffFactory, UserFactory
 from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
+from tests.outbox import deliver_outbox
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def _billing_then_customer_success_sweep(day: date) -> bool:
             with transaction.atomic():
                 tell_csms_of_renewals(now)
             send_renewal_heads_up_emails(now)
+            deliver_outbox()
     return sent
 
 
