@@ -21,7 +21,8 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(VENV)/bin/python -m devstack.testrun $(ARGS)
 
-## Run every benchmark; each prints a last line `RESULT name=value ...`.
+## Run every benchmark at full size (BENCH_SCALE=smoke: small and short, as `make test` does);
+## each prints a last line `RESULT name=value ...`, and a bench that fails or prints none fails.
 bench: $(INSTALLED)
 	$(VENV)/bin/python -m devstack.benchrun $(ARGS)
 

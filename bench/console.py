@@ -81,9 +81,10 @@ def seed(size: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO tenants_merchant (schema_name, slug, name, status, timezone, currency,
-                language, db_alias, stripe_charges_enabled, created_at)
-            SELECT 'm_console_' || g, 'console-' || g, 'Console Shop ' || g, 'active',
+            INSERT INTO tenants_merchant (schema_name, slug, slug_skeleton, name, status,
+                timezone, currency, language, db_alias, stripe_charges_enabled, created_at)
+            SELECT 'm_console_' || g, 'console-' || g, 'console~' || g, 'Console Shop ' || g,
+                   'active',
                    'Asia/Shanghai', 'CNY', 'zh-hans', 'default', false,
                    now() - ((g * 7919) %% 400 || ' days')::interval
             FROM generate_series(1, %(size)s) g

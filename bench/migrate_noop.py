@@ -2,7 +2,7 @@
 it (wall time, Django start-up included), the staleness check alone, and stock
 `migrate_schemas` per schema for contrast (timed on 20 schemas, extrapolated).
 
-Last line: `RESULT migrate_noop_s=… merchants=1000` (goal ≤ 5 s; 20 merchants at
+Last line: `RESULT migrate_noop_s=… merchants=1000` (goal ≤ 5 s; 10 merchants at
 `BENCH_SCALE=smoke`).
 """
 
@@ -21,7 +21,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    count = ensure_merchants(sized(1000, 20))
+    count = ensure_merchants(sized(1000, 10))
     names = schemas.all_tenant_schema_names()
 
     started = time.perf_counter()

@@ -45,7 +45,13 @@ def seed_merchants(now) -> list[int]:
     if existing < COUNT:
         Merchant.objects.bulk_create(
             [
-                Merchant(schema_name=f"{PREFIX}_{n}", slug=f"{PREFIX}-{n}", name=f"Bench {n}")
+                # `~` keeps the skeletons unique: it is never in a real address's skeleton.
+                Merchant(
+                    schema_name=f"{PREFIX}_{n}",
+                    slug=f"{PREFIX}-{n}",
+                    slug_skeleton=f"{PREFIX}~{n}",
+                    name=f"Bench {n}",
+                )
                 for n in range(existing, COUNT)
             ],
             batch_size=2000,
@@ -83,6 +89,8 @@ def seed_merchants(now) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    # ignore_conflicts above hides a row the database refused: say so here, not later.
+    assert len(ids) >= COUNT, f"only {len(ids)} of {COUNT} bench merchants could be inserted"
     # Day 0 spread over the last 46 days (every stage of the journey is represented).
     with connection.cursor() as cursor:
         cursor.execute(
