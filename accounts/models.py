@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.identity import canonical_email
+
 
 class PlatformRole(models.TextChoices):
     CSM = "csm", _("Customer success manager")
@@ -15,7 +17,7 @@ class EmailUserManager(UserManager):
     """Users sign in with their email; `username` is kept equal to it for Django's admin."""
 
     def _create_user(self, username, email, password, **extra_fields):
-        email = self.normalize_email(email or username).lower()
+        email = canonical_email(self.normalize_email(email or username))
         return super()._create_user(email, email, password, **extra_fields)
 
     def create_user(self, email, password=None, **extra_fields):
@@ -43,7 +45,7 @@ class User(AbstractUser):
     objects = EmailUserManager()
 
     def save(self, *args, **kwargs):
-        self.email = self.email.lower()
+        self.email = canonical_email(self.email)
         self.username = self.email
         super().save(*args, **kwargs)
 

@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
 
 from accounts.forms import LoginForm, OutboxPasswordResetForm
+from core.ratelimit import rate_limited
+from tenants.hosts import platform_url, shop_url
 from tenants.services import redeem_login_handoff
 
 
@@ -22,12 +26,34 @@ class LoginView(auth_views.LoginView):
         return "/shops/"
 
 
+def configured_site_root(request) -> str:
+    """Scheme, host and port of the platform (settings.PLATFORM_HOST) or of the request's
+    shop (its primary domain), whatever Host the request carried."""
+    if request.tenant.is_public:
+        return platform_url(request, "")
+    return shop_url(request, request.tenant, "")
+
+
+@method_decorator(rate_limited("password_reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = OutboxPasswordResetForm
+    """The link in the email starts with the configured host of where the reset was asked
+    for, never the request's Host header (which whoever asks for the reset controls)."""
+
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        site_root = configured_site_root(self.request)
+        self.extra_email_context = {
+            "site_root": site_root,
+            # Django's own context names, overridden so no template can reach the Host.
+            "protocol": settings.SITE_SCHEME,
+            "domain": site_root.split("://", 1)[1],
+        }
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -27,6 +27,9 @@ class Merchant(TenantMixin):
     """A shop owner's business: the tenant. Its data lives in the schema `schema_name`."""
 
     slug = models.SlugField(_("shop address"), max_length=40, unique=True)
+    # What the address looks like (tenants.slugs.slug_skeleton): unique, so that no two shops
+    # have look-alike addresses (`tea-house`, `tea--h0use`) even when signups race.
+    slug_skeleton = models.CharField(max_length=48, editable=False)
     name = models.CharField(_("shop name"), max_length=120)
     status = models.CharField(
         max_length=12, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE, db_index=True
@@ -51,6 +54,9 @@ class Merchant(TenantMixin):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["slug_skeleton"], name="merchant_slug_skeleton_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name

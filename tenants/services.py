@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from accounts.identity import canonical_email
 from accounts.models import User
-from tenants import schemas
+from tenants import schemas, slugs
 from tenants.hosts import forget_merchant_hosts, shop_host_for_slug
 from tenants.models import (
     Domain,
@@ -30,14 +29,6 @@ from tenants.models import (
     MerchantStatusChange,
 )
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
-RESERVED_SLUGS = frozenset(
-    """
-    admin api app assets billing blog cdn console dashboard dev docs help login logout mail
-    manage media platform public root shop signup static staging status store support system
-    template tenant test www
-    """.split()
-)
 HANDOFF_LIFETIME = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
 
@@ -50,20 +41,54 @@ class OpenedShop:
 
 
 def slug_problem(slug: str) -> str | None:
-    """Why `slug` cannot be a shop address, or None when it can."""
-    if not SLUG_PATTERN.match(slug):
+    """Why `slug` cannot be a shop address, or None when it can (see tenants.slugs)."""
+    lookalikes = slugs.confusable_characters(slug)
+    if lookalikes:
+        return _("“%(characters)s” only look like Latin letters. Use a-z, 0-9 and hyphens.") % {
+            "characters": "".join(lookalikes)
+        }
+    if not slugs.SLUG_PATTERN.match(slug):
         return _(
             "Use 3-40 lowercase letters, digits or hyphens, starting and ending with a "
             "letter or digit."
         )
-    if slug in RESERVED_SLUGS or slug.startswith(("m-", "xn--")):
+    if slugs.is_reserved(slug):
         return _("“%(slug)s” is reserved. Please choose another address.") % {"slug": slug}
-    taken = Merchant.objects.filter(slug=slug).exists() or (
+    if Merchant.objects.filter(slug=slug).exists() or (
         Domain.objects.filter(domain=shop_host_for_slug(slug)).exists()
-    )
-    if taken:
-        return _("“%(slug)s” is already taken. Please choose another address.") % {"slug": slug}
+    ):
+        return _taken_message(slug)
+    if Merchant.objects.filter(slug_skeleton=slugs.slug_skeleton(slug)).exists():
+        return _lookalike_message(slug)
     return None
+
+
+def _taken_message(slug: str) -> str:
+    return _("“%(slug)s” is already taken. Please choose another address.") % {"slug": slug}
+
+
+def _lookalike_message(slug: str) -> str:
+    return _(
+        "“%(slug)s” looks too much like the address of an existing shop. Please choose "
+        "another address."
+    ) % {"slug": slug}
+
+
+# Unique constraints a concurrent signup can trip after slug_problem passed: the field whose
+# message explains it.
+_SLUG_CONSTRAINTS = {
+    "tenants_merchant_slug_key": _taken_message,
+    "tenants_domain_domain_key": _taken_message,
+    "merchant_slug_skeleton_unique": _lookalike_message,
+}
+
+
+def _slug_race_error(error: IntegrityError, slug: str) -> ValidationError | None:
+    """A field error for a slug another signup took between our check and our insert."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    constraint = getattr(diagnostics, "constraint_name", None)
+    message = _SLUG_CONSTRAINTS.get(constraint)
+    return ValidationError({"slug": [message(slug)]}) if message else None
 
 
 def open_shop(
@@ -83,7 +108,7 @@ def open_shop(
     """
     shop_name = shop_name.strip()
     slug = slug.strip().lower()
-    owner_email = get_user_model().objects.normalize_email(owner_email.strip()).lower()
+    owner_email = canonical_email(owner_email)
 
     errors: dict[str, list[str]] = {}
     if not shop_name:
@@ -98,11 +123,41 @@ def open_shop(
     if errors:
         raise ValidationError(errors)
 
+    try:
+        opened = _open_shop_rows(
+            shop_name=shop_name,
+            slug=slug,
+            owner_email=owner_email,
+            owner_password_hash=owner_password_hash,
+            timezone_name=timezone_name,
+            currency=currency,
+            language=language,
+        )
+    except IntegrityError as error:
+        race = _slug_race_error(error, slug)
+        if race is None:
+            raise
+        raise race from error
+    forget_merchant_hosts(opened.merchant)
+    return opened
+
+
+def _open_shop_rows(
+    *,
+    shop_name: str,
+    slug: str,
+    owner_email: str,
+    owner_password_hash: str,
+    timezone_name: str,
+    currency: str,
+    language: str,
+) -> OpenedShop:
     with transaction.atomic():
         schema_name = schemas.obtain_schema()
         merchant = Merchant.objects.create(
             schema_name=schema_name,
             slug=slug,
+            slug_skeleton=slugs.slug_skeleton(slug),
             name=shop_name,
             timezone=timezone_name,
             currency=currency,
@@ -117,7 +172,6 @@ def open_shop(
         for hook in _merchant_opened_hooks():
             hook(merchant=merchant, owner=owner)
         transaction.on_commit(_request_pool_refill)
-    forget_merchant_hosts(merchant)
     return OpenedShop(merchant=merchant, owner=owner, domain=domain)
 
 

@@ -114,12 +114,21 @@ def test_a_taken_slug_is_refused_with_a_clear_message(platform_client, shop):
     assert Merchant.objects.filter(slug="alpha").count() == 1
 
 
-def test_an_existing_account_email_is_refused(platform_client, shop):
+def test_an_existing_account_email_opens_nothing_and_says_only_check_your_email(
+    platform_client, shop
+):
     response = platform_client.post("/signup/", signup_data(email="OWNER@alpha.test"))
 
-    assert response.status_code == 400
-    assert "already exists" in response.context["form"].errors["email"][0]
+    assert response.status_code == 302
+    assert response["Location"] == "/signup/check-email/"
+    assert "_auth_user_id" not in platform_client.session
     assert not Merchant.objects.filter(slug="jade-tea").exists()
+    assert User.objects.filter(email="owner@alpha.test").count() == 1
+    assert shop.owner.memberships.count() == 1
+    page = platform_client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Check your email" in page.content.decode()
+    assert "already" not in page.content.decode()
 
 
 def test_a_failure_midway_leaves_no_schema_merchant_or_domain():
