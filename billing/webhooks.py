@@ -27,6 +27,12 @@ def handle_billing_webhook(payload: bytes, signature: str) -> str:
         ).to_dict()
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidWebhook(str(error)) from error
+    except AttributeError:
+        return "ignored"  # signed JSON that is not an event object: 200, so Stripe stops
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        return "ignored"  # no id to store it under, or no type to act on
+    if b"\\u0000" in payload:
+        return "ignored"  # PostgreSQL's jsonb cannot store a NUL; Stripe never sends one
     try:
         with transaction.atomic():
             StripeBillingEvent.objects.create(
@@ -38,12 +44,13 @@ def handle_billing_webhook(payload: bytes, signature: str) -> str:
 
 
 def _dispatch(event: dict) -> str:
-    obj = event["data"]["object"]
     if event["type"] not in ("invoice.paid", "invoice.payment_failed"):
         return "ignored"
-    invoice = (
-        Invoice.objects.select_for_update().filter(stripe_invoice_id=obj.get("id") or "-").first()
-    )
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "\x00" in obj["id"]:
+        return "ignored"  # stored above, so a redelivery is a duplicate
+    invoice = Invoice.objects.select_for_update().filter(stripe_invoice_id=obj["id"] or "-").first()
     if invoice is None or invoice.status != InvoiceStatus.OPEN:
         return "ignored"
     if event["type"] == "invoice.paid":
