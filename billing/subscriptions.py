@@ -124,7 +124,7 @@ def start_subscription(
 
 
 def start_subscription_for_new_merchant(*, merchant: Merchant, owner) -> None:
-    """settings.MERCHANT_OPENED_HOOKS: a new shop starts on the default plan's trial."""
+    """onboarding.signup.open_merchant: a new shop starts on the default plan's trial."""
     start_subscription(merchant)
 
 

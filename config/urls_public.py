@@ -7,6 +7,7 @@ from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
 from config import outbox_console
 from config.views import healthz
+from onboarding.signup import open_merchant
 from tenants import views as tenant_views
 
 console_patterns = [
@@ -40,7 +41,8 @@ console_patterns = [
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),
-    path("signup/", tenant_views.signup, name="signup"),
+    # Signup opens the shop with the domains' start-up composed in (trial, journey).
+    path("signup/", tenant_views.signup, {"open_shop": open_merchant}, name="signup"),
     path("signup/check-email/", tenant_views.signup_check_email, name="signup_check_email"),
     path("shops/", tenant_views.my_shops, name="my_shops"),
     path("shops/<int:merchant_id>/open/", tenant_views.open_my_shop, name="open_my_shop"),

@@ -218,7 +218,7 @@ def start_journey(
 
 
 def start_journey_for_new_merchant(*, merchant: Merchant, owner: User) -> None:
-    """settings.MERCHANT_OPENED_HOOKS: every new merchant gets a journey at signup."""
+    """onboarding.signup.open_merchant: every new merchant gets a journey at signup."""
     start_journey(merchant=merchant, started_at=merchant.created_at)
 
 

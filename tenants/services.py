@@ -8,11 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.identity import canonical_email
@@ -104,7 +102,8 @@ def open_shop(
     """Open a merchant's shop: schema, merchant, primary domain, owner account, membership.
 
     The password arrives already hashed so that callers choose where that deliberately slow
-    step runs. Everything happens in one transaction: on any error nothing remains.
+    step runs. Everything happens in one transaction: on any error nothing remains. The
+    domains' start-up (trial, journey) is composed above: onboarding.signup.open_merchant.
     """
     shop_name = shop_name.strip()
     slug = slug.strip().lower()
@@ -169,19 +168,8 @@ def _open_shop_rows(
         owner = User(email=owner_email, password=owner_password_hash)
         owner.save()
         Membership.objects.create(user=owner, merchant=merchant, role=MembershipRole.OWNER)
-        for hook in _merchant_opened_hooks():
-            hook(merchant=merchant, owner=owner)
         transaction.on_commit(_request_pool_refill)
     return OpenedShop(merchant=merchant, owner=owner, domain=domain)
-
-
-def _merchant_opened_hooks() -> list:
-    """Callables named in settings.MERCHANT_OPENED_HOOKS (e.g. onboarding starts a journey).
-
-    tenants imports no domain app; the setting is how they learn of a new merchant inside
-    the signup transaction (so a failing hook leaves no shop behind).
-    """
-    return [import_string(path) for path in getattr(settings, "MERCHANT_OPENED_HOOKS", [])]
 
 
 def _request_pool_refill() -> None:

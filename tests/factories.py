@@ -6,7 +6,8 @@ from django.contrib.auth.hashers import make_password
 
 from accounts.models import PlatformRole, User
 from commerce.store.models import Outlet
-from tenants.services import OpenedShop, open_shop
+from onboarding.signup import open_merchant
+from tenants.services import OpenedShop
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -26,7 +27,8 @@ class PlatformStaffFactory(UserFactory):
 
 
 class ShopFactory(factory.Factory):
-    """Opens a shop with `open_shop`; returns an OpenedShop (merchant, owner, domain)."""
+    """Opens a shop as signup does (`open_merchant`: the shop, its trial and its journey);
+    returns an OpenedShop (merchant, owner, domain)."""
 
     class Meta:
         model = OpenedShop
@@ -40,7 +42,7 @@ class ShopFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs) -> OpenedShop:
-        return open_shop(**kwargs)
+        return open_merchant(**kwargs)
 
     _build = _create
 

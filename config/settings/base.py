@@ -328,13 +328,6 @@ OUTBOX_RETRY_CAP_SECONDS = env.int("OUTBOX_RETRY_CAP_SECONDS", default=60 * 60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 CELERY_TIMEZONE = "UTC"
 
-# Called inside open_shop's transaction with (merchant=, owner=): how domain apps react to a
-# new merchant without tenants importing them (tenants imports no domain app).
-MERCHANT_OPENED_HOOKS = [
-    "onboarding.services.start_journey_for_new_merchant",
-    "billing.subscriptions.start_subscription_for_new_merchant",
-]
-
 # Customer success (onboarding app). A stage past its due date is Behind; this many days
 # later it is Stuck and the CSM's manager is alerted.
 ONBOARDING_STUCK_AFTER_DAYS = env.int("ONBOARDING_STUCK_AFTER_DAYS", default=3)

@@ -1,11 +1,11 @@
-"""Open many shops at once, for demos and benchmarks."""
+"""Open many shops at once, for demos and benchmarks, as signup opens them (trial, journey)."""
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from onboarding.signup import open_merchant
 from tenants.models import Merchant
-from tenants.services import open_shop
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             slug = f"{prefix}-{number}"
             if slug in existing:
                 continue
-            open_shop(
+            open_merchant(
                 shop_name=f"{prefix.title()} {number}",
                 slug=slug,
                 owner_email=f"owner@{slug}.test",
