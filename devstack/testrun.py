@@ -36,7 +36,13 @@ def main(argv: list[str]) -> int:
     if os.environ.get("CI") == "true" and chromium_path() is None:
         print("CI=true and no Chromium at /usr/bin/chromium: browser tests cannot run.")
         return 1
-    for lint in ([f"{BIN}/ruff", "check", "."], [f"{BIN}/ruff", "format", "--check", "."]):
+    lints = (
+        [f"{BIN}/ruff", "check", "."],
+        [f"{BIN}/ruff", "format", "--check", "."],
+        # The layer contracts of pyproject.toml [tool.importlinter].
+        [f"{BIN}/lint-imports", "--no-cache"],
+    )
+    for lint in lints:
         if run(lint, env) != 0:
             return 1
     if run([f"{BIN}/pytest", *argv], env) != 0:
