@@ -2,7 +2,8 @@
 
 Each bench prints its figures and a last line `RESULT name=value ...`; a bench that exits
 non-zero or prints no RESULT line fails the run. Extra arguments name benches to run
-(`make bench ARGS="signup checkout"`). Every `bench/*.py` not starting with `_` runs.
+(`make bench ARGS="signup checkout"`); `--fresh` drops the bench databases first (seeds are
+kept between runs otherwise). Every `bench/*.py` not starting with `_` runs.
 
 `BENCH_SCALE=full` (the default) measures at the sizes the goals name, on `commerce_bench`;
 `BENCH_SCALE=smoke` runs every bench small and short on `commerce_bench_smoke` (its seeds
@@ -14,8 +15,9 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
-from devstack.services import PROJECT_DIR, ensure_services
+from devstack.services import PROJECT_DIR, ensure_database, ensure_services, with_database
 
 DATABASES = {"full": "commerce_bench", "smoke": "commerce_bench_smoke"}
 
@@ -25,7 +27,11 @@ def main(argv: list[str]) -> int:
     if scale not in DATABASES:
         print(f"BENCH_SCALE must be one of {', '.join(DATABASES)}, not {scale!r}")
         return 2
+    fresh = "--fresh" in argv
+    argv = [arg for arg in argv if arg != "--fresh"]
     services = ensure_services(DATABASES[scale])
+    if fresh:
+        _recreate_databases(services.database_url)
     env = {
         **os.environ,
         **services.environ(),
@@ -38,23 +44,19 @@ def main(argv: list[str]) -> int:
         return 1
     benches = sorted(p for p in (PROJECT_DIR / "bench").glob("*.py") if not p.name.startswith("_"))
     if argv:
+        unknown = sorted(set(argv) - {bench.stem for bench in benches})
+        if unknown:
+            print(f"no such bench: {', '.join(unknown)}")
+            return 2
         benches = [bench for bench in benches if bench.stem in argv]
     failed, results = [], []
     for bench in benches:
         print(f"\n== bench/{bench.name} ({scale})", flush=True)
         started = time.perf_counter()
-        run = subprocess.run(
-            [sys.executable, str(bench)],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        sys.stdout.write(run.stdout)
-        result = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+        returncode, result = _run_bench(bench, env)
         took = time.perf_counter() - started
-        if run.returncode != 0 or not result:
-            why = f"exit {run.returncode}" if run.returncode else "no RESULT line"
+        if returncode != 0 or not result:
+            why = f"exit {returncode}" if returncode else "no RESULT line"
             failed.append(f"{bench.name} ({why})")
         else:
             results.append(f"{bench.stem:18} {result[-1]}  [{took:.0f} s]")
@@ -64,7 +66,45 @@ def main(argv: list[str]) -> int:
     print("\n".join(results))
     if failed:
         print("failed:", ", ".join(failed))
+        if not fresh:
+            print(
+                "(seeds are kept between runs: one an older version wrote may be stale; try again"
+            )
+            print(" on new databases with `make bench ARGS=--fresh`, BENCH_SCALE as above)")
     return 1 if failed else 0
+
+
+def _recreate_databases(database_url: str) -> None:
+    """`--fresh`: the bench database and those the benches derive from its name (the
+    console's per size, signup's small level) are dropped; the bench database is made anew."""
+    import psycopg
+
+    name = urlsplit(database_url).path.lstrip("/")
+    admin_url = with_database(database_url, "postgres").replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        # Exactly these names: `commerce_bench` must not take `commerce_bench_smoke` along.
+        derived = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname ~ %s",
+            [f"^{name}(_console_[0-9]+|_[0-9]+)?$"],
+        ).fetchall()
+        for (database,) in derived:
+            print(f"dropping database {database}", flush=True)
+            conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    ensure_database(database_url)
+
+
+def _run_bench(bench, env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run one bench, its output shown as it comes; its exit code and RESULT lines."""
+    process = subprocess.Popen(
+        [sys.executable, str(bench)], cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, text=True
+    )
+    result = []
+    for line in process.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if line.startswith("RESULT "):
+            result.append(line.strip())
+    return process.wait(), result
 
 
 def _drop_queued_tasks(env: dict[str, str]) -> None:
