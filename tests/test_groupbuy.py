@@ -31,6 +31,7 @@ from commerce.payments.models import Refund
 from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet
 from tests.factories import ShopFactory
+from tests.outbox import deliver_outbox
 
 OFFLINE = "pay_in_store"  # card seats are paid through Stripe; refunds then go there too
 
@@ -1028,6 +1029,8 @@ def test_a_team_of_three_paid_seats_queues_one_notice_run_that_emails_each_once(
         assert send_notices() == 3
         assert send_notices() == 0
         assert not GroupBuyNotice.objects.filter(sent_at__isnull=True).exists()
+    assert mailoutbox == []  # in the outbox, sent on its delivery
+    assert (deliver_outbox(), deliver_outbox()) == (3, 0)
     assert sent(mailoutbox) == [
         ("lead@example.test", PAID),
         ("a@example.test", PAID),
@@ -1069,5 +1072,6 @@ def test_two_notice_runs_at_once_send_each_email_once(mailoutbox):
         thread.join(timeout=60)
 
     assert sum(counts) == 12
+    assert (deliver_outbox(), deliver_outbox()) == (12, 0)
     assert len(mailoutbox) == 12
     assert len({message.to[0] for message in mailoutbox}) == 12

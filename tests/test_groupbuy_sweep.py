@@ -20,6 +20,7 @@ from commerce.payments.models import Refund
 from commerce.plugins.services import disable_plugin, enable_plugin
 from tenants.models import Merchant, MerchantStatus
 from tests.factories import ShopFactory
+from tests.outbox import deliver_outbox
 from tests.test_groupbuy import campaign_input, seat, seed
 
 # One shop swept, its short team failed: the leader's share-link email (its run never came
@@ -53,7 +54,9 @@ def test_a_team_whose_expiry_task_never_ran_is_failed_and_refunded_once(mailoutb
 
     first = sweep_groupbuy_shops(now=timezone.now())
     second = sweep_groupbuy_shops(now=timezone.now())
+    delivered = deliver_outbox()
 
+    assert delivered == 2
     assert first == ONE_SHORT_TEAM_FAILED
     assert second == SweepOutcome(shops_swept=1, shops_failed=0, teams_expired={}, seats_released=0)
     assert [(message.to, message.subject) for message in mailoutbox] == [

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -44,6 +43,7 @@ from commerce.orders.services import HELD_TAG
 from commerce.payments.services import refund_order
 from commerce.plugins.selectors import is_enabled
 from commerce.store.selectors import online_outlet_id, store_settings
+from outbox import services as outbox
 from tenants.hosts import shop_url
 
 logger = logging.getLogger(__name__)
@@ -748,29 +748,41 @@ _CLAIM_NOTICES_SQL = """
 
 
 def send_notices(*, batch_size: int = 500) -> int:
-    """Send the shop's unsent notices (the task's work). Each is claimed (committed) before
-    its email goes: a failure to send is logged, not retried, as a second email is worse.
-    Returns the number of emails sent."""
+    """Write the shop's unsent notices' emails into the outbox (the task's work): each
+    notice is claimed and its email enqueued in one transaction (dedupe key per notice), so
+    two runs or a rerun never write it twice; the outbox sends it after the commit and
+    retries while the mail server is down. Returns the number of emails enqueued."""
     # Cleared first: a notice committed from now on queues a run of its own.
     cache.delete(_notice_run_flag())
-    sent = 0
+    enqueued = 0
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_CLAIM_NOTICES_SQL, [batch_size])
-            claimed = [notice_id for (notice_id,) in cursor.fetchall()]
-        if not claimed:
-            return sent
-        notices = GroupBuyNotice.objects.select_related(
-            "member__order", "member__team__campaign__variant__product"
-        ).filter(pk__in=claimed)
-        for notice in sorted(notices, key=lambda notice: notice.pk):
-            member = notice.member
-            subject, body = _notice_text(
-                notice.kind, member.team, member.order, seats_missing=notice.seats_missing
-            )
-            sent += _send_notice(member.email, subject, body)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_CLAIM_NOTICES_SQL, [batch_size])
+                claimed = [notice_id for (notice_id,) in cursor.fetchall()]
+            if not claimed:
+                return enqueued
+            notices = GroupBuyNotice.objects.select_related(
+                "member__order", "member__team__campaign__variant__product"
+            ).filter(pk__in=claimed)
+            emails = []
+            for notice in sorted(notices, key=lambda notice: notice.pk):
+                member = notice.member
+                subject, body = _notice_text(
+                    notice.kind, member.team, member.order, seats_missing=notice.seats_missing
+                )
+                emails.append(
+                    outbox.email(
+                        to=[member.email],
+                        subject=subject,
+                        body=body,
+                        dedupe_key=f"{connection.schema_name}:groupbuy:notice:{notice.pk}",
+                        merchant_id=connection.tenant.pk,
+                    )
+                )
+            enqueued += outbox.enqueue_emails(emails)
         if len(claimed) < batch_size:
-            return sent
+            return enqueued
 
 
 def _notice_text(
@@ -819,15 +831,6 @@ def _notice_text(
         )
         % values,
     )
-
-
-def _send_notice(recipient: str, subject: str, body: str) -> bool:
-    try:
-        send_mail(subject, body, None, [recipient])
-    except Exception:  # the notice is recorded: a broken mail server must not re-send later
-        logger.exception("Could not send a group-buy email to member %s", recipient)
-        return False
-    return True
 
 
 def _refund_paid(member: TeamMember, order: Order, *, reason: str) -> None:
