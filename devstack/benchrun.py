@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from devstack.services import PROJECT_DIR, ensure_database, ensure_services, with_database
@@ -49,18 +50,7 @@ def main(argv: list[str]) -> int:
             print(f"no such bench: {', '.join(unknown)}")
             return 2
         benches = [bench for bench in benches if bench.stem in argv]
-    failed, results = [], []
-    for bench in benches:
-        print(f"\n== bench/{bench.name} ({scale})", flush=True)
-        started = time.perf_counter()
-        returncode, result = _run_bench(bench, env)
-        took = time.perf_counter() - started
-        if returncode != 0 or not result:
-            why = f"exit {returncode}" if returncode else "no RESULT line"
-            failed.append(f"{bench.name} ({why})")
-        else:
-            results.append(f"{bench.stem:18} {result[-1]}  [{took:.0f} s]")
-        print(f"-- bench/{bench.name}: {took:.1f} s", flush=True)
+    results, failed = run_benches(benches, env)
     _drop_queued_tasks(env)
     print(f"\n== RESULT lines ({scale})")
     print("\n".join(results))
@@ -72,6 +62,25 @@ def main(argv: list[str]) -> int:
             )
             print(" on new databases with `make bench ARGS=--fresh`, BENCH_SCALE as above)")
     return 1 if failed else 0
+
+
+def run_benches(benches: list[Path], env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Run each bench in turn; its last RESULT line (with the time it took), and the benches
+    that exited non-zero or printed no RESULT line."""
+    results, failed = [], []
+    scale = env.get("BENCH_SCALE", "full")
+    for bench in benches:
+        print(f"\n== bench/{bench.name} ({scale})", flush=True)
+        started = time.perf_counter()
+        returncode, result = _run_bench(bench, env)
+        took = time.perf_counter() - started
+        if returncode != 0 or not result:
+            why = f"exit {returncode}" if returncode else "no RESULT line"
+            failed.append(f"{bench.name} ({why})")
+        else:
+            results.append(f"{bench.stem:18} {result[-1]}  [{took:.0f} s]")
+        print(f"-- bench/{bench.name}: {took:.1f} s", flush=True)
+    return results, failed
 
 
 def _recreate_databases(database_url: str) -> None:
