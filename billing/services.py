@@ -167,6 +167,9 @@ def recalculate(invoice_id: int, *, actor=None) -> Invoice:
         merchant_id=invoice.merchant_id
     )
     before = snapshot(invoice)
+    # The credit notes this draft already applies are priced again with the rest (unlinked,
+    # they are the merchant's unapplied notes); voided ones fall away.
+    invoice.lines.filter(credit_note__isnull=False).update(credit_note=None)
     facts = gather_facts([subscription], invoice.period_start, invoice.period_end)
     priced = price_period(
         facts[invoice.merchant_id],
@@ -229,6 +232,7 @@ def carry_credit_forward(invoice: Invoice, amount: Decimal, *, actor) -> CreditN
     applied (like any issued note) on the merchant's current or next draft, once: the note
     is keyed by the invoice, and an applied note is linked to the one line that applied it."""
     now = timezone.now()
+    amount = round_money(amount, invoice.currency)
     note = CreditNote.objects.create(
         merchant_id=invoice.merchant_id,
         invoice=invoice,

@@ -208,6 +208,7 @@ def test_voiding_a_settled_invoice_withdraws_its_carried_credit_from_the_next_dr
     replacement = void_invoice(october_invoice.pk, reason="Typo in adjustment", actor=finance.user)
 
     november.refresh_from_db()
+    replacement.refresh_from_db()
     note = CreditNote.objects.get()
     assert note.status == "void"
     assert november.total == Decimal("299.00")

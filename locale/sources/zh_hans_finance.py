@@ -1,0 +1,22 @@
+# Simplified Chinese for the finance guards' new msgids (billing: carried-forward credit,
+# settled invoices, the audit log's action names, bounded input).
+ZH = {
+    "Issued at zero, nothing to pay": "已开具，金额为零，无需付款",
+    "Credit carried forward to the next invoice": "结转至下一张发票的抵扣额",
+    "Credit beyond this invoice's charges, carried forward": "超出本发票费用的抵扣额，已结转",
+    "Credit beyond the charges of invoice %(number)s, carried forward": "超出发票 %(number)s 费用的抵扣额，已结转",
+    "Its carried-forward credit %(note)s is already used on invoice %(number)s; it can no longer be voided.": "其结转抵扣 %(note)s 已用于发票 %(number)s，无法再作废。",
+    "The reason contains a character that is not allowed.": "原因中含有不允许的字符。",
+    "Nothing to pay: this invoice is settled at zero.": "无需付款：本发票金额为零，已结清。",
+    "Issued at a total of zero: nothing to pay, and no payment was recorded. Credit beyond its charges was carried forward as a credit note to the next invoice.": "本发票以零金额开具：无需付款，也未记录任何付款。超出其费用的抵扣额已作为贷项通知单结转至下一张发票。",
+    "Adjustment added": "已添加调整",
+    "Adjustment removed": "已删除调整",
+    "Recalculated": "已重新计算",
+    "Approved and issued": "已批准并开具",
+    "Re-issued as a draft": "已重新开具为草稿",
+    "Credit note drafted": "已起草贷项通知单",
+    "Credit note issued": "已开具贷项通知单",
+    "Credit carried forward": "抵扣额已结转",
+    "Credit note voided": "贷项通知单已作废",
+    "Payment recorded": "已记录付款",
+}
