@@ -156,3 +156,35 @@ def test_merchant_a_cannot_reach_merchant_b_through_any_tenant_url(two_shops, me
 
     assert checked == len(tenant_routes())
     assert snapshot(bravo.merchant) == bravo_before
+
+
+def test_a_shops_media_is_served_on_its_own_host_only(two_shops, platform_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from commerce.catalog.models import Product
+    from commerce.catalog.services import add_image
+    from tests.test_media_security import png
+
+    alpha, bravo, _outlet_id = two_shops
+    with bravo.merchant:
+        logo = update_store_settings(
+            display_name="Bravo", logo=SimpleUploadedFile("logo.png", png(), "image/png")
+        ).logo.name
+        product = Product.objects.create(title="Bravo noodles", slug="noodles")
+        photo = add_image(
+            product=product, upload=SimpleUploadedFile("a.png", png(), "image/png")
+        ).image.name
+    connection.set_schema_to_public()
+
+    for name in (logo, photo):
+        url = f"/media/{name}"
+        assert on_host(Client(), "bravo.localhost").get(url).status_code == 200
+        refused = {
+            "A's session on A's host": logged_in(alpha.owner, "alpha.localhost").get(url),
+            "B's session on A's host": logged_in(bravo.owner, "alpha.localhost").get(url),
+            "anonymous on A's host": on_host(Client(), "alpha.localhost").get(url),
+            "the platform host": platform_client.get(url),
+        }
+        assert {where: r.status_code for where, r in refused.items()} == {
+            where: 404 for where in refused
+        }, url
