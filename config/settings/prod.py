@@ -4,7 +4,7 @@ Required environment: SECRET_KEY, DATABASE_URL, REDIS_URL, PLATFORM_HOST, SHOP_D
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import CONTENT_SECURITY_POLICY, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -23,5 +23,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Shop media from a separate cookieless host or a CDN in front of object storage, with the
+# headers of commerce.media (docs/scaling.md, "Media"): shop pages may show images from it,
+# never run scripts from it.
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+if not MEDIA_URL.startswith("/"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(MEDIA_URL)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
