@@ -3,6 +3,7 @@ from django.test import Client
 
 from accounts.models import PlatformRole
 from commerce.store.models import Outlet
+from outbox.models import OutboxMessage
 from tenants.models import Merchant, MerchantStatus, MerchantStatusChange
 from tenants.services import change_merchant_status
 from tests.conftest import on_host
@@ -238,3 +239,74 @@ def test_an_api_token_of_another_shop_cannot_list_outlets(shop, other_shop):
 
     assert response.status_code == 403
     assert "Bravo secret outlet" not in response.content.decode()
+
+
+RESET_PATH = "/accounts/password-reset/"
+
+
+@pytest.mark.parametrize(
+    ("host", "link_root"),
+    [
+        ("alpha.localhost:9999", "http://alpha.localhost/accounts/password-reset/"),
+        ("evil.test", "http://alpha.localhost/accounts/password-reset/"),  # a non-primary alias
+        ("127.0.0.1:8080", "http://localhost/accounts/password-reset/"),  # the platform
+        ("testserver", "http://localhost/accounts/password-reset/"),
+    ],
+)
+def test_reset_links_use_the_configured_host_never_the_request_host(
+    shop, mailoutbox, host, link_root
+):
+    from tenants.hosts import forget_merchant_hosts
+    from tenants.models import Domain
+
+    Domain.objects.create(domain="evil.test", tenant=shop.merchant, is_primary=False)
+    forget_merchant_hosts(shop.merchant)
+
+    response = on_host(Client(), host).post(RESET_PATH, {"email": "OWNER@alpha.test"})
+
+    assert response.status_code == 302
+    assert deliver_outbox() == 1
+    assert len(mailoutbox) == 1
+    body = mailoutbox[0].body
+    assert link_root in body
+    assert "evil.test" not in body and "9999" not in body and "8080" not in body
+
+
+def test_a_shop_with_a_custom_primary_domain_sends_links_to_it(shop, mailoutbox):
+    from tenants.hosts import forget_merchant_hosts
+    from tenants.models import Domain
+
+    Domain.objects.filter(tenant=shop.merchant).update(is_primary=False)
+    Domain.objects.create(domain="tea.example", tenant=shop.merchant, is_primary=True)
+    forget_merchant_hosts(shop.merchant)
+
+    on_host(Client(), "alpha.localhost").post(RESET_PATH, {"email": shop.owner.email})
+
+    assert deliver_outbox() == 1
+    assert "http://tea.example/accounts/password-reset/" in mailoutbox[0].body
+
+
+def test_an_unknown_host_cannot_ask_for_a_reset(shop, mailoutbox):
+    response = on_host(Client(), "evil.test").post(RESET_PATH, {"email": shop.owner.email})
+
+    assert response.status_code == 404
+    assert deliver_outbox() == 0
+    assert mailoutbox == []
+
+
+def test_password_resets_over_the_limit_get_429_and_send_nothing(settings, shop, mailoutbox):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "password_reset": "2/h"}
+    browser = on_host(Client(), "alpha.localhost")
+    for _visit in range(3):
+        assert browser.get(RESET_PATH).status_code == 200  # GETs are not counted
+    for email in (shop.owner.email, "nobody@alpha.test"):
+        assert browser.post(RESET_PATH, {"email": email}).status_code == 302
+    assert deliver_outbox() == 1  # the owner's link; an unknown address gets nothing
+
+    refused = browser.post(RESET_PATH, {"email": shop.owner.email})
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert OutboxMessage.objects.count() == 1
+    assert deliver_outbox() == 0
+    assert len(mailoutbox) == 1
