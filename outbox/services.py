@@ -148,7 +148,9 @@ def _wake_delivery() -> None:
     from outbox.tasks import deliver_outbox
 
     if cache.add(WAKE_FLAG_KEY, 1, WAKE_FLAG_SECONDS):
-        deliver_outbox.apply_async(headers={"_schema_name": "public"})
+        # Sent from whatever schema committed: the outbox table is public, on every
+        # search_path, so the run works in any of them.
+        deliver_outbox.apply_async()
 
 
 def retry_delay(attempts: int) -> timedelta:
