@@ -18,6 +18,9 @@ class MerchantRowFactory(factory.django.DjangoModelFactory):
         model = Merchant
 
     slug = factory.Sequence(lambda n: f"billed-{n}")
+    # Unique like signup's look-alike key, without its digit-to-letter folding (which could
+    # make two numbered factory slugs collide).
+    slug_skeleton = factory.Sequence(lambda n: f"billed-row-{n}")
     schema_name = factory.LazyAttribute(lambda m: f"shop_{m.slug.replace('-', '_')}")
     name = factory.Sequence(lambda n: f"Billed Shop {n}")
     timezone = "Asia/Shanghai"
