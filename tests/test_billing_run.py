@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.files.base import ContentFile
 from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +23,7 @@ from billing.pricing import Tier, commission_by_tier, commission_total, invoice_
 from billing.run import run_billing
 from billing.subscriptions import change_plan
 from commerce.catalog.models import Product, ProductImage
+from commerce.images import CleanImage
 from commerce.store.tasks import measure_storage_task
 from tenants.models import Membership, MembershipRole
 from tests.factories import UserFactory
@@ -270,7 +270,7 @@ def test_storage_beyond_the_plan_is_charged_from_the_nightly_measurement(shop):
     subscribe(merchant, plan, start=date(2026, 9, 1))
     with merchant:
         product = Product.objects.create(title="Oolong", slug="oolong")
-        ProductImage.objects.create(product=product, image=ContentFile(b"x" * 2048, name="o.png"))
+        ProductImage.objects.create(product=product, image=CleanImage(b"x" * 2048, extension="png"))
     with time_machine.travel("2026-10-20 10:00Z"):
         assert measure_storage_task() >= 1
         measure_storage_task()  # the same day again: one measurement
