@@ -58,7 +58,7 @@ class MerchantHostMiddleware:
     def _closed_shop_response(request, merchant):
         if merchant.status == MerchantStatus.CLOSED:
             return render(request, "errors/shop_closed.html", {"merchant": merchant}, status=410)
-        staff_paths = ("/manage/", "/accounts/", "/api/", "/i18n/", "/static/")
+        staff_paths = ("/manage/", "/accounts/", "/api/", "/i18n/", "/static/", "/media/")
         if merchant.status == MerchantStatus.SUSPENDED and not request.path.startswith(staff_paths):
             return render(request, "errors/shop_suspended.html", {"merchant": merchant}, status=503)
         return None

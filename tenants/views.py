@@ -10,39 +10,48 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import PlatformRole
 from core.forms import add_service_errors
+from core.ratelimit import rate_limited
 from tenants.access import platform_role_required
 from tenants.forms import MerchantStatusForm, SignupForm
-from tenants.hosts import shop_url
+from tenants.hosts import platform_url, shop_url
 from tenants.models import Membership, Merchant, MerchantStatus
 from tenants.selectors import memberships_for_user, search_merchants
 from tenants.services import OpenedShop, change_merchant_status, issue_login_handoff, open_shop
+from tenants.signup import sign_up
 
 
 def landing(request):
     return render(request, "public/landing.html")
 
 
+@rate_limited("signup")
 def signup(request, open_shop: Callable[..., OpenedShop] = open_shop):
     """`open_shop` comes from the URL conf (the composition root): open_merchant there."""
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            opened = open_shop(
+            outcome = sign_up(
                 shop_name=data["shop_name"],
                 slug=data["slug"],
-                owner_email=data["email"],
-                owner_password_hash=make_password(data["password"]),
+                email=data["email"],
+                password_hash=make_password(data["password"]),
                 currency=data["currency"],
                 language=translation.get_language() or "en",
+                platform_root=platform_url(request, ""),
+                open_shop=open_shop,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if outcome.opened is None:
+                # The address has an account: it got an email; the page says no more.
+                return redirect("signup_check_email")
+            opened = outcome.opened
             login(request, opened.owner, backend="accounts.backends.EmailBackend")
             token = issue_login_handoff(user=opened.owner, merchant=opened.merchant)
             return redirect(
@@ -51,6 +60,11 @@ def signup(request, open_shop: Callable[..., OpenedShop] = open_shop):
                 )
             )
     return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def signup_check_email(request):
+    return render(request, "public/signup_check_email.html")
 
 
 @login_required
