@@ -70,6 +70,17 @@ def _act(request, order_id: int, form, form_name: str, action, done: str):
         else:
             messages.success(request, done)
             return redirect("manage_order", order_id=order_id)
+    # The page may no longer show this form (a fulfilled order has no fulfil form): say
+    # what was wrong at the top as well.
+    messages.error(
+        request,
+        " ".join(
+            f"{form.fields[name].label}: {' '.join(errors)}"
+            if name in form.fields
+            else " ".join(errors)
+            for name, errors in form.errors.items()
+        ),
+    )
     return _detail(request, order_id, status=400, **{form_name: form})
 
 
