@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
+    # A card refund owed to a shopper (its sender is registered by commerce.payments).
+    STRIPE_REFUND = "stripe_refund", _("Stripe refund")
 
 
 class MessageStatus(models.TextChoices):

@@ -37,6 +37,8 @@ class CheckoutSession(models.Model):
     total = models.DecimalField(**MONEY)
     tags = models.JSONField(default=list, blank=True)
     payment_intent_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The settlement deadline: a row, not only a broker message (the `settle_checkout` ETA
+    # task is the fast path; the deadline sweep settles what a lost message left).
     reserved_until = models.DateTimeField()
     order = models.OneToOneField(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="checkout"
@@ -44,7 +46,15 @@ class CheckoutSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "reserved_until"])]
+        indexes = [
+            # The settlement deadlines: reserved checkouts by the end of their reservation
+            # (the sweep's and `next_settlement_due`'s question).
+            models.Index(
+                fields=["reserved_until"],
+                condition=Q(status="reserved"),
+                name="checkout_reserved_until_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="completed") | Q(order__isnull=False),

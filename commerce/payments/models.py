@@ -11,9 +11,23 @@ class RefundStatus(models.TextChoices):
 
 
 class Refund(models.Model):
-    """A refund of (part of) an order. `idempotency_key` makes a retried refund a no-op."""
+    """A refund of (part of) an order, or of a card payment for a checkout that could not
+    become one (its stock was gone). `idempotency_key` makes a retried refund a no-op.
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    A card refund is owed from the moment this row commits (status pending, with its outbox
+    message in the same transaction); the outbox carries it to Stripe until Stripe answers,
+    and only Stripe's confirmation makes it succeeded."""
+
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    checkout = models.ForeignKey(
+        "checkout.CheckoutSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+    )
     amount = models.DecimalField(**MONEY)
     reason = models.CharField(max_length=300)
     idempotency_key = models.CharField(max_length=120, unique=True)
@@ -28,11 +42,26 @@ class Refund(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(order__isnull=False, checkout__isnull=True)
+                | models.Q(order__isnull=True, checkout__isnull=False),
+                name="refund_of_an_order_or_a_checkout",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.order_id is None:
+            return f"{self.amount} for checkout {self.checkout_id}"
         return f"{self.amount} for order {self.order_id}"
+
+    @property
+    def stripe_idempotency_key(self) -> str:
+        """The key Stripe sees: the same at every attempt, so Stripe refunds once. (A
+        checkout's refund keeps the key its refunds carried before they were rows.)"""
+        if self.order_id is None:
+            return self.idempotency_key
+        return f"refund:{self.idempotency_key}"
 
 
 class WebhookEvent(models.Model):
