@@ -36,7 +36,7 @@ def seed() -> tuple[str, int]:
     from django.utils import timezone
 
     from commerce.catalog.models import Product, Stock, Variant
-    from commerce.groupbuy.services import CampaignInput, create_campaign
+    from commerce.groupbuy.campaigns import CampaignInput, create_campaign
     from commerce.plugins.services import enable_plugin
     from commerce.store.selectors import online_outlet
     from tenants.models import Merchant
@@ -80,7 +80,9 @@ def joiner(schema: str, campaign_id: int, gate, results) -> None:
     from django.db import connection
 
     from commerce.groupbuy.models import Team, TeamStatus
-    from commerce.groupbuy.services import SeatUnavailable, confirm_seat_payment, take_seat
+    from commerce.groupbuy.seat_payments import confirm_seat_payment
+    from commerce.groupbuy.seats import take_seat
+    from commerce.groupbuy.teams import SeatUnavailable
     from tenants.models import Merchant
 
     connection.set_tenant(Merchant.objects.get(schema_name=schema))

@@ -62,14 +62,11 @@ def seed() -> int:
     from django.utils import timezone
 
     from commerce.catalog.models import Product, Stock, Variant
+    from commerce.groupbuy.campaigns import CampaignInput, create_campaign
     from commerce.groupbuy.models import TeamMember
-    from commerce.groupbuy.services import (
-        CampaignInput,
-        SeatUnavailable,
-        confirm_seat_payment,
-        create_campaign,
-        take_seat,
-    )
+    from commerce.groupbuy.seat_payments import confirm_seat_payment
+    from commerce.groupbuy.seats import take_seat
+    from commerce.groupbuy.teams import SeatUnavailable
     from commerce.plugins.services import enable_plugin
     from commerce.store.selectors import online_outlet
     from tenants.models import Merchant

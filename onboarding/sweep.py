@@ -21,7 +21,6 @@ while the mail server is down.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -53,7 +52,6 @@ from outbox import services as outbox
 from tenants.hosts import platform_url, shop_host_for_slug
 from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
 
-logger = logging.getLogger(__name__)
 SWEEP_LOCK_ID = 61_000_001
 
 

@@ -47,7 +47,7 @@ def set_up_store(merchant) -> None:
 def go_live(merchant) -> None:
     """A first in-store (POS) sale and a first group-buy campaign."""
     from commerce.catalog.models import Variant
-    from commerce.groupbuy.services import CampaignInput, create_campaign
+    from commerce.groupbuy.campaigns import CampaignInput, create_campaign
     from commerce.orders.services import LineRequest, pos_sale
     from commerce.plugins.services import enable_plugin
     from commerce.store.models import Outlet

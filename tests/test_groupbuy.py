@@ -12,19 +12,12 @@ from django.utils import timezone
 
 from analytics.models import DailyMerchantStats, MerchantEvent
 from commerce.catalog.models import Product, Stock, Variant
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign, end_campaign_early
 from commerce.groupbuy.models import GroupBuyNotice, SeatStatus, Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import (
-    CampaignInput,
-    SeatUnavailable,
-    confirm_seat_payment,
-    create_campaign,
-    end_campaign_early,
-    expire_team,
-    leave_team,
-    release_lapsed_seats,
-    send_notices,
-    take_seat,
-)
+from commerce.groupbuy.notices import send_notices
+from commerce.groupbuy.seat_payments import confirm_seat_payment
+from commerce.groupbuy.seats import take_seat
+from commerce.groupbuy.teams import SeatUnavailable, expire_team, leave_team, release_lapsed_seats
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import HELD_TAG, MAX_LINE_QUANTITY, fulfil_order
 from commerce.payments.models import Refund
@@ -833,7 +826,7 @@ def test_without_a_quota_seats_leave_the_campaign_row_alone_and_the_console_coun
 def test_a_delivered_seat_pays_the_shops_rate_and_needs_an_address():
     merchant, variant_id = seed()
     with merchant:
-        from commerce.groupbuy.services import SeatDetails
+        from commerce.groupbuy.seats import SeatDetails
         from commerce.store.selectors import store_settings
 
         settings = store_settings()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.groupbuy.models import Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import expire_due_teams
+from commerce.groupbuy.teams import expire_due_teams
 from commerce.store.selectors import online_outlet
 from tenants.models import Merchant
 from tests.factories import TEST_PASSWORD, ShopFactory

@@ -3,14 +3,11 @@
 import pytest
 from django.db import connection
 
+from commerce.groupbuy.campaigns import create_campaign
 from commerce.groupbuy.models import SeatStatus, Team
+from commerce.groupbuy.seat_payments import confirm_seat_payment
 from commerce.groupbuy.selectors import team_detail
-from commerce.groupbuy.services import (
-    confirm_seat_payment,
-    create_campaign,
-    expire_team,
-    leave_team,
-)
+from commerce.groupbuy.teams import expire_team, leave_team
 from commerce.plugins.services import disable_plugin
 from tests.test_groupbuy import campaign_input, seat, seed
 

@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from commerce.catalog.models import Variant
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import CampaignInput, create_campaign, expire_team
+from commerce.groupbuy.teams import expire_team
 from commerce.plugins.services import enable_plugin
 from tenants.models import Merchant
 from tests.conftest import on_host
@@ -304,7 +305,7 @@ def test_leaving_a_succeeded_team_is_refused_on_the_page(team_shop, fake_stripe)
     leader = shopper()
     taken_seat = take_and_pay(leader, fake_stripe, "lead@example.test")
     with team_shop:
-        from commerce.groupbuy.services import confirm_seat_payment
+        from commerce.groupbuy.seat_payments import confirm_seat_payment
 
         member = TeamMember.objects.get()
         confirm_seat_payment(member.pk)

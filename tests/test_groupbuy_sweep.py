@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Product, Stock, Variant
+from commerce.groupbuy.campaigns import create_campaign
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import confirm_seat_payment, create_campaign
+from commerce.groupbuy.seat_payments import confirm_seat_payment
 from commerce.groupbuy.sweep import SweepOutcome, shops_with_groupbuy, sweep_groupbuy_shops
 from commerce.orders.models import Order
 from commerce.payments.models import Refund

@@ -19,14 +19,11 @@ from analytics.ledger import StatsDelta
 from analytics.models import DailyMerchantStats, MerchantEvent
 from commerce.catalog.models import Stock, Variant
 from commerce.checkout.services import CheckoutRequest, place_order
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import TeamMember
-from commerce.groupbuy.services import (
-    CampaignInput,
-    confirm_seat_payment,
-    create_campaign,
-    expire_team,
-    take_seat,
-)
+from commerce.groupbuy.seat_payments import confirm_seat_payment
+from commerce.groupbuy.seats import take_seat
+from commerce.groupbuy.teams import expire_team
 from commerce.orders.ledger_truth import DayDrift, find_drift, rebuild_days, repair
 from commerce.orders.models import Order
 from commerce.orders.services import LineRequest, cancel_order, pos_sale, record_offline_payment

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from commerce.catalog.models import Stock, Variant
 from commerce.checkout.models import CheckoutSession
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import Campaign, Team, TeamMember
-from commerce.groupbuy.services import CampaignInput, create_campaign
 from commerce.orders.models import Order
 from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet

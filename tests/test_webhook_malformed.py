@@ -18,8 +18,9 @@ from django.utils import timezone
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.checkout.models import CheckoutSession, CheckoutStatus
 from commerce.checkout.services import CheckoutRequest, reserve_checkout
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import TeamMember
-from commerce.groupbuy.services import CampaignInput, create_campaign, take_seat
+from commerce.groupbuy.seats import take_seat
 from commerce.orders.models import Order
 from commerce.orders.services import LineRequest
 from commerce.payments.models import WebhookEvent

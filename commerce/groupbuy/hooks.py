@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from commerce.groupbuy.seat_payments import confirm_card_seat
 from commerce.groupbuy.selectors import open_teams, running_campaign_for
-from commerce.groupbuy.services import confirm_card_seat
 from commerce.groupbuy.storefront import SeatForm
 from commerce.store.selectors import store_settings
 from tenants.money import from_minor_units

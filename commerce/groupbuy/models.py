@@ -29,7 +29,7 @@ class Campaign(models.Model):
         help_text=_("Units the campaign may sell, separate from stock (empty: no limit)."),
     )
     # With a quota: units held by seats awaiting payment or paid, given back when a seat is
-    # released or refunded; changed only by conditional UPDATEs (see services.take_seat).
+    # released or refunded; changed only by conditional UPDATEs (see seats.take_seat).
     # Without one it stays 0 (selectors.units_taken counts from the seats).
     units_sold = models.PositiveIntegerField(default=0)
     ended_early_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +108,10 @@ class SeatStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     REFUNDED = "refunded", _("Refunded")
     RELEASED = "released", _("Released")
+
+
+# The statuses of a seat still in its team (awaiting payment, or paid).
+SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
 
 
 def seat_token() -> str:

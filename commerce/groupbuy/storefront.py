@@ -16,16 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from commerce.groupbuy.models import Campaign, Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import (
-    SEAT_HOLDING,
-    SeatDetails,
-    SeatUnavailable,
-    confirm_card_seat,
-    leave_team,
-    start_seat_payment,
-    take_seat,
-)
+from commerce.groupbuy.models import SEAT_HOLDING, Campaign, Team, TeamMember, TeamStatus
+from commerce.groupbuy.seat_payments import confirm_card_seat, start_seat_payment
+from commerce.groupbuy.seats import SeatDetails, take_seat
+from commerce.groupbuy.teams import SeatUnavailable, leave_team
 from commerce.orders.models import PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
 from commerce.payments import card

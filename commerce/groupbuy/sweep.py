@@ -1,7 +1,7 @@
 """The platform's group-buy safety net: a beat task that visits every shop running group-buy.
 
 Each team's expiry and its unpaid-seat release are Celery tasks with an ETA
-(`services._schedule_expiry`, `services._schedule_seat_release`). A lost message (Redis
+(`scheduling.schedule_team_expiry`, `scheduling.schedule_seat_release`). A lost message (Redis
 flushed, a worker killed mid-task) would leave a team open forever: paid members never
 refunded, reserved stock never back. The sweep finds that work from the tables themselves,
 so correctness does not depend on a message being delivered; the per-team tasks stay the
@@ -26,7 +26,8 @@ from django_tenants.utils import get_public_schema_name
 from analytics.events import EventKind
 from analytics.models import MerchantEvent
 from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
-from commerce.groupbuy.services import expire_due_teams, release_lapsed_seats, send_notices
+from commerce.groupbuy.notices import send_notices
+from commerce.groupbuy.teams import expire_due_teams, release_lapsed_seats
 from tenants.models import Merchant
 
 logger = logging.getLogger(__name__)

@@ -3,13 +3,9 @@ from datetime import datetime
 
 from celery import shared_task
 
-from commerce.groupbuy.services import (
-    expire_due_teams,
-    expire_team,
-    release_lapsed_seats,
-    send_notices,
-)
+from commerce.groupbuy.notices import send_notices
 from commerce.groupbuy.sweep import sweep_groupbuy_shops
+from commerce.groupbuy.teams import expire_due_teams, expire_team, release_lapsed_seats
 
 
 @shared_task(name="commerce.groupbuy.tasks.expire_team")

@@ -6,10 +6,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce.groupbuy import selectors
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign, end_campaign_early
 from commerce.groupbuy.forms import CampaignForm
 from commerce.groupbuy.models import Campaign, Team
 from commerce.groupbuy.selectors import campaigns_with_figures, teams_of, units_taken
-from commerce.groupbuy.services import CampaignInput, create_campaign, end_campaign_early
 from commerce.plugins.access import plugin_required
 from core.forms import add_service_errors
 from tenants.access import shop_member_required

@@ -17,13 +17,10 @@ from accounts.models import PlatformRole, User
 from commerce.catalog.models import Variant
 from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
 from commerce.checkout.services import CheckoutRequest, place_order
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import Campaign
-from commerce.groupbuy.services import (
-    CampaignInput,
-    confirm_seat_payment,
-    create_campaign,
-    take_seat,
-)
+from commerce.groupbuy.seat_payments import confirm_seat_payment
+from commerce.groupbuy.seats import take_seat
 from commerce.orders.services import LineRequest, pos_sale, record_offline_payment
 from commerce.plugins.services import enable_plugin
 from commerce.store.models import Outlet

@@ -1,0 +1,282 @@
+"""A team's lifecycle once seats are in it: lapsed seats released, members leaving (the lead
+handed over), the team closed as succeeded, or failed at its expiry.
+
+Invariant 5: a failed team refunds every paid member exactly once (the refund key is the
+seat's) and returns the stock. Every path locks the team row first, then its seats, then
+their orders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from commerce.groupbuy.models import (
+    SEAT_HOLDING,
+    Campaign,
+    NoticeKind,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+from commerce.groupbuy.notices import notify_member
+from commerce.groupbuy.scheduling import schedule_seat_release, send_notices_soon
+from commerce.orders import services as orders
+from commerce.orders.models import Order
+from commerce.orders.services import HELD_TAG
+from commerce.payments.services import refund_order
+
+
+class SeatUnavailable(Exception):
+    """The team is full, closed or expired, or the shopper is in it already."""
+
+
+def _return_units(campaign_id: int, quantity: int) -> None:
+    """Seats released or refunded give their units back to the campaign's quota."""
+    if quantity:
+        Campaign.objects.filter(pk=campaign_id, quota__isnull=False).update(
+            units_sold=F("units_sold") - quantity
+        )
+
+
+def release_unpaid_seat(member: TeamMember, campaign_id: int, *, reason: str) -> None:
+    """An unpaid seat goes back: its order is cancelled (stock returned), then its units."""
+    orders.cancel_order(member.order_id, reason=reason, actor="group-buy")
+    member.status = SeatStatus.RELEASED
+    member.save(update_fields=["status"])
+    _return_units(campaign_id, member.quantity)
+
+
+def _ensure_leader(team: Team) -> TeamMember | None:
+    """Hand the lead to the earliest real member still holding a seat when the leader has
+    given theirs up (left, or let it lapse). The team row is locked. Returns the new leader."""
+    holders = team.members.select_for_update().filter(is_virtual=False, status__in=SEAT_HOLDING)
+    if holders.filter(is_leader=True).exists():
+        return None
+    successor = holders.order_by("joined_at", "id").first()
+    if successor is None:
+        return None
+    successor.is_leader = True
+    successor.save(update_fields=["is_leader"])
+    orders.add_event(
+        Order.objects.get(pk=successor.order_id),
+        "team_leader",
+        _("Now leads the group-buy team (the leader left)"),
+        actor="group-buy",
+        data={"team": team.pk},
+    )
+    return successor
+
+
+def release_lapsed_seats_of_locked_team(team: Team, now: datetime) -> int:
+    """Give back seats whose payment did not arrive in time (the team row is locked)."""
+    lapsed = list(
+        team.members.select_for_update().filter(status=SeatStatus.RESERVED, reserved_until__lte=now)
+    )
+    for member in lapsed:
+        release_unpaid_seat(member, team.campaign_id, reason="seat not paid in time")
+        if member.is_leader:
+            member.is_leader = False  # the lead goes on to whoever still holds a seat
+            member.save(update_fields=["is_leader"])
+    if lapsed:
+        team.seats_taken -= len(lapsed)
+        team.save(update_fields=["seats_taken"])
+        _ensure_leader(team)
+    return len(lapsed)
+
+
+def release_lapsed_seats(
+    team_id: int, *, now: datetime | None = None, scheduled_for: datetime | None = None
+) -> int:
+    """The seat-timeout task: safe to run twice; a paid seat is never released.
+
+    One task is pending per team at most (`Team.release_check_at`, set by the seat that
+    found none pending): it releases what has lapsed, then schedules itself for the next
+    seat still awaiting payment. A run before its time (`scheduled_for`: clock skew, or
+    tasks run eagerly) schedules nothing; the next seat taken schedules again, and joins
+    and the team's expiry release lapsed seats too."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team_id)
+        if team.status != TeamStatus.OPEN:
+            return 0
+        released = release_lapsed_seats_of_locked_team(team, now)
+        next_check = (
+            team.members.filter(status=SeatStatus.RESERVED)
+            .order_by("reserved_until")
+            .values_list("reserved_until", flat=True)
+            .first()
+        )
+        if next_check is not None and next_check <= (scheduled_for or now):
+            next_check = None
+        team.release_check_at = next_check
+        team.save(update_fields=["release_check_at"])
+        if next_check is not None:
+            transaction.on_commit(lambda: schedule_seat_release(team_id, next_check))
+    return released
+
+
+def refund_paid_seat(member: TeamMember, order: Order, *, reason: str) -> None:
+    """Refund a member's whole payment, once (the key is the seat's)."""
+    refund_order(
+        order.pk,
+        amount=order.total,
+        reason=reason,
+        actor="group-buy",
+        idempotency_key=f"groupbuy:seat:{member.pk}",
+    )
+    member.status = SeatStatus.REFUNDED
+    member.save(update_fields=["status"])
+    notify_member(member, NoticeKind.REFUNDED)
+
+
+def refund_seat(member: TeamMember, order: Order, *, reason: str) -> None:
+    """Refund a paid (or still reserved) member's seat and put the stock and units back."""
+    refund_paid_seat(member, order, reason=reason)
+    orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+    _return_units(member.team.campaign_id, member.quantity)
+
+
+def leave_team(member_id: int, *, now: datetime | None = None) -> str:
+    """A member gives their seat up while the team is open: an unpaid seat's order is
+    cancelled, a paid one is refunded (once: the refund key is the seat's), the stock comes
+    back. A leaving leader hands the lead to the earliest member still in the team; the last
+    member leaving closes the team. Returns "released", "refunded" or "duplicate" (the seat
+    was given up already); raises SeatUnavailable once the team has closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        member = TeamMember.objects.get(pk=member_id, is_virtual=False)
+        team = Team.objects.select_for_update().get(pk=member.team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        if member.status not in SEAT_HOLDING:
+            return "duplicate"
+        if team.status == TeamStatus.SUCCEEDED:
+            raise SeatUnavailable(
+                _("This team has succeeded: your order is on its way and cannot be left.")
+            )
+        if team.status != TeamStatus.OPEN or team.expires_at <= now:
+            raise SeatUnavailable(_("This team is closed."))
+        order = Order.objects.select_for_update().get(pk=member.order_id)
+        reason = "member left the team"
+        if member.status == SeatStatus.PAID:
+            refund_seat(member, order, reason=reason)
+            team.seats_paid -= 1
+            result = "refunded"
+        else:
+            release_unpaid_seat(member, team.campaign_id, reason=reason)
+            result = "released"
+        was_leader = member.is_leader
+        member.is_leader = False
+        member.save(update_fields=["status", "is_leader"])
+        orders.add_event(
+            order,
+            "left_team",
+            _("Left the group-buy team"),
+            actor="group-buy",
+            data={"team": team.pk, "was_leader": was_leader},
+        )
+        team.seats_taken -= 1
+        if team.seats_taken == 0:
+            team.status = TeamStatus.FAILED
+            team.closed_at = now
+        team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
+        if was_leader and team.status == TeamStatus.OPEN:
+            _ensure_leader(team)
+    return result
+
+
+def expire_team(team_id: int, *, now: datetime | None = None) -> str:
+    """Close a team whose time ran out: fill it with virtual members when the campaign
+    allows and few seats are missing, else fail it, refunding each paid member once and
+    returning the stock. Safe to run twice, concurrently, or again after a crash."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        team = Team.objects.select_for_update().select_related("campaign").get(pk=team_id)
+        if team.status != TeamStatus.OPEN or team.expires_at > now:
+            return "nothing to do"
+        members = list(team.members.select_for_update().order_by("id"))
+        missing = team.size - team.seats_paid
+        unpaid = [m for m in members if m.status == SeatStatus.RESERVED]
+        if 0 < missing <= team.campaign.virtual_fill_max_missing and team.seats_paid > 0:
+            for member in unpaid:
+                release_unpaid_seat(member, team.campaign_id, reason="team closed")
+            TeamMember.objects.bulk_create(
+                [
+                    TeamMember(team=team, is_virtual=True, status=SeatStatus.PAID)
+                    for _ in range(missing)
+                ]
+            )
+            team.seats_taken = team.seats_paid = team.size
+            team.save(update_fields=["seats_taken", "seats_paid"])
+            succeed_team(team)
+            return "virtually_filled"
+        for member in members:
+            if member.status == SeatStatus.PAID:
+                order = Order.objects.select_for_update().get(pk=member.order_id)
+                refund_seat(member, order, reason="team did not fill in time")
+            elif member.status == SeatStatus.RESERVED:
+                release_unpaid_seat(member, team.campaign_id, reason="team did not fill")
+        team.status = TeamStatus.FAILED
+        team.closed_at = now
+        team.save(update_fields=["status", "closed_at"])
+        return "failed"
+
+
+def expire_due_teams(*, now: datetime | None = None, batch_size: int = 100) -> dict[str, int]:
+    """Every open team past its time, each in its own transaction (the beat/sweeper task)."""
+    now = now or timezone.now()
+    outcome: dict[str, int] = {}
+    due = Team.objects.filter(status=TeamStatus.OPEN, expires_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for team_id in list(due[:batch_size]):
+        result = expire_team(team_id, now=now)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
+
+
+# A full team: closed as succeeded, its paid orders released for fulfilment with a timeline
+# entry each, and each real paid member's success notice, in one statement (the team row
+# is locked; the orders come after it, as on every path). Returns the new notices' ids.
+_SUCCEED_SQL = """
+    WITH closed AS (
+        UPDATE groupbuy_team SET status = 'succeeded', closed_at = %(now)s WHERE id = %(team)s
+    ), paid_seats AS (
+        SELECT id, order_id, email, is_virtual FROM groupbuy_teammember
+        WHERE team_id = %(team)s AND status = 'paid'
+    ), released AS (
+        UPDATE orders_order o SET tags = array_remove(o.tags, %(held)s)
+        FROM paid_seats WHERE o.id = paid_seats.order_id
+        RETURNING o.id
+    ), timeline AS (
+        INSERT INTO orders_orderevent (order_id, kind, message, data, actor, created_at)
+        SELECT id, 'team_succeeded', %(message)s, '{}', '', %(now)s FROM released
+    )
+    INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
+    SELECT id, 'team_succeeded', %(now)s FROM paid_seats
+    WHERE NOT is_virtual AND email <> ''
+    ON CONFLICT (member_id, kind) DO NOTHING
+    RETURNING id
+"""
+
+
+def succeed_team(team: Team) -> None:
+    team.status = TeamStatus.SUCCEEDED
+    team.closed_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SUCCEED_SQL,
+            {
+                "team": team.pk,
+                "now": team.closed_at,
+                "held": HELD_TAG,
+                "message": _("Team complete: ready to ship"),
+            },
+        )
+        if cursor.fetchall():
+            send_notices_soon()
