@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import PlatformRole
 from core.forms import add_service_errors
+from core.input import without_control_characters
 from core.ratelimit import rate_limited
 from tenants.access import platform_role_required
 from tenants.forms import MerchantStatusForm, SignupForm
@@ -99,7 +100,7 @@ def console_home(request):
 
 @platform_role_required()
 def console_merchants(request):
-    query = request.GET.get("q", "").strip()
+    query = without_control_characters(request.GET.get("q", "")).strip()
     status = request.GET.get("status", "")
     if status not in MerchantStatus.values:
         status = ""

@@ -49,11 +49,12 @@ def owner_app(owner_client):
     handler = WSGIHandler()
 
     def app(environ, start_response):
+        # The test's transaction must survive each request, as with Django's test client
+        # (which connects these again after each of its own requests).
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
         return handler({**environ, **browser}, start_response)
 
-    # The test's transaction must survive each request (Django's test client does the same).
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     yield app
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -34,6 +35,8 @@ class ProductImageSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    # Read-only and Unicode (茶-2): the schema's ASCII slug pattern refused Chinese slugs.
+    slug = serializers.CharField(read_only=True)
     variants = VariantSerializer(many=True)
     images = ProductImageSerializer(many=True, read_only=True)
 
@@ -79,6 +82,16 @@ class ProductSerializer(serializers.ModelSerializer):
         return self.instance
 
 
+class ProductFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Title or SKU."
+    )
+    published = serializers.ChoiceField(
+        choices=[("yes", "yes"), ("no", "no")], required=False, allow_blank=True
+    )
+
+
+@extend_schema_view(list=extend_schema(parameters=[ProductFilterSerializer]))
 class ProductViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -93,8 +106,14 @@ class ProductViewSet(
     http_method_names = ["get", "post", "put", "head", "options"]
 
     def get_queryset(self):
-        params = self.request.query_params
-        return products_for_api(query=params.get("q", ""), published=params.get("published", ""))
+        if self.action != "list":
+            return products_for_api()
+        params = ProductFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return products_for_api(
+            query=params.validated_data.get("q", ""),
+            published=params.validated_data.get("published", ""),
+        )
 
 
 class StockSerializer(serializers.ModelSerializer):
@@ -107,13 +126,13 @@ class StockSerializer(serializers.ModelSerializer):
         validators = []
 
 
-def _id(value: str | None) -> int | None:
-    """A filter's id; one that is not an id matches nothing (0)."""
-    if value is None or value == "":
-        return None
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+class StockFilterSerializer(serializers.Serializer):
+    variant = integer_serializer_field(Variant._meta.get_field("id"), required=False, min_value=1)
+    outlet = integer_serializer_field(Variant._meta.get_field("id"), required=False, min_value=1)
+    product = integer_serializer_field(Variant._meta.get_field("id"), required=False, min_value=1)
 
 
+@extend_schema_view(list=extend_schema(parameters=[StockFilterSerializer]))
 class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Stock per variant and outlet; POST sets a quantity (a stocktake count). Filters:
     `?variant=`, `?outlet=`, `?product=` (ids)."""
@@ -121,11 +140,14 @@ class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
     serializer_class = StockSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
+        if self.action != "list":
+            return stock_rows()
+        params = StockFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
         return stock_rows(
-            variant_id=_id(params.get("variant")),
-            outlet_id=_id(params.get("outlet")),
-            product_id=_id(params.get("product")),
+            variant_id=params.validated_data.get("variant"),
+            outlet_id=params.validated_data.get("outlet"),
+            product_id=params.validated_data.get("product"),
         )
 
     def perform_create(self, serializer):

@@ -26,12 +26,13 @@ from commerce.catalog.services import (
 from commerce.store.selectors import outlets
 from commerce.store.setup import record_setup_if_complete
 from core.forms import add_service_errors
+from core.input import without_control_characters
 from tenants.access import shop_member_required
 
 
 @shop_member_required
 def product_list(request):
-    query = request.GET.get("q", "").strip()
+    query = without_control_characters(request.GET.get("q", "")).strip()
     published = request.GET.get("published", "")
     page = Paginator(products_for_console(query=query, published=published), 50).get_page(
         request.GET.get("page")

@@ -13,6 +13,7 @@ from commerce.catalog.models import Variant
 from commerce.orders.models import Channel, Order, PaymentMethod
 from commerce.orders.services import MAX_LINE_QUANTITY, LineRequest, OutOfStock, pos_sale
 from commerce.store.selectors import outlets
+from core.input import without_control_characters
 from tenants.access import shop_member_required
 
 BASKET = "pos_basket"
@@ -38,7 +39,7 @@ def till(request):
     lines = [
         (variant, basket[variant.pk], variant.price * basket[variant.pk]) for variant in variants
     ]
-    query = request.GET.get("q", "").strip()
+    query = without_control_characters(request.GET.get("q", "")).strip()
     matches = []
     if query:
         matches = list(
@@ -81,7 +82,7 @@ def choose_outlet(request):
 @shop_member_required
 @require_POST
 def add_item(request):
-    sku = request.POST.get("sku", "").strip()
+    sku = without_control_characters(request.POST.get("sku", "")).strip()
     variant = Variant.objects.filter(sku__iexact=sku, is_active=True).first() if sku else None
     try:
         quantity = int(request.POST.get("quantity", "1"))

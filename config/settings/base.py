@@ -237,6 +237,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Every operation also documents its error answers (400/401/403/404/429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.add_common_error_responses",
+    ],
 }
 
 # Stripe (platform account; shops use Stripe Connect accounts). Without a key, card
