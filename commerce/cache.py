@@ -7,6 +7,10 @@ than the rest of the view. Entries are dropped from both by the models' own save
 old copy behind); another process may show the old copy for up to two seconds. Checkout
 never reads these caches: prices and stock are read live under lock.
 
+Redis is an optimisation here too: when it cannot be reached (core.cache_guard logs it,
+rate-limited) `remember` loads from the database and the process copy still serves, so a
+Redis outage never fails a storefront page.
+
 The process copy is kept pickled and every hit unpickles a fresh object, so a caller that
 changes what it got (a form bound to the store settings) cannot change the next request's.
 """
@@ -16,8 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
+
+from core import cache_guard
 
 TTL_SECONDS = 60
 LOCAL_TTL_SECONDS = 2.0
@@ -38,11 +43,12 @@ def remember(cache_key: str, load: Callable[[], Any]) -> Any:
     held = _local.get(cache_key)
     if held is not None and held[0] > now:
         return pickle.loads(held[1])
-    value = cache.get(cache_key)
-    if value is None:
+    value = cache_guard.get(cache_key)
+    if value is None or value is cache_guard.UNAVAILABLE:
+        shared_cache_answered = value is None
         value = load()
-        if value is not None:
-            cache.set(cache_key, value, TTL_SECONDS)
+        if value is not None and shared_cache_answered:
+            cache_guard.set(cache_key, value, TTL_SECONDS)
     if value is not None:
         if len(_local) >= LOCAL_MAX_ENTRIES:
             _local.clear()
@@ -69,7 +75,9 @@ def _drop(cache_key: str) -> None:
     shop_prefix = ":".join(cache_key.split(":")[:2]) + ":"
     for page_key in [k for k in _pages if k.startswith(shop_prefix)]:
         _pages.pop(page_key, None)
-    cache.delete(cache_key)
+    # Runs inside model save()/delete(): a cache outage must not fail the write (the entry
+    # then expires by its TTL).
+    cache_guard.delete(cache_key)
 
 
 def forget(cache_key: str) -> None:

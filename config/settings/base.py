@@ -37,6 +37,7 @@ SHARED_APPS = [
     "onboarding",
     "reports",
     "outbox",
+    "deadlines",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -268,6 +269,22 @@ BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=14)
 REPORTS_METRICS_CACHE_SECONDS = env.int("REPORTS_METRICS_CACHE_SECONDS", default=20 * 60)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# Redis outages (docs/architecture.md, "Failure modes"): kombu's Redis transport minus its
+# crash on a lost connection (config/celery.py); a worker retries the broker for ever
+# instead of exiting after 100 attempts; short socket timeouts so a hung Redis fails a
+# send in seconds, not minutes; a task running when the connection drops is cancelled (it
+# is acks_late: Redis redelivers it) rather than run twice.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    "retry_on_timeout": True,
+    "health_check_interval": 25,
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
