@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from billing.forms import (
 from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan
 from billing.subscriptions import change_plan, start_subscription
 from billing.webhooks import InvalidWebhook, handle_billing_webhook
+from core.views import submit_form
 from tenants.access import platform_role_required, shop_member_required
 from tenants.models import Membership, MembershipRole
 
@@ -122,21 +124,27 @@ def invoice_detail(request, invoice_id: int):
     return _detail(request, _invoice(invoice_id))
 
 
+def _errors_about_the_invoice(form, error: ValidationError) -> None:
+    """A refusal about the invoice itself (not one of the form's fields) reads as the form's
+    own error: the page is the invoice's."""
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
 def _act(request, invoice_id: int, form_class, form_name: str, action, done: str):
     """Run a finance action from a posted form; a refused one re-renders with a 400."""
     invoice = _invoice(invoice_id)
     form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            result = action(invoice, form.cleaned_data)
-        except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
-        else:
-            messages.success(request, done)
-            target = result if isinstance(result, Invoice) else invoice
-            return redirect("billing_invoice", target.pk)
-    return _detail(request, _invoice(invoice_id), status=400, **{form_name: form})
+    return submit_form(
+        request,
+        form,
+        lambda data: action(invoice, data),
+        done=done,
+        redirect_to=lambda result: reverse(
+            "billing_invoice", args=[(result if isinstance(result, Invoice) else invoice).pk]
+        ),
+        show_errors=_errors_about_the_invoice,
+    ) or _detail(request, _invoice(invoice_id), status=400, **{form_name: form})
 
 
 @finance_required

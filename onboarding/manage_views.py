@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.forms import add_service_errors
+from core.views import submit_form
 from onboarding import selectors, services
 from onboarding.forms import NpsForm
 from onboarding.models import STAGE_ORDER, TrainingRegistration, TrainingSession
@@ -68,17 +68,12 @@ def answer_nps(request):
     if survey is None:
         messages.error(request, _("There is no survey to answer."))
         return redirect("manage_onboarding")
-    if form.is_valid():
-        try:
-            services.answer_nps(
-                survey=survey,
-                score=form.cleaned_data["score"],
-                comment=form.cleaned_data["comment"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Thank you for your answer!"))
-            return redirect("manage_onboarding")
-    return render(request, "onboarding/manage/checklist.html", _context(request, form), status=400)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.answer_nps(
+            survey=survey, score=data["score"], comment=data["comment"], user=request.user
+        ),
+        done=_("Thank you for your answer!"),
+        redirect_to="manage_onboarding",
+    ) or render(request, "onboarding/manage/checklist.html", _context(request, form), status=400)

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole
-from core.forms import add_service_errors
+from core.views import submit_form
 from onboarding import selectors, services
 from onboarding.forms import (
     BoardFilterForm,
@@ -106,6 +107,10 @@ def merchant_360(request, merchant_id: int):
     return _render_360(request, _merchant(merchant_id))
 
 
+def _merchant_page(merchant: Merchant) -> str:
+    return reverse("console_onboarding_merchant", kwargs={"merchant_id": merchant.pk})
+
+
 def _journey_or_404(merchant: Merchant):
     journey = selectors.merchant_journey(merchant)
     if journey is None:
@@ -118,19 +123,17 @@ def _journey_or_404(merchant: Merchant):
 def log_contact(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_contact(
-                journey=_journey_or_404(merchant),
-                data=services.ContactInput(**form.cleaned_data),
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Contact logged."))
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, contact_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.log_contact(
+            journey=_journey_or_404(merchant),
+            data=services.ContactInput(**data),
+            actor=request.user,
+        ),
+        done=_("Contact logged."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, contact_form=form)
 
 
 @csm_required
@@ -141,21 +144,16 @@ def change_stage(request, merchant_id: int, stage: str, action: str):
         return _render_360(request, merchant, status=404)
     milestone = get_object_or_404(Milestone, journey__merchant=merchant, stage=stage)
     form = StageNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            if action == "complete":
-                services.complete_milestone(
-                    milestone=milestone, actor=request.user, note=form.cleaned_data["note"]
-                )
-            else:
-                services.reopen_milestone(
-                    milestone=milestone, actor=request.user, note=form.cleaned_data["note"]
-                )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Stage updated."))
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
+    change = services.complete_milestone if action == "complete" else services.reopen_milestone
+    changed = submit_form(
+        request,
+        form,
+        lambda data: change(milestone=milestone, actor=request.user, note=data["note"]),
+        done=_("Stage updated."),
+        redirect_to=_merchant_page(merchant),
+    )
+    if changed:
+        return changed
     if not form.errors:
         form.add_error("note", _("Say why."))
     return _render_360(request, merchant, status=400, stage_form=form)
@@ -166,11 +164,13 @@ def change_stage(request, merchant_id: int, stage: str, action: str):
 def add_note(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        services.add_note(merchant=merchant, text=form.cleaned_data["text"], actor=request.user)
-        messages.success(request, _("Note added."))
-        return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, note_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.add_note(merchant=merchant, text=data["text"], actor=request.user),
+        done=_("Note added."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, note_form=form)
 
 
 @csm_required
@@ -178,15 +178,13 @@ def add_note(request, merchant_id: int):
 def create_task(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = TaskForm(request.POST)
-    if form.is_valid():
-        try:
-            services.create_task(merchant=merchant, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Task created."))
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, task_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.create_task(merchant=merchant, actor=request.user, **data),
+        done=_("Task created."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, task_form=form)
 
 
 @csm_required
@@ -194,21 +192,23 @@ def create_task(request, merchant_id: int):
 def apply_playbook(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = PlaybookForm(request.POST)
-    if form.is_valid():
+
+    def apply(data: dict) -> list[Task]:
         journey = selectors.merchant_journey(merchant)
-        try:
-            tasks = services.apply_playbook(
-                merchant=merchant,
-                playbook=form.cleaned_data["playbook"],
-                assignee=journey.csm if journey and journey.csm else request.user,
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("%(count)s tasks created.") % {"count": len(tasks)})
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, playbook_form=form)
+        return services.apply_playbook(
+            merchant=merchant,
+            playbook=data["playbook"],
+            assignee=journey.csm if journey and journey.csm else request.user,
+            actor=request.user,
+        )
+
+    return submit_form(
+        request,
+        form,
+        apply,
+        done=lambda tasks: _("%(count)s tasks created.") % {"count": len(tasks)},
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, playbook_form=form)
 
 
 @csm_required
@@ -216,17 +216,15 @@ def apply_playbook(request, merchant_id: int):
 def assign_csm(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = CsmForm(request.POST)
-    if form.is_valid():
-        try:
-            services.assign_csm(
-                journey=_journey_or_404(merchant), csm=form.cleaned_data["csm"], actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("CSM changed."))
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, csm_form=form)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.assign_csm(
+            journey=_journey_or_404(merchant), csm=data["csm"], actor=request.user
+        ),
+        done=_("CSM changed."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, csm_form=form)
 
 
 @csm_required
@@ -234,24 +232,25 @@ def assign_csm(request, merchant_id: int):
 def start_journey(request, merchant_id: int):
     merchant = _merchant(merchant_id)
     form = StartJourneyForm(request.POST)
-    if form.is_valid():
-        day0 = form.cleaned_data["started_on"]
-        started_at = (
-            timezone.make_aware(datetime.combine(day0, time(9))) if day0 else timezone.now()
+
+    def start(data: dict):
+        day0 = data["started_on"]
+        return services.start_journey(
+            merchant=merchant,
+            started_at=(
+                timezone.make_aware(datetime.combine(day0, time(9))) if day0 else timezone.now()
+            ),
+            csm=data["csm"],
+            actor=request.user,
         )
-        try:
-            services.start_journey(
-                merchant=merchant,
-                started_at=started_at,
-                csm=form.cleaned_data["csm"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Onboarding journey started."))
-            return redirect("console_onboarding_merchant", merchant_id=merchant.pk)
-    return _render_360(request, merchant, status=400, start_form=form)
+
+    return submit_form(
+        request,
+        form,
+        start,
+        done=_("Onboarding journey started."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, start_form=form)
 
 
 @csm_required
@@ -293,16 +292,18 @@ def notifications(request):
 @csm_required
 def training(request):
     form = TrainingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.schedule_training(
-                data=services.TrainingInput(**form.cleaned_data), actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Session scheduled."))
-            return redirect("console_onboarding_training")
+    if request.method == "POST":
+        scheduled = submit_form(
+            request,
+            form,
+            lambda data: services.schedule_training(
+                data=services.TrainingInput(**data), actor=request.user
+            ),
+            done=_("Session scheduled."),
+            redirect_to="console_onboarding_training",
+        )
+        if scheduled:
+            return scheduled
     return render(
         request,
         "onboarding/console/training.html",
@@ -345,24 +346,24 @@ def tiers(request):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.save_tier_thresholds(
-                    [
-                        services.ThresholdInput(
-                            tier=bar.tier,
-                            min_monthly_gmv=data[f"{bar.tier}_min_monthly_gmv"],
-                            min_active_outlets=data[f"{bar.tier}_min_active_outlets"],
-                        )
-                        for bar in bars
-                    ]
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("Tier thresholds saved."))
-                return redirect("console_onboarding_tiers")
+        saved = submit_form(
+            request,
+            form,
+            lambda data: services.save_tier_thresholds(
+                [
+                    services.ThresholdInput(
+                        tier=bar.tier,
+                        min_monthly_gmv=data[f"{bar.tier}_min_monthly_gmv"],
+                        min_active_outlets=data[f"{bar.tier}_min_active_outlets"],
+                    )
+                    for bar in bars
+                ]
+            ),
+            done=_("Tier thresholds saved."),
+            redirect_to="console_onboarding_tiers",
+        )
+        if saved:
+            return saved
     return render(
         request,
         "onboarding/console/tiers.html",
