@@ -148,14 +148,16 @@ def test_stock_is_listed_and_set_per_variant_and_outlet(api, selling_shop):
         api, "/api/v1/stock/", {"variant": variant.pk, "outlet": outlet.pk, "quantity": 12}
     )
     listed = api.get("/api/v1/stock/", {"product": variant.product_id}).json()
-    nothing = api.get("/api/v1/stock/", {"variant": "abc"}).json()
+    not_an_id = api.get("/api/v1/stock/", {"variant": "abc"})
+    too_large = api.get("/api/v1/stock/", {"outlet": "9" * 40})
 
     assert set_response.status_code == 201
     assert set_response.json()["quantity"] == 12
     assert [(r["sku"], r["outlet"], r["quantity"]) for r in listed["results"]] == [
         ("OOL-100", outlet.pk, 12)
     ]
-    assert nothing["count"] == 0
+    assert (not_an_id.status_code, list(not_an_id.json())) == (400, ["variant"])
+    assert (too_large.status_code, list(too_large.json())) == (400, ["outlet"])
     assert api.get("/api/v1/stock/").json()["count"] == 2
     with selling_shop.merchant:
         assert Stock.objects.filter(variant=variant).count() == 1

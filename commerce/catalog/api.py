@@ -9,14 +9,17 @@ from rest_framework.exceptions import ValidationError
 from commerce.catalog.models import Product, ProductImage, Stock, Variant
 from commerce.catalog.selectors import products_for_api, stock_rows
 from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
-from core.fields import integer_serializer_field, money_serializer_field
+from core.fields import integer_serializer_field
 
 
 class VariantSerializer(serializers.ModelSerializer):
     id = integer_serializer_field(Variant._meta.get_field("id"), required=False)
-    # The column's precision here; the service adds the shop currency's (JPY has no cents).
-    price = money_serializer_field(Variant._meta.get_field("price"))
-    compare_at_price = money_serializer_field(Variant._meta.get_field("compare_at_price"))
+    # Strings in and out: the service checks the amount against the column's precision and
+    # the shop's currency, naming the field (errors land on `price`, not deep in `variants`).
+    price = serializers.CharField(max_length=40)
+    compare_at_price = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=40
+    )
 
     class Meta:
         model = Variant
@@ -72,7 +75,7 @@ class ProductSerializer(serializers.ModelSerializer):
                         sku=variant["sku"],
                         name=variant.get("name", ""),
                         price=variant["price"],
-                        compare_at_price=variant.get("compare_at_price"),
+                        compare_at_price=variant.get("compare_at_price") or None,
                     )
                     for variant in data.get("variants", [])
                 ],

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from commerce.catalog.models import Category, Product, ProductImage, Variant
-from core.fields import integer_form_field, money_form_field
+from core.fields import integer_form_field
 
 
 class ProductForm(forms.Form):
@@ -43,11 +43,10 @@ class VariantForm(forms.Form):
     id = integer_form_field(Variant._meta.get_field("id"), widget=forms.HiddenInput, required=False)
     sku = forms.CharField(label=_("SKU"), max_length=64)
     name = forms.CharField(label=_("Variant"), max_length=120, required=False)
-    # The column's precision here; the service adds the shop currency's (JPY has no cents).
-    price = money_form_field(Variant._meta.get_field("price"), label=_("Price"))
-    compare_at_price = money_form_field(
-        Variant._meta.get_field("compare_at_price"), label=_("Compare-at price")
-    )
+    # Text, not DecimalField: the service checks the amount against the column's precision
+    # and the shop's currency, and names the field and the currency (JPY has no cents).
+    price = forms.CharField(label=_("Price"), max_length=20)
+    compare_at_price = forms.CharField(label=_("Compare-at price"), max_length=20, required=False)
 
 
 VariantFormSet = forms.formset_factory(
