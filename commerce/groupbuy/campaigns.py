@@ -17,7 +17,7 @@ from analytics.events import CampaignLaunched
 from analytics.ledger import record_event
 from commerce.catalog.models import Variant
 from commerce.groupbuy.models import Campaign, Team, TeamStatus
-from commerce.groupbuy.teams import expire_team
+from commerce.groupbuy.teams import expire_teams
 from commerce.money import check_price
 from commerce.orders import services as orders
 from commerce.plugins.selectors import is_enabled
@@ -108,10 +108,7 @@ def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict
     # Committed first: seats lock their team before the campaign row, so the teams are
     # touched only once the campaign row is free again (and no new seat counts from now).
     Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
-    outcome: dict[str, int] = {}
-    for team_id in Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list(
-        "pk", flat=True
-    ):
-        result = expire_team(team_id, now=now)
-        outcome[result] = outcome.get(result, 0) + 1
-    return outcome
+    return expire_teams(
+        Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list("pk", flat=True),
+        now=now,
+    )

@@ -8,6 +8,7 @@ their orders.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -230,11 +231,16 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
 def expire_due_teams(*, now: datetime | None = None, batch_size: int = 100) -> dict[str, int]:
     """Every open team past its time, each in its own transaction (the beat/sweeper task)."""
     now = now or timezone.now()
-    outcome: dict[str, int] = {}
     due = Team.objects.filter(status=TeamStatus.OPEN, expires_at__lte=now).values_list(
         "pk", flat=True
     )
-    for team_id in list(due[:batch_size]):
+    return expire_teams(list(due[:batch_size]), now=now)
+
+
+def expire_teams(team_ids: Iterable[int], *, now: datetime) -> dict[str, int]:
+    """`expire_team` for each team, one transaction each: how many teams had each outcome."""
+    outcome: dict[str, int] = {}
+    for team_id in team_ids:
         result = expire_team(team_id, now=now)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
