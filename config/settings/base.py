@@ -132,6 +132,9 @@ CACHES = {
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mp"),
         "TIMEOUT": 300,
+        # The cache is an optimisation (core/cache_guard.py): a hung Redis must fail a
+        # lookup in a second, not hold the request (redis-py waits for ever by default).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
