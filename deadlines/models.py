@@ -22,7 +22,9 @@ class DueShop(models.Model):
         verbose_name = _("shop with deadlines")
         verbose_name_plural = _("shops with deadlines")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "merchant_id"], name="dueshop_kind_merchant_uniq")
+            models.UniqueConstraint(
+                fields=["kind", "merchant_id"], name="dueshop_kind_merchant_uniq"
+            )
         ]
         indexes = [
             # The sweep's question: which shops of a kind are due now, earliest first.

@@ -179,6 +179,23 @@ def deliver_due_messages(*, now: datetime | None = None) -> DeliveryResult:
             _attempt(message, result)
 
 
+def deliver_message(dedupe_key: str) -> bool:
+    """Attempt one pending message now, for a caller that wants it out at once (a refund the
+    merchant just made); a failure is recorded and retried like any other. False when it is
+    not pending, another run holds it, or it failed again."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(dedupe_key=dedupe_key, status=MessageStatus.PENDING)
+            .first()
+        )
+        if message is None:
+            return False
+        result = DeliveryResult()
+        _attempt(message, result)
+        return result.sent == 1
+
+
 def _attempt(message: OutboxMessage, result: DeliveryResult) -> None:
     message.attempts += 1
     try:

@@ -4,6 +4,11 @@ Invariants (design.md 2-4): stock rows are locked in primary-key order and re-ch
 the lock; no lock is held across a Stripe call (reserve and commit first); the checkout
 reference is unique, so the return page and the webhook, both calling finalize_checkout,
 create at most one order.
+
+Deadlines: a reservation's end is a row (`reserved_until` of a reserved checkout), and the
+shop is noted in the public `deadlines.DueShop` index in the reserving transaction. The
+`settle_checkout` ETA task is the fast path; `sweep_due_checkouts` (beat) settles every
+checkout whose task was lost, visiting only shops that have one due.
 """
 
 from __future__ import annotations
@@ -20,11 +25,18 @@ from django.utils.translation import gettext as _
 from commerce.checkout.models import CheckoutLine, CheckoutSession, CheckoutStatus
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
+from commerce.payments.services import owe_checkout_refund
 from commerce.plugins import hooks as plugin_hooks
 from commerce.store.models import StoreSettings
 from commerce.store.selectors import online_outlet_id, store_settings
+from deadlines.services import note_due
 
 RESERVATION_MINUTES = 15
+# A checkout is settled this long after its reservation ends (a shopper paying at the last
+# second still finalizes through the return page or the webhook first).
+SETTLEMENT_GRACE = timedelta(seconds=30)
+# The name of checkout settlements in the public index of due shops.
+SETTLEMENT_DEADLINE = "checkout_settlement"
 OFFLINE_METHODS = {PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.PAY_IN_STORE}
 
 
@@ -163,14 +175,24 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
                 for line in priced
             ]
         )
-        transaction.on_commit(lambda: _schedule_settlement(str(session.reference)))
+        note_due(
+            kind=SETTLEMENT_DEADLINE,
+            merchant_id=connection.tenant.pk,
+            due_at=session.reserved_until + SETTLEMENT_GRACE,
+        )
+        # robust: the reservation has committed and the deadline is a row; a broker that is
+        # down only costs the fast path (the sweep settles it).
+        transaction.on_commit(lambda: _schedule_settlement(str(session.reference)), robust=True)
     return session
 
 
 def _schedule_settlement(reference: str) -> None:
     from commerce.checkout.tasks import settle_checkout
 
-    settle_checkout.apply_async(args=[reference], countdown=RESERVATION_MINUTES * 60 + 30)
+    settle_checkout.apply_async(
+        args=[reference],
+        countdown=RESERVATION_MINUTES * 60 + SETTLEMENT_GRACE.total_seconds(),
+    )
 
 
 @dataclass(frozen=True)
@@ -194,12 +216,18 @@ def finalize_checkout(
             return FinalizeResult(order=session.order)
         if amount_received != session.total:
             raise ValidationError({"amount": [_("The amount paid does not match the order.")]})
+        if session.refunds.exists():
+            # Its payment is being refunded already: stock that came back since must not
+            # also make it an order.
+            return FinalizeResult(order=None, needs_refund=True)
         wanted = {line.variant_id: line.quantity for line in session.lines.all()}
         if session.status == CheckoutStatus.EXPIRED:
             try:
                 with transaction.atomic():
                     orders.take_stock(session.outlet_id, wanted)
             except orders.OutOfStock:
+                # Owed in this transaction: a Stripe outage after it cannot lose the refund.
+                owe_checkout_refund(session, payment_intent_id=payment_intent_id)
                 return FinalizeResult(order=None, needs_refund=True)
         priced = [
             orders.PricedLine(
@@ -238,24 +266,27 @@ def release_expired_reservations(*, now=None, batch_size: int = 200) -> int:
     """Give back the stock of checkouts whose reservation ran out (each in its own
     transaction; rows another worker holds are skipped). Returns how many expired."""
     now = now or timezone.now()
-    released = 0
     candidates = list(
         CheckoutSession.objects.filter(
             status=CheckoutStatus.RESERVED, reserved_until__lt=now
         ).values_list("pk", flat=True)[:batch_size]
     )
-    for pk in candidates:
-        with transaction.atomic():
-            session = (
-                CheckoutSession.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=CheckoutStatus.RESERVED, reserved_until__lt=now)
-                .first()
-            )
-            if session is None:
-                continue
-            wanted = {line.variant_id: line.quantity for line in session.lines.all()}
-            orders.return_stock(session.outlet_id, wanted)
-            session.status = CheckoutStatus.EXPIRED
-            session.save(update_fields=["status"])
-            released += 1
-    return released
+    return sum(release_reservation(pk, now=now) for pk in candidates)
+
+
+def release_reservation(session_id: int, *, now) -> bool:
+    """Give back one checkout's stock if its reservation ran out by `now` and it is still
+    reserved (a row another worker holds is skipped). True when it was released."""
+    with transaction.atomic():
+        session = (
+            CheckoutSession.objects.select_for_update(skip_locked=True)
+            .filter(pk=session_id, status=CheckoutStatus.RESERVED, reserved_until__lt=now)
+            .first()
+        )
+        if session is None:
+            return False
+        wanted = {line.variant_id: line.quantity for line in session.lines.all()}
+        orders.return_stock(session.outlet_id, wanted)
+        session.status = CheckoutStatus.EXPIRED
+        session.save(update_fields=["status"])
+        return True

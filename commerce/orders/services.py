@@ -476,11 +476,17 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
 
 @transaction.atomic
 def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
-    """Cancel an unfulfilled order and return its stock. Paid orders are refunded first."""
+    """Cancel an unfulfilled order and return its stock. Paid orders are refunded first
+    (their refunds recorded; a card refund may still be on its way)."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != FulfilmentStatus.UNFULFILLED:
         raise ValidationError({"status": [_("Only unfulfilled orders can be cancelled.")]})
-    if order.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+    # A payment whose whole amount is claimed by refunds may be cancelled even while a card
+    # refund is still owed (pending at Stripe): the outbox pays it back.
+    if (
+        order.payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
+        and order.refundable > 0
+    ):
         raise ValidationError({"status": [_("Refund the payment before cancelling.")]})
     return_stock(order.outlet_id, order_quantities(order))
     order.status = FulfilmentStatus.CANCELLED

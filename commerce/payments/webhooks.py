@@ -27,7 +27,8 @@ from django.utils import timezone
 from commerce.checkout.models import CheckoutSession
 from commerce.checkout.services import finalize_checkout
 from commerce.payments import card
-from commerce.payments.models import WebhookEvent
+from commerce.payments.models import Refund, WebhookEvent
+from commerce.payments.services import send_owed_refund_now
 from commerce.plugins import hooks as plugin_hooks
 from tenants.models import Merchant
 from tenants.money import from_minor_units
@@ -129,7 +130,8 @@ def _handle_in_shop(merchant: Merchant, event: dict, event_id: str) -> WebhookOu
     if handled.reason:
         logger.info("Stripe event %s ignored: %s", event_id, handled.reason)
     if handled.refund_reference:
-        refund_unfulfillable_payment(merchant, handled.refund_reference)
+        # Owed in the event's transaction; tried now, retried by the outbox if Stripe fails.
+        refund_unfulfillable_payment(handled.refund_reference)
     return WebhookOutcome(event_id=event_id, result=handled.result, reason=handled.reason)
 
 
@@ -205,16 +207,11 @@ def _account_updated(merchant: Merchant, account: dict) -> _Handled:
     return _Handled(result="processed")
 
 
-def refund_unfulfillable_payment(merchant: Merchant, reference: str) -> str:
-    """A payment arrived for a checkout whose stock is gone: give the money back (once)."""
-    session = CheckoutSession.objects.get(reference=reference)
-    return card.refund_payment_intent(
-        account_id=merchant.stripe_account_id,
-        intent_id=session.payment_intent_id or "",
-        amount=session.total,
-        currency=session.currency,
-        idempotency_key=f"checkout:{reference}:refund-unfulfillable",
-    )
+def refund_unfulfillable_payment(reference: str) -> bool:
+    """A payment arrived for a checkout whose stock is gone and `finalize_checkout` owed it
+    back: try the refund now. True when Stripe confirmed it; else the outbox retries it."""
+    refund = Refund.objects.get(idempotency_key=f"checkout:{reference}:refund-unfulfillable")
+    return send_owed_refund_now(refund)
 
 
 def finalize_from_stripe(session: CheckoutSession) -> tuple[str, object]:
@@ -236,6 +233,6 @@ def finalize_from_stripe(session: CheckoutSession) -> tuple[str, object]:
         amount_received=Decimal(intent.amount_received),
     )
     if outcome.needs_refund:
-        refund_unfulfillable_payment(merchant, str(session.reference))
+        refund_unfulfillable_payment(str(session.reference))
         return "refunded", None
     return "succeeded", outcome.order
