@@ -77,6 +77,11 @@ def test_a_merchant_adds_a_product_with_variants_and_an_image(owner, shop):
         ({"variants-0-price": "12.345"}, "price", "CNY prices have at most 2 decimals."),
         ({"variants-0-price": "-1"}, "price", "A price cannot be negative."),
         ({"variants-0-price": "abc"}, "price", "Enter a number."),
+        # These reached Decimal.quantize or PostgreSQL and answered 500.
+        ({"variants-0-price": "1e309"}, "price", "Enter a price below 10000000000."),
+        ({"variants-0-price": "9" * 15}, "price", "Enter a price below 10000000000."),
+        ({"variants-0-price": "Infinity"}, "price", "Enter a number."),
+        ({"variants-0-compare_at_price": "NaN"}, "compare_at_price", "Enter a number."),
         ({"variants-1-sku": "DW-50"}, "sku", "SKU already used: DW-50."),
         ({"title": ""}, "title", "This field is required."),
         (

@@ -85,6 +85,16 @@ def test_a_product_is_created_with_variants_listed_and_updated(api, selling_shop
         ([{"sku": "X-1", "price": "12.345"}], "price", "CNY prices have at most 2 decimals."),
         ([{"sku": "X-1", "price": "-1.00"}], "price", "A price cannot be negative."),
         ([{"sku": "X-1", "price": "1e12"}], "price", "Enter a price below 10000000000."),
+        # These reached Decimal.quantize or PostgreSQL and answered 500.
+        ([{"sku": "X-1", "price": "1e309"}], "price", "Enter a price below 10000000000."),
+        ([{"sku": "X-1", "price": "9" * 40}], "price", "Enter a price below 10000000000."),
+        ([{"sku": "X-1", "price": "NaN"}], "price", "Enter a number."),
+        ([{"sku": "X-1", "price": "-Infinity"}], "price", "Enter a number."),
+        (
+            [{"sku": "X-1", "price": "1", "compare_at_price": "1e309"}],
+            "compare_at_price",
+            "Enter a price below 10000000000.",
+        ),
         (
             [{"sku": "X-1", "price": "1", "compare_at_price": "0.001"}],
             "compare_at_price",

@@ -149,6 +149,8 @@ def test_row_problems_name_their_column(owner, selling_shop):
         "bad slug!,Bad slug,,,yes,B-1,,1.00,,1\n"
         ",Too many,,,yes,T-1,,1.00,,1,extra\n"
         ",Huge,,,yes,H-1,,1e20,,99999999999\n"
+        ",Overflow,,,yes,O-1,,1e309,1e309,\n"
+        f",Forty nines,,,yes,N-1,,{'9' * 40},,{'9' * 40}\n"
         "oolong,Oolong,,,yes,PUER-357,,1.00,,1\n"
         ",,,,,,,,,\n"
         ",Fine,,,yes,F-1,,1.00,,1\n"
@@ -163,7 +165,11 @@ def test_row_problems_name_their_column(owner, selling_shop):
         (5, "", "This row has more cells than the header has columns."),
         (6, "price", "Enter a price below 10000000000."),
         (6, "stock:Online warehouse", "Stock can be at most 2147483647."),
-        (7, "sku", "This SKU belongs to the product puer."),
+        (7, "price", "Enter a price below 10000000000."),
+        (7, "compare_at_price", "Enter a price below 10000000000."),
+        (8, "price", "Enter a price below 10000000000."),
+        (8, "stock:Online warehouse", "Stock can be at most 2147483647."),
+        (9, "sku", "This SKU belongs to the product puer."),
     ]
     assert (report.created, report.updated) == (1, 0)
     page = upload(owner, text).content.decode()

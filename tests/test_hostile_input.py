@@ -351,6 +351,12 @@ def concrete(path: str, ids: dict[str, object]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), 1)), path)
 
 
+def send_json(client: Client, method: str, url: str, body: str):
+    if method in ("get", "head", "delete", "options"):
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, body, content_type="application/json")
+
+
 def hostile_api(sweep: Sweep, ids: dict[str, object]) -> None:
     values = {
         **HOSTILE_VALUES,
@@ -373,9 +379,7 @@ def hostile_api(sweep: Sweep, ids: dict[str, object]) -> None:
                     sweep.check(
                         f"{method.upper()} {hostile_url} ({kind})",
                         [parameter["name"], "path", "detail"],
-                        lambda u=hostile_url, m=method: getattr(sweep.fresh_client(), m)(
-                            u, "{}", content_type="application/json"
-                        ),
+                        lambda u=hostile_url, m=method: send_json(sweep.fresh_client(), m, u, "{}"),
                     )
             if parameter.get("in") != "query":
                 continue
@@ -504,3 +508,86 @@ def test_a_known_failure_is_fixed(host, url_name, field_name, owner_sweep, admin
     hostile_forms(sweep, urlconf, shop_ids)
 
     assert sweep.findings == []
+
+
+# --- the fixes the sweeps keep ---------------------------------------------------------------
+
+
+def test_a_nul_in_a_query_parameter_is_a_400_page_naming_it(selling_shop, client):
+    response = on_host(client, SHOP_HOST).get("/", {"q": "oo\x00long"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "“q”" in response.content.decode()
+
+
+def test_a_nul_in_a_json_value_is_a_400_naming_the_field_and_writes_nothing(
+    owner_sweep, selling_shop
+):
+    body = {"title": "Tea", "variants": [{"sku": "T\x00-1", "price": "1.00"}]}
+    with selling_shop.merchant:
+        before = Product.objects.count()
+
+    response = owner_sweep.fresh_client().post(
+        "/api/v1/products/", json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["variants.0.sku"]
+    with selling_shop.merchant:
+        assert Product.objects.count() == before
+
+
+def test_json_nested_5000_deep_is_a_400_naming_the_problem(owner_sweep):
+    deep = "[" * 5000 + "1" + "]" * 5000
+
+    response = owner_sweep.fresh_client().post(
+        "/api/v1/products/", deep, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["The JSON document is nested more than 32 levels deep."]
+    }
+
+
+def test_the_api_parser_refuses_json_deeper_than_the_cap_when_called_directly():
+    from io import BytesIO
+
+    from rest_framework.exceptions import ParseError
+
+    from core.parsers import DepthLimitedJSONParser
+
+    parser = DepthLimitedJSONParser()
+    shallow = parser.parse(BytesIO(b'{"a": [[1]]}'))
+    with pytest.raises(ParseError, match="nested more than 32 levels"):
+        parser.parse(BytesIO(b"[" * 40 + b"]" * 40))
+
+    assert shallow == {"a": [[1]]}
+
+
+def test_order_search_called_directly_takes_a_nul_and_forty_digits(selling_shop):
+    from commerce.orders.selectors import OrderFilters, filtered_orders
+
+    with selling_shop.merchant:
+        found = [
+            list(filtered_orders(OrderFilters(query=text)))
+            for text in ("me\x00i", "9" * 40, "#" + "9" * 40)
+        ]
+
+    assert found == [[], [], []]
+
+
+def test_a_nul_in_the_console_merchant_search_is_a_400_naming_it(admin_sweep):
+    response = admin_sweep.fresh_client().get("/console/merchants/", {"q": "al\x00pha"})
+
+    assert response.status_code == 400
+    assert "“q”" in response.content.decode()
+
+
+def test_pages_forbid_a_base_element_and_foreign_form_targets(selling_shop, client):
+    policy = on_host(client, SHOP_HOST).get("/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+
+    assert directives["base-uri"] == "'none'"
+    assert directives["form-action"].split()[0] == "'self'"
