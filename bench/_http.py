@@ -210,7 +210,9 @@ class Browser:
 def run_clients(target, args: tuple, seconds: float) -> list[dict]:
     """`CLIENTS` processes run `target(*args, seconds, gate, results)` from a common start
     (given once every one of them is ready); each puts one dict of counts on `results`."""
-    context = multiprocessing.get_context("spawn")
+    # Forked: the clients need nothing the parent has open (it closed its database
+    # connection), and start at once.
+    context = multiprocessing.get_context("fork")
     results = context.Queue()
     gate = (context.Queue(), context.Event())
     processes = [

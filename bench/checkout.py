@@ -192,7 +192,10 @@ def raw_client(schema: str, outlet_id: int, variant_ids: list[int], gate, result
 def run(target, args) -> float:
     """`CLIENTS` processes run `target(*args, gate, results)` for SECONDS from a common start
     (given once every one of them has imported Django); the sum of their counts per second."""
-    context = multiprocessing.get_context("spawn")
+    # Forked, not spawned: each client starts with Django already imported (a spawned one
+    # spends a second or more on it). The parent closed its database connection first, and
+    # redis-py drops a pool it finds in a forked child.
+    context = multiprocessing.get_context("fork")
     results = context.Queue()
     gate = (context.Queue(), context.Event())
     processes = [

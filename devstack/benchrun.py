@@ -85,7 +85,8 @@ def run_benches(benches: list[Path], env: dict[str, str]) -> tuple[list[str], li
 
 def _recreate_databases(database_url: str) -> None:
     """`--fresh`: the bench database and those the benches derive from its name (the
-    console's per size, signup's small level) are dropped; the bench database is made anew."""
+    console's, the onboarding sweep's, signup's small level) are dropped; the bench database
+    is made anew."""
     import psycopg
 
     name = urlsplit(database_url).path.lstrip("/")
@@ -94,7 +95,7 @@ def _recreate_databases(database_url: str) -> None:
         # Exactly these names: `commerce_bench` must not take `commerce_bench_smoke` along.
         derived = conn.execute(
             "SELECT datname FROM pg_database WHERE datname ~ %s",
-            [f"^{name}(_console_[0-9]+|_[0-9]+)?$"],
+            [f"^{name}(_console|_console_[0-9]+|_onboarding|_[0-9]+)?$"],
         ).fetchall()
         for (database,) in derived:
             print(f"dropping database {database}", flush=True)
