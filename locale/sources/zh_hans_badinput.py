@@ -20,6 +20,5 @@ ZH = {
     "Enter an amount of %(limit)s or more.": "请输入不小于 %(limit)s 的金额。",
     "Enter an amount below %(limit)s.": "请输入小于 %(limit)s 的金额。",
     "Use at most %(places)s decimal places.": "最多保留 %(places)s 位小数。",
-    "Enter a whole number.": "请输入整数。",
     "Enter a whole number from %(low)s to %(high)s.": "请输入 %(low)s 到 %(high)s 之间的整数。",
 }
