@@ -6,7 +6,7 @@ import logging
 
 import stripe
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus
@@ -57,12 +57,29 @@ def push_invoice_to_stripe(invoice_id: int) -> str:
     return result.status
 
 
+# pg_try_advisory_lock key of the billing run (any constant the project uses once).
+BILLING_RUN_LOCK = 7_300_114
+
+
 @shared_task
 def run_monthly_billing() -> dict:
-    """Bill last month for every merchant whose month has closed (runs daily: merchants in
-    later time zones close later; periods already billed are skipped)."""
-    year, month = previous_month(timezone.now().date())
-    summary = run_billing(year, month)
+    """Bill last month for every merchant whose month has closed (beat every 15 minutes:
+    merchants in later time zones close later; periods already billed are skipped, so a
+    run after a killed one finishes its work).
+
+    One run at a time: a session advisory lock, which PostgreSQL releases by itself when a
+    killed worker's connection goes, so a crash never blocks the next run. A run that finds
+    another in progress does nothing (it would only find the same invoices written)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [BILLING_RUN_LOCK])
+        if not cursor.fetchone()[0]:
+            return {"skipped": "another billing run is in progress"}
+    try:
+        year, month = previous_month(timezone.now().date())
+        summary = run_billing(year, month)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [BILLING_RUN_LOCK])
     return {"created": summary.created, "already_billed": summary.already_billed}
 
 

@@ -37,7 +37,16 @@ class FakeStripe:
     invoice_payments_fail: bool = False
     idempotent: dict[tuple[str, str], dict] = field(default_factory=dict)
     charges_enabled_after_onboarding: bool = True
+    # An outage: "unreachable" drops every connection unanswered (the library raises
+    # APIConnectionError), "errors" answers every request 500; None serves. `down()`/`up()`.
+    outage: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def down(self, how: str = "unreachable") -> None:
+        self.outage = how
+
+    def up(self) -> None:
+        self.outage = None
 
     # -- routes ---------------------------------------------------------------------------
     def handle(self, method: str, path: str, params: dict, headers) -> tuple[int, dict]:
@@ -46,6 +55,8 @@ class FakeStripe:
             self.requests.append(
                 RecordedRequest(method, path, params, key, headers.get("Stripe-Account"))
             )
+            if self.outage == "errors":
+                return 500, {"error": {"type": "api_error", "message": "Stripe is down (fake)"}}
             if key and method == "POST" and (path, key) in self.idempotent:
                 return 200, self.idempotent[(path, key)]
             for pattern, route_method, handler in self.routes():
@@ -266,6 +277,9 @@ def error(code: str, message: str, param: str | None = None) -> dict:
 def start(fake: FakeStripe) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, method: str) -> None:
+            if fake.outage == "unreachable":
+                self.close_connection = True  # hang up without a word, as a dead host would
+                return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
             path, _sep, query = self.path.partition("?")
