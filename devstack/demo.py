@@ -1,15 +1,24 @@
 """`make demo`: services, migrations, demo data, then web + Celery worker + beat.
 
-Ctrl-C stops everything this started (embedded PostgreSQL and Redis included).
+Ctrl-C stops everything this started (embedded PostgreSQL and Redis included). Killed
+outright (SIGKILL), it still leaves nothing behind that holds the port: every child gets
+SIGTERM from the kernel when this process dies (PR_SET_PDEATHSIG), and gunicorn and Celery
+stop their own workers on it. One demo at a time: a second `make demo` while one runs says
+so and exits 1 (a lock the kernel releases when its holder dies, so it is never stale).
+
+`DEMO_SKIP_SETUP=1` skips migrations and demo data (the process tests use it).
 """
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import IO
 
-from devstack.services import PROJECT_DIR, ensure_services
+from devstack.services import DATA_DIR, PROJECT_DIR, die_with_parent_preexec, ensure_services
 
 BIN = os.path.dirname(sys.executable)
 PORT = int(os.environ.get("PORT", "8000"))
@@ -37,7 +46,44 @@ def web_command(bind: str, port: int) -> list[str]:
     ]
 
 
+def lock_path(environ=os.environ) -> Path:
+    return Path(environ.get("DEMO_LOCK_FILE") or DATA_DIR / "demo.lock")
+
+
+def take_demo_lock(path: Path) -> IO[str] | None:
+    """The open, locked lock file with this process's pid in it, or None when another live
+    demo holds it. Kept open for the life of the demo: the kernel drops the lock with it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def lock_holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main() -> int:
+    lock = take_demo_lock(lock_path())
+    if lock is None:
+        path = lock_path()
+        print(
+            f"The demo is already running (pid {lock_holder(path)}, lock {path}). "
+            "Stop it with Ctrl-C in its terminal, or `kill <pid>`, then run `make demo` again.",
+            file=sys.stderr,
+        )
+        return 1
     services = ensure_services("commerce")
     env = {
         **os.environ,
@@ -45,14 +91,22 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
     }
     manage = [sys.executable, "manage.py"]
-    for step in (
+    setup_steps = (
         ["migrate_fast"],
         ["seed_demo"],
         ["seed_billing_demo"],
         ["seed_onboarding_demo"],
         ["refresh_reports"],
-    ):
-        if subprocess.call(manage + step, cwd=PROJECT_DIR, env=env) != 0:
+    )
+    if os.environ.get("DEMO_SKIP_SETUP") == "1":
+        setup_steps = ()
+    for step in setup_steps:
+        if (
+            subprocess.call(
+                manage + step, cwd=PROJECT_DIR, env=env, preexec_fn=die_with_parent_preexec()
+            )
+            != 0
+        ):
             return 1
 
     processes = {
@@ -61,7 +115,9 @@ def main() -> int:
         "beat": [f"{BIN}/celery", "-A", "config", "beat", "--loglevel", "INFO"],
     }
     running = {
-        name: subprocess.Popen(command, cwd=PROJECT_DIR, env=env)
+        name: subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, preexec_fn=die_with_parent_preexec()
+        )
         for name, command in processes.items()
     }
     suffix = "" if PORT == 80 else f":{PORT}"

