@@ -111,3 +111,15 @@ def delete_many(keys: Iterable[str]) -> bool:
 
 def delete(key: str) -> bool:
     return delete_many([key])
+
+
+def add(key: str, value: Any, timeout: float | None, *, when_unavailable: bool) -> bool:
+    """Django's cache.add (True when the key was not there and is now set); the caller
+    says what an unreachable cache counts as."""
+    if not cache_available():
+        return when_unavailable
+    try:
+        return cache.add(key, value, timeout)
+    except CACHE_ERRORS as error:
+        record_failure("add", error)
+        return when_unavailable

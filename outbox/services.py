@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import cache_guard
 from outbox.models import Channel, MessageStatus, OutboxMessage
 from outbox.senders import sender_for
 
@@ -147,7 +147,8 @@ def wake_delivery_after_commit() -> None:
 def _wake_delivery() -> None:
     from outbox.tasks import deliver_outbox
 
-    if cache.add(WAKE_FLAG_KEY, 1, WAKE_FLAG_SECONDS):
+    # Redis down (it is the broker too): no wake-up; the beat run delivers within a minute.
+    if cache_guard.add(WAKE_FLAG_KEY, 1, WAKE_FLAG_SECONDS, when_unavailable=False):
         # Sent from whatever schema committed: the outbox table is public, on every
         # search_path, so the run works in any of them.
         deliver_outbox.apply_async()
@@ -164,7 +165,7 @@ def deliver_due_messages(*, now: datetime | None = None) -> DeliveryResult:
     time; a message another run holds is skipped, not waited for."""
     due_by = now or timezone.now()
     # Cleared first: whatever commits from now on queues a run of its own.
-    cache.delete(WAKE_FLAG_KEY)
+    cache_guard.delete(WAKE_FLAG_KEY)
     result = DeliveryResult()
     while True:
         with transaction.atomic():

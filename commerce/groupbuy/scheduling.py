@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import transaction
 
 from commerce.cache import key as cache_key
+from core import cache_guard
 
 
 def schedule_seat_release(team_id: int, at: datetime) -> None:
@@ -41,7 +41,9 @@ def send_notices_soon() -> None:
 def _queue_notice_run() -> None:
     from commerce.groupbuy.tasks import send_notices_task
 
-    if cache.add(_notice_run_flag(), 1, NOTICE_RUN_FLAG_SECONDS):
+    # Redis down (it is the broker too): no run now; the group-buy sweep sends the unsent
+    # notices within five minutes.
+    if cache_guard.add(_notice_run_flag(), 1, NOTICE_RUN_FLAG_SECONDS, when_unavailable=False):
         send_notices_task.apply_async(countdown=NOTICE_BATCH_SECONDS)
 
 
@@ -51,4 +53,4 @@ def _notice_run_flag() -> str:
 
 def allow_next_notice_run() -> None:
     """A run is starting: the notices committed from now on queue a run of their own."""
-    cache.delete(_notice_run_flag())
+    cache_guard.delete(_notice_run_flag())
