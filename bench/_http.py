@@ -230,6 +230,10 @@ def run_clients(target, args: tuple, seconds: float) -> list[dict]:
 
 
 def wait_for_start(gate) -> float:
+    """Called by each client once it is ready: tells the parent, waits for the common start."""
+    # Forked clients inherit one random state: without a reseed they would all be the same
+    # shoppers (addresses, emails, choices).
+    random.seed()
     ready, go = gate
     ready.put(os.getpid())
     go.wait()
