@@ -33,6 +33,8 @@ from accounts.models import PlatformRole
 from commerce.catalog.models import Product, Variant
 from commerce.checkout.services import CheckoutRequest, place_order
 from commerce.orders.services import LineRequest
+from commerce.plugins.registry import REGISTRY
+from commerce.plugins.services import enable_plugin
 from commerce.store.models import Outlet
 from tests.conftest import on_host
 from tests.factories import PlatformStaffFactory
@@ -241,7 +243,10 @@ def pages(urlconf: str, ids: dict[str, object]) -> list[tuple[str, str]]:
 
 
 def hostile_forms(sweep: Sweep, urlconf: str, ids: dict[str, object]) -> None:
+    """Fetch every page, then send every form found hostile values; forms that switch a
+    plugin off go last, so the plugin's own pages and forms are swept while it is on."""
     seen: set[tuple[str, str, tuple]] = set()
+    found: list[tuple[str, Form]] = []
     for name, url in pages(urlconf, ids):
         if sweep.only and sweep.only[0] != name:
             continue
@@ -262,10 +267,12 @@ def hostile_forms(sweep: Sweep, urlconf: str, ids: dict[str, object]) -> None:
             if action.path in SKIPPED_ACTIONS:
                 continue
             key = (form.method, action.path, tuple(sorted(form.values)))
-            if key in seen:
-                continue
-            seen.add(key)
-            submit_hostile(sweep, name, form)
+            if key not in seen:
+                seen.add(key)
+                found.append((name, form))
+    found.sort(key=lambda item: urlsplit(item[1].action).path.endswith("/switch/"))
+    for name, form in found:
+        submit_hostile(sweep, name, form)
 
 
 def fillable(form: Form) -> list[str]:
@@ -421,6 +428,9 @@ def hostile_api(sweep: Sweep, ids: dict[str, object]) -> None:
 @pytest.fixture
 def shop_ids(selling_shop, other_shop) -> dict[str, object]:
     with selling_shop.merchant:
+        # Every plugin on, so that its pages and forms are swept too.
+        for key in REGISTRY:
+            enable_plugin(key, actor="test")
         order = place_order(
             CheckoutRequest(
                 reference=str(uuid.uuid4()),
@@ -474,7 +484,12 @@ def test_every_form_of_a_shop_host_refuses_hostile_input_naming_the_field(owner_
     assert_html_escaped(owner_sweep, "config.urls_tenant", shop_ids)
 
     assert owner_sweep.findings == []
-    assert {"/manage/products/new/", "/manage/store/shipping/", "/"} <= owner_sweep.checked
+    assert {
+        "/manage/products/new/",
+        "/manage/store/shipping/",
+        "/manage/marketing/groupbuy/",
+        "/",
+    } <= owner_sweep.checked
 
 
 def test_every_api_field_and_filter_refuses_hostile_input_naming_the_field(owner_sweep, shop_ids):
