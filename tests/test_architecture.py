@@ -23,6 +23,7 @@ PROJECT_PACKAGES = (
     "tenants",
     "accounts",
     "outbox",
+    "deadlines",
     "core",
 )
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
