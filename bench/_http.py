@@ -157,6 +157,8 @@ class Browser:
         self.base = base
         self.host = host
         self.session = requests.Session()
+        # No proxy or .netrc look-up on every request: the client shares the cores it measures.
+        self.session.trust_env = False
         self.requests = 0
         self.address = ""
 
