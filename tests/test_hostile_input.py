@@ -509,20 +509,24 @@ def test_every_form_of_the_platform_host_refuses_hostile_input_naming_the_field(
     assert {"/signup/", "/console/merchants/"} <= admin_sweep.checked
 
 
-@pytest.mark.parametrize(
-    ("host", "url_name", "field_name"),
-    [
-        pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for case, reason in KNOWN_FAILURES.items()
-    ],
-)
-def test_a_known_failure_is_fixed(host, url_name, field_name, owner_sweep, admin_sweep, shop_ids):
-    sweep = owner_sweep if host == SHOP_HOST else admin_sweep
-    sweep.only = (url_name, field_name)
-    urlconf = "config.urls_tenant" if host == SHOP_HOST else "config.urls_public"
-    hostile_forms(sweep, urlconf, shop_ids)
+if KNOWN_FAILURES:  # defined only while there are any: an empty parametrize is a skip
 
-    assert sweep.findings == []
+    @pytest.mark.parametrize(
+        ("host", "url_name", "field_name"),
+        [
+            pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=reason))
+            for case, reason in KNOWN_FAILURES.items()
+        ],
+    )
+    def test_a_known_failure_is_fixed(
+        host, url_name, field_name, owner_sweep, admin_sweep, shop_ids
+    ):
+        sweep = owner_sweep if host == SHOP_HOST else admin_sweep
+        sweep.only = (url_name, field_name)
+        urlconf = "config.urls_tenant" if host == SHOP_HOST else "config.urls_public"
+        hostile_forms(sweep, urlconf, shop_ids)
+
+        assert sweep.findings == []
 
 
 # --- the fixes the sweeps keep ---------------------------------------------------------------
