@@ -11,16 +11,21 @@ from django.test import Client
 from django.utils import timezone
 
 from analytics.models import DailyMerchantStats
-from commerce.catalog.models import Stock
+from commerce.catalog.models import Stock, Variant
 from commerce.checkout.services import finalize_checkout
 from commerce.checkout.settlement import sweep_due_checkouts
+from commerce.groupbuy.campaigns import CampaignInput, create_campaign
+from commerce.groupbuy.models import Team, TeamMember
+from commerce.groupbuy.teams import expire_team
 from commerce.orders.models import Order, OrderEvent
 from commerce.payments.models import Refund
+from commerce.plugins.services import enable_plugin
 from outbox.models import Channel, MessageStatus, OutboxMessage
 from outbox.services import deliver_due_messages
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 from tests.test_deadlines import connect_stripe, reserve_card_checkout
+from tests.test_groupbuy_storefront import take_and_pay
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +212,59 @@ def test_a_refund_stripe_refuses_is_failed_and_the_amount_refundable_again(card_
     assert deliver_due_messages(now=later(60)).sent == 0
     assert len(refund_posts(fake_stripe)) == 1
     assert DailyMerchantStats.objects.get(merchant=card_shop).refunds == Decimal("0")
+
+
+@pytest.fixture
+def groupbuy_shop(card_shop):
+    with card_shop:
+        enable_plugin("groupbuy", actor="test")
+        now = timezone.now()
+        create_campaign(
+            CampaignInput(
+                name="Oolong duo",
+                variant_id=Variant.objects.get(sku="OOL-100").pk,
+                group_price=Decimal("25.00"),
+                team_size=2,
+                team_window_hours=12,
+                starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(days=1),
+            )
+        )
+    connection.set_schema_to_public()
+    return card_shop
+
+
+def test_a_failed_team_refunds_its_card_member_once_though_stripe_was_down_at_expiry(
+    groupbuy_shop, fake_stripe
+):
+    leader = on_host(Client(), "alpha.localhost")
+    seat = take_and_pay(leader, fake_stripe, "lead@example.test")
+    fake_stripe.pay(next(iter(fake_stripe.intents)))
+    leader.get(f"/groupbuy/seats/{seat.token}/return/")
+    fake_stripe.down("errors")
+
+    with groupbuy_shop:
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        # The team fails (and commits) although Stripe cannot take the refund now.
+        assert expire_team(Team.objects.get().pk) == "failed"
+        assert TeamMember.objects.get().status == "refunded"
+        order = Order.objects.get()
+        assert (order.status, order.refunded_total) == ("cancelled", Decimal("25.00"))
+        assert Refund.objects.get().status == "pending"
+    assert fake_stripe.refunds == {}
+
+    fake_stripe.up()
+    assert deliver_due_messages(now=later()).sent == 1
+
+    (stripe_refund,) = fake_stripe.refunds.values()
+    assert stripe_refund["amount"] == 2500
+    assert {post.idempotency_key for post in refund_posts(fake_stripe)} == {
+        f"refund:groupbuy:seat:{seat.pk}"
+    }
+    with groupbuy_shop:
+        assert Refund.objects.get().status == "succeeded"
+        assert Order.objects.get().payment_status == "refunded"
+        assert expire_team(Team.objects.get().pk) == "nothing to do"
+    assert deliver_due_messages(now=later(60)).sent == 0
+    assert len(fake_stripe.refunds) == 1
+    assert DailyMerchantStats.objects.get(merchant=groupbuy_shop).refunds == Decimal("25.00")
