@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -35,7 +36,7 @@ from commerce.checkout.services import CheckoutRequest, place_order
 from commerce.orders.services import LineRequest
 from commerce.plugins.registry import REGISTRY
 from commerce.plugins.services import enable_plugin
-from commerce.store.models import Outlet
+from commerce.store.models import Outlet, StoreSettings
 from tests.conftest import on_host
 from tests.factories import PlatformStaffFactory
 from tests.routes import Route, routes
@@ -610,3 +611,25 @@ def test_pages_forbid_a_base_element_and_foreign_form_targets(selling_shop, clie
 
     assert directives["base-uri"] == "'none'"
     assert directives["form-action"].split()[0] == "'self'"
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("1e309", "Enter a price below 10000000000."),
+        ("9" * 40, "Enter a price below 10000000000."),
+        ("NaN", "Enter a number."),
+        ("-Infinity", "Enter a number."),
+    ],
+)
+def test_shipping_amounts_beyond_the_column_are_refused_naming_the_field(
+    owner_sweep, selling_shop, amount, message
+):
+    response = owner_sweep.fresh_client().post(
+        "/manage/store/shipping/", {"shipping_flat_rate": amount, "free_shipping_over": ""}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["shipping_flat_rate"] == [message]
+    with selling_shop.merchant:
+        assert StoreSettings.objects.get().shipping_flat_rate == Decimal("10.00")

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from commerce.catalog.models import PRICE, Category, Product, ProductImage, Stock, Variant
+from commerce.catalog.models import Category, Product, ProductImage, Stock, Variant
 from commerce.images import reencode_image
 from commerce.money import check_price
+from core.fields import decimal_precision
 
 MAX_IMAGE_MEGABYTES = 5
 # Stock.quantity is a PostgreSQL integer.
@@ -52,7 +53,7 @@ class StockLevel:
 def parse_price(value, field: str) -> Decimal:
     """A price typed in by the merchant: a number, ≥ 0, no finer than the shop's currency,
     and small enough for the database column."""
-    return check_price(value, field, **PRICE)
+    return check_price(value, field, **decimal_precision(Variant._meta.get_field("price")))
 
 
 def parse_quantity(value, field: str = "quantity") -> int:

@@ -12,6 +12,7 @@ from commerce.images import reencode_image
 from commerce.money import check_price
 from commerce.store.models import Outlet, OutletKind, StoreSettings
 from commerce.store.selectors import store_settings
+from core.fields import decimal_precision
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,14 @@ def update_store_settings(
 
 
 def update_shipping(*, flat_rate: str, free_over: str, local_pickup: bool) -> StoreSettings:
-    rate = check_price(flat_rate, "shipping_flat_rate") if str(flat_rate).strip() else None
-    threshold = check_price(free_over, "free_shipping_over") if str(free_over).strip() else None
+    # The columns' precision bounds the amounts (1e309 used to fail in Decimal.quantize).
+    column = decimal_precision(StoreSettings._meta.get_field("shipping_flat_rate"))
+    rate = (
+        check_price(flat_rate, "shipping_flat_rate", **column) if str(flat_rate).strip() else None
+    )
+    threshold = (
+        check_price(free_over, "free_shipping_over", **column) if str(free_over).strip() else None
+    )
     if threshold is not None and rate is None:
         raise ValidationError(
             {"free_shipping_over": [_("Set a delivery rate before a free-delivery threshold.")]}

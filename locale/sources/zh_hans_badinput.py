@@ -1,5 +1,5 @@
 """Simplified Chinese for the msgids added by the bad-input work (issue 12): control
-characters, deep JSON, oversized requests, and amounts checked against their column."""
+characters, deep JSON, oversized requests."""
 
 ZH = {
     "This request cannot be read": "无法读取此请求",
@@ -16,9 +16,4 @@ ZH = {
     "The request is too large: send at most %(megabytes)s MB of form data.": (
         "请求过大：表单数据最多 %(megabytes)s MB。"
     ),
-    "Enter an amount of 0 or more.": "请输入 0 或以上的金额。",
-    "Enter an amount of %(limit)s or more.": "请输入不小于 %(limit)s 的金额。",
-    "Enter an amount below %(limit)s.": "请输入小于 %(limit)s 的金额。",
-    "Use at most %(places)s decimal places.": "最多保留 %(places)s 位小数。",
-    "Enter a whole number from %(low)s to %(high)s.": "请输入 %(low)s 到 %(high)s 之间的整数。",
 }
