@@ -3,6 +3,7 @@ restarted without persistence, a purged queue). The ETA task is never queued in 
 tests (its on-commit send does not run inside the test's transaction): only the sweep,
 which visits the shops the public due-shop index names, settles the checkouts."""
 
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -247,6 +248,21 @@ def hold_billing_lock():
     return holder
 
 
+def wait_for_the_lock_to_go(seconds: float = 10) -> None:
+    """The server ends a closed connection's backend (and its locks) a moment later."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                [BILLING_RUN_LOCK],
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            assert time.monotonic() < deadline, "the killed run's lock was never released"
+            time.sleep(0.05)
+
+
 def test_billing_runs_never_overlap_and_a_killed_run_does_not_block_the_next(shop):
     # A run in progress elsewhere (another worker's connection holds the lock).
     holder = hold_billing_lock()
@@ -254,6 +270,7 @@ def test_billing_runs_never_overlap_and_a_killed_run_does_not_block_the_next(sho
     assert run_monthly_billing.run() == {"skipped": "another billing run is in progress"}
 
     holder.close()  # that worker is killed: PostgreSQL drops its lock with its connection
+    wait_for_the_lock_to_go()
     finished = run_monthly_billing.run()
     assert set(finished) == {"created", "already_billed"}
     assert run_monthly_billing.run() == {
