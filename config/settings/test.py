@@ -31,3 +31,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="merchant-platform-media-")
 # Tests open many shops and checkouts from one address; the rate-limit tests switch a
 # scope on with the `settings` fixture.
 RATE_LIMITS = {scope: "" for scope in RATE_LIMITS}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"api_user": None},
+}
