@@ -5,9 +5,9 @@ from django.urls import include, path
 
 from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
-from config import outbox_console
 from config.views import healthz
 from onboarding.signup import open_merchant
+from tenants import outbox_console
 from tenants import views as tenant_views
 
 console_patterns = [
