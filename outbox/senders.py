@@ -38,6 +38,9 @@ def send_email(payload: dict) -> None:
         from_email=payload.get("from_email") or None,
         to=payload["to"],
         cc=payload.get("cc") or [],
+        # Stable across redeliveries (outbox.services.stable_message_id); messages written
+        # before it existed get Django's random one.
+        headers={"Message-ID": payload["message_id"]} if payload.get("message_id") else None,
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")

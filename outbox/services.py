@@ -7,12 +7,13 @@ Guarantees:
 - delivery claims one due row at a time (FOR UPDATE SKIP LOCKED: two workers never hold the
   same row), sends it, and marks it sent in the transaction holding the lock, only when the
   sender returned. A crash between the send and the commit can repeat a send (at least
-  once); a failure never loses a message: it is retried with backoff, then parked as
+  once; an email's repeat carries the same Message-ID, `stable_message_id`); a failure never loses a message: it is retried with backoff, then parked as
   failed for staff to retry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -81,10 +82,20 @@ def email(
         "body": body,
         "html": html,
         "from_email": from_email,
+        "message_id": stable_message_id(dedupe_key),
     }
     if sensitive:
         payload["sensitive"] = True
     return NewMessage(dedupe_key=dedupe_key, payload=payload, merchant_id=merchant_id)
+
+
+def stable_message_id(dedupe_key: str) -> str:
+    """The email's Message-ID, from its dedupe key: delivery is at least once (a crash
+    between the SMTP server's acceptance and our commit sends it again), and a repeat that
+    carries the same Message-ID is the same message to the receiver (mail clients and
+    archives keep one), so the reader still gets each email once."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
+    return f"<{digest}.outbox@{settings.PLATFORM_HOST}>"
 
 
 def enqueue_email(**kwargs) -> bool:

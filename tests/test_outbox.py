@@ -375,3 +375,35 @@ def test_retry_all_failed_from_the_console(console, smtp):
     assert delivered.sent == 2
     assert len(smtp.inbox.received) == 2
     assert OutboxMessage.objects.filter(status=MessageStatus.FAILED).count() == 0
+
+
+class MessageIdInbox(Inbox):
+    """Keeps each received message's Message-ID too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message_ids: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.message_ids.append(message_from_bytes(envelope.content)["Message-ID"])
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_send_repeated_after_a_crash_before_the_commit_carries_the_same_message_id(smtp):
+    # The soak (bench/soak.py) found it: a worker killed between the SMTP server's "250"
+    # and the commit left the row pending, and the next run sent it again as a new email.
+    smtp.inbox = MessageIdInbox()
+    smtp.down()
+    smtp.up()
+    enqueue_email(to=["a@example.test"], subject="Team", body="-", dedupe_key="gb:notice:1")
+    enqueue_email(to=["a@example.test"], subject="Team", body="-", dedupe_key="gb:notice:2")
+    assert deliver_due_messages().sent == 2
+    # What the crash leaves: the email has gone, the row is still pending.
+    OutboxMessage.objects.update(status=MessageStatus.PENDING, sent_at=None)
+    assert deliver_due_messages().sent == 2
+
+    first, second, first_again, second_again = smtp.inbox.message_ids
+    assert (first_again, second_again) == (first, second)
+    assert first != second
+    assert first.startswith("<") and first.endswith(".outbox@localhost>")
+    assert len(smtp.inbox.received) == 4
