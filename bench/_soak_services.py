@@ -8,6 +8,7 @@ Django-free (the parent imports Django only after the private database exists).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -91,10 +92,8 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass  # not running
 
 
 class Process:

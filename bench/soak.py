@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -77,12 +78,14 @@ SETTLE_ROUNDS = 10
 
 # -- the private world -----------------------------------------------------------------------
 class SmtpSink:
-    """A local SMTP server counting every message by (recipients, subject, body)."""
+    """A local SMTP server counting every message it receives by Message-ID, and every
+    distinct Message-ID by what it says (recipients, subject, body)."""
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.messages: Counter = Counter()
+        self.by_message_id: Counter = Counter()
+        self.contents: dict[str, tuple] = {}
         self.lock = threading.Lock()
         sink = self
 
@@ -92,18 +95,28 @@ class SmtpSink:
 
                 parsed = email.message_from_bytes(envelope.content)
                 body = parsed.get_payload(0) if parsed.is_multipart() else parsed
-                key = (
+                content = (
                     tuple(sorted(envelope.rcpt_tos)),
                     str(parsed["Subject"]),
                     body.get_payload(decode=True),
                 )
                 with sink.lock:
-                    sink.messages[key] += 1
+                    sink.by_message_id[parsed["Message-ID"]] += 1
+                    sink.contents[parsed["Message-ID"]] = content
                 return "250 OK"
 
         self.port = free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
+
+    def redeliveries(self) -> int:
+        """Copies of a message received again (the same Message-ID: a send repeated after a
+        crash before the commit; one email to the reader)."""
+        return sum(self.by_message_id.values()) - len(self.by_message_id)
+
+    def doubles(self) -> int:
+        """Different messages saying the same thing to the same people: an email written twice."""
+        return len(self.contents) - len(set(self.contents.values()))
 
     def stop(self) -> None:
         self.controller.stop()
@@ -265,7 +278,8 @@ def settle(later) -> dict[str, int]:
 
     merchant = Merchant.objects.get(slug=SLUG)
     rounds = 0
-    for rounds in range(1, SETTLE_ROUNDS + 1):
+    while rounds < SETTLE_ROUNDS:
+        rounds += 1
         close_old_connections()
         with merchant:
             send_notices()
@@ -299,7 +313,7 @@ def account(told: dict[str, list[str]], fake, sink: SmtpSink, later) -> tuple[Co
     doubled: Counter = Counter()
     merchant = Merchant.objects.get(slug=SLUG)
     refunds_at_stripe = Counter(refund["payment_intent"] for refund in fake.refunds.values())
-    for intent, count in refunds_at_stripe.items():
+    for count in refunds_at_stripe.values():
         if count > 1:
             doubled["refunds_of_one_payment"] += count - 1
     with merchant:
@@ -350,15 +364,28 @@ def account(told: dict[str, list[str]], fake, sink: SmtpSink, later) -> tuple[Co
         today = timezone.localdate(timezone=merchant_zone(merchant))
         drift = find_drift(merchant, today - timedelta(days=1), today + timedelta(days=1))
         doubled["ledger_cells_drifted"] += len(drift)
+        print(
+            "teams:",
+            dict(Counter(Team.objects.values_list("status", flat=True))),
+            "seats:",
+            dict(Counter(TeamMember.objects.values_list("status", flat=True))),
+        )
         for cell in drift[:10]:
             print(f"ledger drift: {cell}", file=sys.stderr)
     emails = OutboxMessage.objects.filter(channel=Channel.EMAIL)
     lost["emails_unsent"] += emails.exclude(status=MessageStatus.SENT).count()
-    received = sum(sink.messages.values())
-    sent = emails.filter(status=MessageStatus.SENT).count()
-    lost["emails_never_received"] += max(sent - len(sink.messages), 0)
-    doubled["emails_received_twice"] += received - len(sink.messages)
-    print(f"emails: {sent} sent by the outbox, {received} received ({len(sink.messages)} distinct)")
+    sent = list(
+        emails.filter(status=MessageStatus.SENT).values_list("payload__message_id", flat=True)
+    )
+    lost["emails_never_received"] += sum(1 for mid in sent if mid not in sink.by_message_id)
+    doubled["emails_received_twice"] += sum(
+        sink.by_message_id[mid] - 1 for mid in set(sink.by_message_id) - set(sent)
+    )
+    doubled["emails_written_twice"] += sink.doubles()
+    print(
+        f"emails: {len(sent)} sent by the outbox, {len(sink.by_message_id)} received, "
+        f"{sink.redeliveries()} copies received again (same Message-ID)"
+    )
     return +lost, +doubled
 
 
@@ -475,6 +502,12 @@ def main() -> int:
     outside = [entry for entry in failures if not in_window(entry[0], windows)]
     for moment, status, path in outside[:10]:
         print(f"5xx outside an outage: {status} {path} at {moment:.1f}", file=sys.stderr)
+    print(f"chaos events at {[(kind, round(start, 1)) for start, _end, kind in windows]}")
+    by_kind = Counter(
+        next((kind for start, end, kind in windows if start <= moment <= end), "outside")
+        for moment, _status, _path in failures
+    )
+    print(f"5xx and dropped connections by window: {dict(by_kind)}")
     print(f"flows: {dict(sorted(outcomes.items()))}; settled in {settled['rounds']} sweep rounds")
     print(
         f"told placed {len(told['placed'])}, card/seat payments {len(told['intents_paid'])}, "
@@ -490,9 +523,15 @@ def main() -> int:
         f"RESULT soak_lost={sum(lost.values())} soak_doubled={sum(doubled.values())} "
         f"soak_5xx_outside_outages={len(outside)} soak_requests={len(log)} "
         f"soak_5xx_in_outages={len(failures) - len(outside)} "
-        f"soak_chaos={sum(chaos.events.values())} soak_clients={CLIENTS}"
+        f"soak_chaos={sum(chaos.events.values())} soak_email_redeliveries={sink.redeliveries()} "
+        f"soak_clients={CLIENTS}"
     )
-    return 1 if sum(lost.values()) or sum(doubled.values()) or outside else 0
+    failed = bool(sum(lost.values()) or sum(doubled.values()) or outside)
+    if failed:
+        print(f"logs and data kept in {root}", file=sys.stderr)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    return 1 if failed else 0
 
 
 def _answers(url: str) -> bool:
