@@ -15,18 +15,16 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from commerce.catalog.models import Product, Stock, Variant
+from commerce.catalog.models import Stock
 from commerce.checkout.models import CheckoutSession, CheckoutStatus
-from commerce.checkout.services import CheckoutRequest, reserve_checkout
 from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import TeamMember
 from commerce.groupbuy.seats import take_seat
 from commerce.orders.models import Order
-from commerce.orders.services import LineRequest
 from commerce.payments.models import WebhookEvent
 from commerce.plugins.services import enable_plugin
-from commerce.store.selectors import online_outlet, store_settings
 from tenants.models import Merchant
+from tests.card_shop import card_checkout
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 
@@ -38,28 +36,9 @@ ACCOUNT = "acct_1QmalformedShop"
 def paying_shop(shop, settings):
     """A shop with a checkout and a group-buy seat, both awaiting their card payment."""
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    Merchant.objects.filter(pk=shop.merchant.pk).update(
-        stripe_account_id=ACCOUNT, stripe_charges_enabled=True
-    )
-    merchant = Merchant.objects.get(pk=shop.merchant.pk)
+    paying = card_checkout(shop.merchant, account=ACCOUNT, intent_id="pi_3Qcheckout")
+    merchant, checkout, variant = paying.merchant, paying.checkout, paying.variant
     with merchant:
-        shop_settings = store_settings()
-        shop_settings.local_pickup = True
-        shop_settings.save()
-        product = Product.objects.create(title="Oolong", slug="oolong", is_published=True)
-        variant = Variant.objects.create(product=product, sku="OOLONG-250", price=Decimal("68.00"))
-        Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=5)
-        checkout = reserve_checkout(
-            CheckoutRequest(
-                reference=str(uuid.uuid4()),
-                lines=[LineRequest(variant.pk, 2)],
-                email="mei@example.test",
-                contact_name="Mei",
-                payment_method="stripe",
-                shipping_method="pickup",
-            )
-        )
-        CheckoutSession.objects.filter(pk=checkout.pk).update(payment_intent_id="pi_3Qcheckout")
         enable_plugin("groupbuy", actor="test")
         now = timezone.now()
         campaign = create_campaign(

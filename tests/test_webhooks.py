@@ -3,25 +3,21 @@ body, stored by unique id, and duplicates or reordering change nothing."""
 
 import json
 import random
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 
-from commerce.catalog.models import Product, Stock, Variant
+from commerce.catalog.models import Stock
 from commerce.checkout.models import CheckoutSession, CheckoutStatus
 from commerce.checkout.services import (
-    CheckoutRequest,
     release_expired_reservations,
-    reserve_checkout,
 )
 from commerce.orders.models import Order, PaymentStatus
-from commerce.orders.services import LineRequest
 from commerce.payments.models import WebhookEvent
-from commerce.store.selectors import online_outlet, store_settings
 from tenants.models import Merchant
+from tests.card_shop import card_checkout
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 
@@ -32,30 +28,9 @@ ACCOUNT = "acct_1QabcDEFghiJKLmn"
 @pytest.fixture
 def card_shop(shop, settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    Merchant.objects.filter(pk=shop.merchant.pk).update(
-        stripe_account_id=ACCOUNT, stripe_charges_enabled=True
-    )
-    merchant = Merchant.objects.get(pk=shop.merchant.pk)
-    with merchant:
-        shop_settings = store_settings()
-        shop_settings.local_pickup = True
-        shop_settings.save()
-        product = Product.objects.create(title="Oolong", slug="oolong", is_published=True)
-        variant = Variant.objects.create(product=product, sku="OOLONG-250", price=Decimal("68.00"))
-        Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=5)
-        session = reserve_checkout(
-            CheckoutRequest(
-                reference=str(uuid.uuid4()),
-                lines=[LineRequest(variant.pk, 2)],
-                email="mei@example.test",
-                contact_name="Mei",
-                payment_method="stripe",
-                shipping_method="pickup",
-            )
-        )
-        CheckoutSession.objects.filter(pk=session.pk).update(payment_intent_id="pi_3QtestIntent")
+    paying = card_checkout(shop.merchant, account=ACCOUNT, intent_id="pi_3QtestIntent")
     connection.set_schema_to_public()
-    return merchant, str(session.reference), variant.pk
+    return paying.merchant, str(paying.checkout.reference), paying.variant.pk
 
 
 def deliver(payload: bytes, signature: str | None = None):
