@@ -1,8 +1,9 @@
-"""A shop connected to Stripe with a card checkout awaiting its payment: the starting point
-of the webhook tests."""
+"""Shops ready for card payments: connected to Stripe with a checkout awaiting its payment,
+or running a group-buy campaign (the starting points of the webhook and refund tests)."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from commerce.catalog.models import Product, Stock, Variant
@@ -46,3 +47,26 @@ def card_checkout(merchant: Merchant, *, account: str, intent_id: str) -> CardCh
     )
     CheckoutSession.objects.filter(pk=checkout.pk).update(payment_intent_id=intent_id)
     return CardCheckout(merchant=merchant, checkout=checkout, variant=variant)
+
+
+def launch_duo_campaign(variant_id: int, *, group_price: Decimal):
+    """Switch group-buy on in the current shop and launch "Oolong duo": teams of two, open
+    12 hours, running from a minute ago until tomorrow."""
+    from django.utils import timezone
+
+    from commerce.groupbuy.campaigns import CampaignInput, create_campaign
+    from commerce.plugins.services import enable_plugin
+
+    enable_plugin("groupbuy", actor="test")
+    now = timezone.now()
+    return create_campaign(
+        CampaignInput(
+            name="Oolong duo",
+            variant_id=variant_id,
+            group_price=group_price,
+            team_size=2,
+            team_window_hours=12,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(days=1),
+        )
+    )

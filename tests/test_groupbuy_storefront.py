@@ -10,11 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from commerce.catalog.models import Variant
-from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import Team, TeamMember, TeamStatus
 from commerce.groupbuy.teams import expire_team
-from commerce.plugins.services import enable_plugin
 from tenants.models import Merchant
+from tests.card_shop import launch_duo_campaign
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 
@@ -30,19 +29,7 @@ def team_shop(selling_shop, fake_stripe, settings):
     )
     merchant = Merchant.objects.get(pk=selling_shop.merchant.pk)
     with merchant:
-        enable_plugin("groupbuy", actor="test")
-        now = timezone.now()
-        create_campaign(
-            CampaignInput(
-                name="Oolong duo",
-                variant_id=Variant.objects.get(sku="OOL-100").pk,
-                group_price=Decimal("25.00"),
-                team_size=2,
-                team_window_hours=12,
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=1),
-            )
-        )
+        launch_duo_campaign(Variant.objects.get(sku="OOL-100").pk, group_price=Decimal("25.00"))
     connection.set_schema_to_public()
     return merchant
 

@@ -14,14 +14,13 @@ from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Stock, Variant
 from commerce.checkout.services import finalize_checkout
 from commerce.checkout.settlement import sweep_due_checkouts
-from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import Team, TeamMember
 from commerce.groupbuy.teams import expire_team
 from commerce.orders.models import Order, OrderEvent
 from commerce.payments.models import Refund
-from commerce.plugins.services import enable_plugin
 from outbox.models import Channel, MessageStatus, OutboxMessage
 from outbox.services import deliver_due_messages
+from tests.card_shop import launch_duo_campaign
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 from tests.test_deadlines import connect_stripe, reserve_card_checkout
@@ -217,19 +216,7 @@ def test_a_refund_stripe_refuses_is_failed_and_the_amount_refundable_again(card_
 @pytest.fixture
 def groupbuy_shop(card_shop):
     with card_shop:
-        enable_plugin("groupbuy", actor="test")
-        now = timezone.now()
-        create_campaign(
-            CampaignInput(
-                name="Oolong duo",
-                variant_id=Variant.objects.get(sku="OOL-100").pk,
-                group_price=Decimal("25.00"),
-                team_size=2,
-                team_window_hours=12,
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=1),
-            )
-        )
+        launch_duo_campaign(Variant.objects.get(sku="OOL-100").pk, group_price=Decimal("25.00"))
     connection.set_schema_to_public()
     return card_shop
 

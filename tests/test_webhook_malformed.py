@@ -7,24 +7,20 @@ import copy
 import json
 import logging
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from commerce.catalog.models import Stock
 from commerce.checkout.models import CheckoutSession, CheckoutStatus
-from commerce.groupbuy.campaigns import CampaignInput, create_campaign
 from commerce.groupbuy.models import TeamMember
 from commerce.groupbuy.seats import take_seat
 from commerce.orders.models import Order
 from commerce.payments.models import WebhookEvent
-from commerce.plugins.services import enable_plugin
 from tenants.models import Merchant
-from tests.card_shop import card_checkout
+from tests.card_shop import card_checkout, launch_duo_campaign
 from tests.conftest import on_host
 from tests.stripe_events import WEBHOOK_SECRET, payment_intent_event, sign
 
@@ -39,19 +35,7 @@ def paying_shop(shop, settings):
     paying = card_checkout(shop.merchant, account=ACCOUNT, intent_id="pi_3Qcheckout")
     merchant, checkout, variant = paying.merchant, paying.checkout, paying.variant
     with merchant:
-        enable_plugin("groupbuy", actor="test")
-        now = timezone.now()
-        campaign = create_campaign(
-            CampaignInput(
-                name="Oolong duo",
-                variant_id=variant.pk,
-                group_price=Decimal("50.00"),
-                team_size=2,
-                team_window_hours=12,
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=1),
-            )
-        )
+        campaign = launch_duo_campaign(variant.pk, group_price=Decimal("50.00"))
         seat = take_seat(
             campaign_id=campaign.pk, email="lead@example.test", payment_method="stripe"
         )
