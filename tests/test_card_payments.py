@@ -215,3 +215,76 @@ def test_a_payment_after_the_stock_is_gone_is_refunded_in_full(card_shop, fake_s
     assert refund.idempotency_key == f"checkout:{reference}:refund-unfulfillable"
     with card_shop.merchant:
         assert not Order.objects.exists()
+
+
+def test_only_the_browser_that_placed_a_card_checkout_opens_its_pay_and_return_pages(
+    card_shop, fake_stripe
+):
+    shopper, pay_url = card_checkout(card_shop)
+    reference = pay_url.split("/")[2]
+    stranger = on_host(Client(), "alpha.localhost")
+    stranger.get("/")  # a browser with a session of its own
+    anonymous = on_host(Client(), "alpha.localhost")
+
+    refused = [
+        stranger.get(pay_url).status_code,
+        stranger.get(f"/checkout/{reference}/return/").status_code,
+        anonymous.get(pay_url).status_code,
+        anonymous.get(f"/checkout/{reference}/return/").status_code,
+    ]
+
+    assert refused == [404, 404, 404, 404]
+    assert fake_stripe.requests == []  # no PaymentIntent made or fetched for them
+    with card_shop.merchant:
+        assert CheckoutSession.objects.get().payment_intent_id is None
+    pay_page = shopper.get(pay_url)
+    assert pay_page.status_code == 200
+    assert 'data-client-secret="pi_' in pay_page.content.decode()
+    assert len(fake_stripe.calls("POST", "/v1/payment_intents")) == 1
+
+
+def test_the_order_status_link_of_a_paid_card_checkout_stays_shareable(card_shop, fake_stripe):
+    shopper, pay_url = card_checkout(card_shop)
+    reference = pay_url.split("/")[2]
+    shopper.get(pay_url)
+    fake_stripe.pay(next(iter(fake_stripe.intents)))
+    status_url = shopper.get(f"/checkout/{reference}/return/")["Location"]
+    friend = on_host(Client(), "alpha.localhost")
+
+    status_page = friend.get(status_url)
+
+    assert status_page.status_code == 200
+    assert friend.get(f"/checkout/{reference}/return/").status_code == 404
+
+
+def test_replaying_a_card_checkout_form_in_another_browser_does_not_hand_it_over(
+    card_shop, fake_stripe
+):
+    shopper, pay_url = card_checkout(card_shop)
+    reference = pay_url.split("/")[2]
+    with card_shop.merchant:
+        variant_id = Variant.objects.get(sku="OOL-100").pk
+    connection.set_schema_to_public()
+    stranger = on_host(Client(), "alpha.localhost")
+    stranger.post("/cart/add/", {"variant": variant_id, "quantity": "1"})
+
+    replayed = stranger.post(
+        "/checkout/",
+        {
+            "reference": reference,
+            "contact_name": "Someone else",
+            "email": "else@example.test",
+            "shipping_method": "pickup",
+            "payment_method": "stripe",
+        },
+    )
+
+    assert replayed.status_code == 400
+    assert "already used in another browser" in replayed.content.decode()
+    assert stranger.get(pay_url).status_code == 404
+    assert fake_stripe.requests == []
+    with card_shop.merchant:
+        assert CheckoutSession.objects.count() == 1
+        assert CheckoutSession.objects.get().email == "mei@example.test"
+    assert stock(card_shop) == 4  # only the first checkout holds stock
+    assert shopper.get(pay_url).status_code == 200  # its own browser still pays for it

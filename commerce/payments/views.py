@@ -9,16 +9,21 @@ from django.views.decorators.http import require_GET, require_POST
 from commerce.checkout.models import CheckoutSession, CheckoutStatus
 from commerce.payments import card
 from commerce.payments.webhooks import InvalidWebhook, finalize_from_stripe, handle_webhook
+from commerce.storefront.placed_checkouts import placed_here
 
 
-def _open_session(reference) -> CheckoutSession:
+def _open_session(request, reference) -> CheckoutSession:
+    """The checkout behind `reference` when this browser placed it; 404 for anyone else
+    (another shopper, an anonymous visitor, a leaked link), before anything asks Stripe."""
+    if not placed_here(request.session, reference):
+        raise Http404
     return get_object_or_404(CheckoutSession, reference=reference)
 
 
 @require_GET
 def checkout_pay(request, reference):
     """The card step: a PaymentIntent on the shop's connected account and Stripe's form."""
-    session = _open_session(reference)
+    session = _open_session(request, reference)
     if session.order_id:
         return redirect(f"/orders/{session.order.status_token}/")
     if session.status != CheckoutStatus.RESERVED or not connection.tenant.stripe_charges_enabled:
@@ -52,7 +57,7 @@ def checkout_pay(request, reference):
 @require_GET
 def checkout_return(request, reference):
     """Where Stripe sends the shopper back; finalizes through the same function as webhooks."""
-    session = _open_session(reference)
+    session = _open_session(request, reference)
     if session.order_id:
         return redirect(f"/orders/{session.order.status_token}/")
     status, order = finalize_from_stripe(session)

@@ -17,6 +17,7 @@ from commerce.plugins import hooks as plugin_hooks
 from commerce.store.selectors import store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
+from commerce.storefront.placed_checkouts import placed_elsewhere, remember_checkout
 from commerce.storefront.selectors import available_units, category_by_slug, product_page
 from core.forms import add_service_errors
 from core.ratelimit import rate_limited
@@ -148,11 +149,26 @@ def checkout(request):
             },
         )
         try:
-            if data["payment_method"] == PaymentMethod.STRIPE:
+            if placed_elsewhere(request.session, checkout_request.reference):
+                form.add_error(
+                    None,
+                    _(
+                        "This checkout form (reference) was already used in another browser. "
+                        "Reload the checkout page and place your order again."
+                    ),
+                )
+            elif data["payment_method"] == PaymentMethod.STRIPE:
                 session = reserve_checkout(checkout_request)
+                remember_checkout(request.session, checkout_request.reference)
                 cart.clear(request.session)
                 return redirect(reverse("checkout_pay", kwargs={"reference": session.reference}))
-            order = place_order(checkout_request)
+            else:
+                order = place_order(checkout_request)
+                remember_checkout(request.session, checkout_request.reference)
+                cart.clear(request.session)
+                return redirect(
+                    f"{reverse('storefront_order', args=[order.status_token])}?placed=1"
+                )
         except OutOfStock as sold_out:
             form.add_error(
                 None,
@@ -161,9 +177,6 @@ def checkout(request):
             )
         except ValidationError as error:
             add_service_errors(form, error)
-        else:
-            cart.clear(request.session)
-            return redirect(f"{reverse('storefront_order', args=[order.status_token])}?placed=1")
     subtotal = sum((line.line_total for line in items), 0)
     return render(
         request,
