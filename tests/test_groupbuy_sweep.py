@@ -1,7 +1,9 @@
 """The platform's group-buy sweep: the safety net behind the per-team ETA tasks.
 
 Unless a test says otherwise the ETA tasks never run (the test transaction never commits,
-so nothing is sent), exactly as if their messages had been lost."""
+so nothing is sent), exactly as if their messages had been lost. The five-minute sweep
+(`sweep_groupbuy_shops`) visits the shops the index of due shops names; the daily pass
+(`sweep_all_groupbuy_shops`) every shop that ever ran group-buy."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,11 +16,18 @@ from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.groupbuy.campaigns import create_campaign
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.scheduling import GROUPBUY_DEADLINE
 from commerce.groupbuy.seat_payments import confirm_seat_payment
-from commerce.groupbuy.sweep import SweepOutcome, shops_with_groupbuy, sweep_groupbuy_shops
+from commerce.groupbuy.sweep import (
+    SweepOutcome,
+    shops_with_groupbuy,
+    sweep_all_groupbuy_shops,
+    sweep_groupbuy_shops,
+)
 from commerce.orders.models import Order
 from commerce.payments.models import Refund
 from commerce.plugins.services import disable_plugin, enable_plugin
+from deadlines.models import DueShop
 from tenants.models import Merchant, MerchantStatus
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
@@ -35,8 +44,25 @@ def past() -> datetime:
     return timezone.now() - timedelta(seconds=1)
 
 
+def due_at(merchant) -> datetime | None:
+    return DueShop.objects.get(kind=GROUPBUY_DEADLINE, merchant_id=merchant.pk).due_at
+
+
+def short_team(merchant) -> tuple[int, int]:
+    """A team of 5 with one paid and one unpaid seat; (team, paid member)."""
+    with merchant:
+        variant_id = Variant.objects.get().pk
+        campaign = create_campaign(campaign_input(variant_id))
+        leader = seat(campaign, "lead@example.test")
+        confirm_seat_payment(leader.pk)
+        seat(campaign, "unpaid@example.test", team=leader.team)
+    connection.set_schema_to_public()
+    return leader.team_id, leader.pk
+
+
 def short_team_past_its_time(merchant) -> tuple[int, int]:
-    """A team of 5 with one paid and one unpaid seat whose time ran out; (team, paid member)."""
+    """A team of 5 with one paid and one unpaid seat whose time ran out, moved back behind
+    the index's back (as a team written before the index was): (team, paid member)."""
     with merchant:
         variant_id = Variant.objects.get().pk
         campaign = create_campaign(campaign_input(variant_id))
@@ -51,15 +77,20 @@ def short_team_past_its_time(merchant) -> tuple[int, int]:
 @pytest.mark.django_db
 def test_a_team_whose_expiry_task_never_ran_is_failed_and_refunded_once(mailoutbox):
     merchant, _variant_id = seed()
-    team_id, leader_id = short_team_past_its_time(merchant)
+    team_id, leader_id = short_team(merchant)
+    with merchant:
+        after_its_time = Team.objects.get(pk=team_id).expires_at + timedelta(seconds=1)
+    connection.set_schema_to_public()
 
-    first = sweep_groupbuy_shops(now=timezone.now())
-    second = sweep_groupbuy_shops(now=timezone.now())
+    first = sweep_groupbuy_shops(now=after_its_time)
+    # Nothing left to do: the shop is due never, and the next run does not visit it.
+    assert due_at(merchant) is None
+    second = sweep_groupbuy_shops(now=after_its_time)
     delivered = deliver_outbox()
 
     assert delivered == 2
     assert first == ONE_SHORT_TEAM_FAILED
-    assert second == SweepOutcome(shops_swept=1, shops_failed=0, teams_expired={}, seats_released=0)
+    assert second == SweepOutcome()
     assert [(message.to, message.subject) for message in mailoutbox] == [
         (["lead@example.test"], "Your group-buy seat for Lychee box is paid"),
         (["lead@example.test"], "Your group-buy payment for Lychee box is refunded"),
@@ -89,16 +120,20 @@ def test_a_lapsed_unpaid_seat_is_released_and_a_paid_seat_never():
         confirm_seat_payment(leader.pk)
         slow = seat(campaign, "slow@example.test", team=leader.team)
         waiting = seat(campaign, "waiting@example.test", team=leader.team)
-        # The leader's seat is paid: its old payment window must not matter.
-        TeamMember.objects.filter(pk__in=[leader.pk, slow.pk]).update(reserved_until=past())
+        # Joined ten minutes after the others.
+        TeamMember.objects.filter(pk=waiting.pk).update(
+            reserved_until=waiting.reserved_until + timedelta(minutes=10)
+        )
         assert Stock.objects.get().quantity == 497
     connection.set_schema_to_public()
+    # The leader's seat is paid: its payment window, over by now, must not matter.
+    after_slow_lapsed = slow.reserved_until + timedelta(seconds=1)
 
-    first = sweep_groupbuy_shops(now=timezone.now())
-    second = sweep_groupbuy_shops(now=timezone.now())
+    first = sweep_groupbuy_shops(now=after_slow_lapsed)
+    second = sweep_groupbuy_shops(now=after_slow_lapsed)
 
     assert (first.shops_swept, first.teams_expired, first.seats_released) == (1, {}, 1)
-    assert (second.shops_swept, second.teams_expired, second.seats_released) == (1, {}, 0)
+    assert second == SweepOutcome()
     with merchant:
         assert dict(TeamMember.objects.values_list("email", "status")) == {
             "lead@example.test": SeatStatus.PAID,
@@ -111,13 +146,16 @@ def test_a_lapsed_unpaid_seat_is_released_and_a_paid_seat_never():
         assert Stock.objects.get().quantity == 498
         team = Team.objects.get()
         assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 2, 1)
-        # The release check chain restarts at the next seat still awaiting payment.
-        assert team.release_check_at == TeamMember.objects.get(pk=waiting.pk).reserved_until
+        # The release check chain restarts at the next seat still awaiting payment, and
+        # the shop is due again then.
+        waiting_until = TeamMember.objects.get(pk=waiting.pk).reserved_until
+        assert team.release_check_at == waiting_until
         assert not Refund.objects.exists()
+    assert due_at(merchant) == waiting_until
 
 
 @pytest.mark.django_db
-def test_a_shop_that_never_enabled_groupbuy_is_not_visited():
+def test_the_daily_pass_skips_a_shop_that_never_enabled_groupbuy():
     merchant, _variant_id = seed()
     never = ShopFactory(slug="never").merchant
     with never:
@@ -139,7 +177,7 @@ def test_a_shop_that_never_enabled_groupbuy_is_not_visited():
     team_id, _leader_id = short_team_past_its_time(merchant)
 
     assert shops_with_groupbuy() == [merchant]
-    outcome = sweep_groupbuy_shops(now=timezone.now())
+    outcome = sweep_all_groupbuy_shops(now=timezone.now())
 
     assert outcome == ONE_SHORT_TEAM_FAILED
     with merchant:
@@ -156,7 +194,7 @@ def test_a_shop_that_switched_groupbuy_off_still_gets_its_expired_team_closed():
         disable_plugin("groupbuy", actor="test")
     connection.set_schema_to_public()
 
-    outcome = sweep_groupbuy_shops(now=timezone.now())
+    outcome = sweep_all_groupbuy_shops(now=timezone.now())
 
     assert outcome == ONE_SHORT_TEAM_FAILED
     with merchant:
@@ -180,7 +218,7 @@ def test_suspended_and_closed_shops_are_swept_too_so_their_teams_still_refund(
 
     with django_assert_num_queries(1):
         shops = shops_with_groupbuy()
-    outcome = sweep_groupbuy_shops(now=timezone.now())
+    outcome = sweep_all_groupbuy_shops(now=timezone.now())
 
     assert shops == [merchant]
     assert never not in shops
@@ -208,7 +246,7 @@ def test_one_shop_failing_does_not_stop_the_others(tasks_run_inline):
         cursor.execute(f'DROP SCHEMA "{gone.schema_name}" CASCADE')
 
     assert [shop.pk for shop in shops_with_groupbuy()] == [gone.pk, merchant.pk]
-    outcome = sweep_groupbuy_shops(now=timezone.now())
+    outcome = sweep_all_groupbuy_shops(now=timezone.now())
 
     assert outcome == SweepOutcome(
         shops_swept=1,
@@ -224,13 +262,21 @@ def test_one_shop_failing_does_not_stop_the_others(tasks_run_inline):
 
 
 @pytest.mark.django_db
-def test_the_beat_task_returns_the_outcome_as_a_plain_dict():
-    from commerce.groupbuy.tasks import sweep_groupbuy_shops_task
+def test_the_beat_tasks_return_the_outcome_as_a_plain_dict():
+    from commerce.groupbuy.tasks import sweep_all_groupbuy_shops_task, sweep_groupbuy_shops_task
 
     merchant, _variant_id = seed()
     short_team_past_its_time(merchant)
 
     assert sweep_groupbuy_shops_task() == {
+        "shops_swept": 0,
+        "shops_failed": 0,
+        "teams_expired": {},
+        "seats_released": 0,
+        "notices_sent": 0,
+        "failed_shops": (),
+    }
+    assert sweep_all_groupbuy_shops_task() == {
         "shops_swept": 1,
         "shops_failed": 0,
         "teams_expired": {"failed": 1},
@@ -238,3 +284,76 @@ def test_the_beat_task_returns_the_outcome_as_a_plain_dict():
         "notices_sent": 2,
         "failed_shops": (),
     }
+
+
+@pytest.mark.django_db
+def test_a_shop_with_nothing_due_is_not_visited():
+    merchant, _variant_id = seed()
+    team_id, _leader_id = short_team(merchant)
+    with merchant:
+        team = Team.objects.get(pk=team_id)
+        first_window = TeamMember.objects.get(is_leader=True).reserved_until
+    connection.set_schema_to_public()
+    # Noted when the team opened: its leader's payment window, the shop's first deadline.
+    assert due_at(merchant) == first_window
+
+    outcome = sweep_groupbuy_shops(now=first_window - timedelta(seconds=1))
+
+    assert outcome == SweepOutcome()
+    # Not visited: the leader's share-link email, whose run never came, is still unsent.
+    assert deliver_outbox() == 0
+    assert due_at(merchant) == first_window
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.OPEN
+        assert team.expires_at > first_window
+
+
+@pytest.mark.django_db
+def test_after_the_sweep_the_shop_is_due_at_its_next_teams_deadline():
+    merchant, variant_id = seed()
+    with merchant:
+        quick = create_campaign(campaign_input(variant_id, name="Quick", team_window_hours=1))
+        slow = create_campaign(campaign_input(variant_id, name="Slow", team_window_hours=5))
+        quick_leader = seat(quick, "quick@example.test")
+        slow_leader = seat(slow, "slow@example.test")
+        confirm_seat_payment(quick_leader.pk)
+        confirm_seat_payment(slow_leader.pk)
+        quick_team, slow_team = quick_leader.team, slow_leader.team
+    connection.set_schema_to_public()
+
+    # The seats' windows: the notices are sent and nothing else is due before the quick
+    # team's expiry.
+    windows = sweep_groupbuy_shops(now=quick_leader.reserved_until + timedelta(seconds=1))
+    assert (windows.shops_swept, windows.teams_expired, windows.notices_sent) == (1, {}, 2)
+    assert due_at(merchant) == quick_team.expires_at
+
+    expiry = sweep_groupbuy_shops(now=quick_team.expires_at + timedelta(seconds=1))
+
+    assert (expiry.shops_swept, expiry.teams_expired) == (1, {"failed": 1})
+    assert due_at(merchant) == slow_team.expires_at
+    with merchant:
+        assert dict(Team.objects.values_list("pk", "status")) == {
+            quick_team.pk: TeamStatus.FAILED,
+            slow_team.pk: TeamStatus.OPEN,
+        }
+
+
+@pytest.mark.django_db
+def test_the_daily_pass_recovers_a_team_the_index_never_saw_and_indexes_the_shop():
+    merchant, variant_id = seed()
+    team_id, _leader_id = short_team_past_its_time(merchant)
+    with merchant:
+        later = create_campaign(campaign_input(variant_id, name="Later"))
+        later_leader = seat(later, "later@example.test")
+        confirm_seat_payment(later_leader.pk)
+        later_team = later_leader.team
+    connection.set_schema_to_public()
+    DueShop.objects.filter(merchant_id=merchant.pk).delete()  # written before the index
+
+    assert sweep_groupbuy_shops(now=timezone.now()) == SweepOutcome()
+    outcome = sweep_all_groupbuy_shops(now=timezone.now())
+
+    assert (outcome.shops_swept, outcome.teams_expired) == (1, {"failed": 1})
+    with merchant:
+        assert Team.objects.get(pk=team_id).status == TeamStatus.FAILED
+    assert due_at(merchant) == later_team.expires_at

@@ -17,6 +17,7 @@ from analytics.events import CampaignLaunched
 from analytics.ledger import record_event
 from commerce.catalog.models import Variant
 from commerce.groupbuy.models import Campaign, Team, TeamStatus
+from commerce.groupbuy.scheduling import note_groupbuy_due
 from commerce.groupbuy.teams import expire_teams
 from commerce.money import check_price
 from commerce.orders import services as orders
@@ -107,7 +108,10 @@ def end_campaign_early(campaign_id: int, *, now: datetime | None = None) -> dict
             campaign.save(update_fields=["ended_early_at"])
     # Committed first: seats lock their team before the campaign row, so the teams are
     # touched only once the campaign row is free again (and no new seat counts from now).
-    Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
+    with transaction.atomic():
+        Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).update(expires_at=now)
+        # Teams not expired below (a refund failing) are due now for the sweep.
+        note_groupbuy_due(now)
     return expire_teams(
         Team.objects.filter(campaign=campaign, status=TeamStatus.OPEN).values_list("pk", flat=True),
         now=now,

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from commerce.cache import key as cache_key
 from core import cache_guard
+from deadlines.services import note_due
+
+# The shop's row in the public index of due shops (`deadlines.DueShop`): the earliest
+# group-buy deadline of the shop, so the sweep visits only the shops with work due.
+GROUPBUY_DEADLINE = "groupbuy"
+
+
+def note_groupbuy_due(at: datetime) -> None:
+    """In the transaction that sets a deadline: the current shop has group-buy work at `at`.
+
+    Called only where a deadline can be the team's earliest (a team opened, a seat that
+    starts its team's release chain): a later seat's window ends after the pending check,
+    which is already in the index, so the hot join path adds no statement."""
+    note_due(kind=GROUPBUY_DEADLINE, merchant_id=connection.tenant.pk, due_at=at)
 
 
 def schedule_seat_release(team_id: int, at: datetime) -> None:

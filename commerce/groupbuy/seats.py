@@ -18,7 +18,11 @@ from django.utils.translation import gettext as _
 
 from commerce.checkout.services import shipping_cost
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus, share_token
-from commerce.groupbuy.scheduling import schedule_seat_release, schedule_team_expiry
+from commerce.groupbuy.scheduling import (
+    note_groupbuy_due,
+    schedule_seat_release,
+    schedule_team_expiry,
+)
 from commerce.groupbuy.teams import SeatUnavailable, release_lapsed_seats_of_locked_team
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, ShippingMethod
@@ -112,6 +116,8 @@ class _SeatTerms:
     schedules_release: bool
     # The campaign has a quota: the seat's units are counted on the campaign row.
     counts_units: bool
+    # The team's expiry (a seat that notes the shop's due time may not note a later one).
+    expires_at: datetime
 
 
 # The campaign's terms and how many open teams the shopper leads in it already.
@@ -165,6 +171,7 @@ def _open_team(campaign_id: int, email: str, quantity: int, now: datetime) -> _S
         leader=True,
         schedules_release=True,
         counts_units=has_quota,
+        expires_at=team.expires_at,
     )
 
 
@@ -224,6 +231,7 @@ def _lock_team_to_join(
         leader=False,
         schedules_release=release_check_at is None,
         counts_units=has_quota,
+        expires_at=expires_at,
     )
 
 
@@ -304,6 +312,10 @@ def _add_member(
     member._state.adding = False
     member._state.db = connection.alias
     if seat.schedules_release:
+        # The first of the team's release checks (or a team's opening, whose expiry is
+        # later but for a campaign about to end): the one seat that may move the shop's
+        # due time earlier. The sweep reads the team's expiry from the table after this.
+        note_groupbuy_due(min(member.reserved_until, seat.expires_at))
         transaction.on_commit(lambda: schedule_seat_release(member.team_id, member.reserved_until))
     return member
 

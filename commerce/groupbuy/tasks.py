@@ -4,7 +4,7 @@ from datetime import datetime
 from celery import shared_task
 
 from commerce.groupbuy.notices import send_notices
-from commerce.groupbuy.sweep import sweep_groupbuy_shops
+from commerce.groupbuy.sweep import sweep_all_groupbuy_shops, sweep_groupbuy_shops
 from commerce.groupbuy.teams import expire_due_teams, expire_team, release_lapsed_seats
 
 
@@ -23,8 +23,15 @@ def expire_due_teams_task() -> dict[str, int]:
 @shared_task(name="commerce.groupbuy.tasks.sweep_groupbuy_shops")
 def sweep_groupbuy_shops_task() -> dict:
     """Beat, platform level (sent from the public schema, it enters each shop itself): the
-    safety net behind the per-team ETA tasks, for every shop that ever ran group-buy."""
+    safety net behind the per-team ETA tasks, for the shops with group-buy work due."""
     return asdict(sweep_groupbuy_shops())
+
+
+@shared_task(name="commerce.groupbuy.tasks.sweep_all_groupbuy_shops")
+def sweep_all_groupbuy_shops_task() -> dict:
+    """Beat, daily, platform level: the slow pass over every shop that ever ran group-buy,
+    for work the index of due shops never heard of."""
+    return asdict(sweep_all_groupbuy_shops())
 
 
 @shared_task(name="commerce.groupbuy.tasks.release_lapsed_seats")

@@ -347,10 +347,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commerce.orders.tasks.check_ledger_sample",
         "schedule": crontab(minute=0, hour=4, day_of_week="sun"),
     },
-    # Safety net behind the per-team ETA tasks: expire due teams, release lapsed seats.
+    # Safety net behind the per-team ETA tasks: expire due teams, release lapsed seats, in
+    # the shops the index of due shops names; daily, every group-buy shop (the fallback).
     "groupbuy-sweep": {
         "task": "commerce.groupbuy.tasks.sweep_groupbuy_shops",
         "schedule": 5 * 60.0,
+    },
+    "groupbuy-sweep-all": {
+        "task": "commerce.groupbuy.tasks.sweep_all_groupbuy_shops",
+        "schedule": crontab(minute=15, hour=3),
     },
     # Safety net behind the wake-up sent after each commit that enqueued, and the clock of
     # retries: deliver every due outbox message.
