@@ -554,4 +554,5 @@ ZH.update({
     'No message matches.': '没有匹配的消息。',
     "Too many attempts from your address. Try again in %(minutes)s min.": "您的地址尝试次数过多，请 %(minutes)s 分钟后再试。",
     "Slow down": "请稍候",
+    'This checkout form (reference) was already used in another browser. Reload the checkout page and place your order again.': '此结账表单（订单参考号）已在另一个浏览器中使用。请刷新结账页面后重新下单。',
 })
