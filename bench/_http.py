@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -251,3 +252,52 @@ def bare_client(base: str, host: str, seconds: float, gate, results) -> None:
     while time.time() < deadline:
         browser.get("/bench/bare/")
     results.put({"requests": browser.requests, "failed": 0})
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A shopper flow measured beside the bare view in one run, by the same client."""
+
+    clients: list[dict]
+    bare_rps: float
+    seconds: float
+
+    def total(self, count: str) -> int:
+        return sum(client[count] for client in self.clients)
+
+    def ratio(self, units: int) -> tuple[float, float, float]:
+        """(units/s, requests a unit, units/s * requests a unit / bare requests/s)."""
+        per_second = units / self.seconds
+        per_unit = self.total("requests") / units if units else 0.0
+        ratio = per_second * per_unit / self.bare_rps if self.bare_rps else 0.0
+        return per_second, per_unit, ratio
+
+    def print_errors(self, what: str) -> None:
+        for client in self.clients:
+            if client["error"]:
+                print(f"a failed {what}:\n{client['error']}", file=sys.stderr)
+
+
+def measure_beside_bare(
+    server: subprocess.Popen,
+    base: str,
+    host: str,
+    flow,
+    flow_args: tuple,
+    *,
+    seconds: float,
+    warm_up_seconds: float,
+) -> Measured:
+    """Warm up (templates, caches, plans, every worker's connection), then run `flow` and the
+    bare view for `seconds` each; the server is stopped afterwards whatever happens."""
+    try:
+        wait_until_serving(server, base, host)
+        if warm_up_seconds:
+            run_clients(flow, flow_args, warm_up_seconds)
+            run_clients(bare_client, (base, host), warm_up_seconds)
+        clients = run_clients(flow, flow_args, seconds)
+        bare = run_clients(bare_client, (base, host), seconds)
+    finally:
+        stop(server)
+    bare_rps = sum(client["requests"] for client in bare) / seconds
+    return Measured(clients=clients, bare_rps=bare_rps, seconds=seconds)

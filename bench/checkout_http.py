@@ -23,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http import (
     CLIENTS,
     Browser,
-    bare_client,
     free_port,
-    run_clients,
+    measure_beside_bare,
     start_gunicorn,
-    stop,
     wait_for_start,
-    wait_until_serving,
 )
 from _scale import seconds, sized
 
@@ -151,27 +148,19 @@ def main() -> int:
     connection.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(port, {})
-    try:
-        wait_until_serving(server, base, HOST)
-        # Warm-up: templates, caches, plans, every worker's connection.
-        if WARM_UP_SECONDS:
-            run_clients(checkout_client, (base, HOST, slugs), WARM_UP_SECONDS)
-            run_clients(bare_client, (base, HOST), WARM_UP_SECONDS)
-        shoppers = run_clients(checkout_client, (base, HOST, slugs), SECONDS)
-        bare = run_clients(bare_client, (base, HOST), SECONDS)
-    finally:
-        stop(server)
-    orders = sum(client["orders"] for client in shoppers)
-    requests_made = sum(client["requests"] for client in shoppers)
-    failed = sum(client["failed"] for client in shoppers)
-    for client in shoppers:
-        if client["error"]:
-            print(f"a failed checkout:\n{client['error']}", file=sys.stderr)
-    orders_per_s = orders / SECONDS
-    per_order = requests_made / orders if orders else 0.0
-    bare_rps = sum(client["requests"] for client in bare) / SECONDS
-    ratio = orders_per_s * per_order / bare_rps if bare_rps else 0.0
+    measured = measure_beside_bare(
+        start_gunicorn(port, {}),
+        base,
+        HOST,
+        checkout_client,
+        (base, HOST, slugs),
+        seconds=SECONDS,
+        warm_up_seconds=WARM_UP_SECONDS,
+    )
+    measured.print_errors("checkout")
+    orders, failed = measured.total("orders"), measured.total("failed")
+    orders_per_s, per_order, ratio = measured.ratio(orders)
+    bare_rps = measured.bare_rps
     print(
         f"checkout over HTTP ({CLIENTS} clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
         f"{per_order:.1f} requests an order; bare view {bare_rps:.0f} req/s"

@@ -30,13 +30,10 @@ import requests
 from _http import (
     CLIENTS,
     Browser,
-    bare_client,
     free_port,
-    run_clients,
+    measure_beside_bare,
     start_gunicorn,
-    stop,
     wait_for_start,
-    wait_until_serving,
 )
 from _scale import seconds, sized
 
@@ -241,28 +238,22 @@ def main() -> int:
         },
     )
     try:
-        wait_until_serving(server, base, HOST)
-        # Warm-up: templates, caches, plans, every worker's connection.
-        if WARM_UP_SECONDS:
-            run_clients(seat_client, (base, HOST, stripe_url), WARM_UP_SECONDS)
-            run_clients(bare_client, (base, HOST), WARM_UP_SECONDS)
-        shoppers = run_clients(seat_client, (base, HOST, stripe_url), SECONDS)
-        bare = run_clients(bare_client, (base, HOST), SECONDS)
+        measured = measure_beside_bare(
+            server,
+            base,
+            HOST,
+            seat_client,
+            (base, HOST, stripe_url),
+            seconds=SECONDS,
+            warm_up_seconds=WARM_UP_SECONDS,
+        )
     finally:
-        stop(server)
         fake_server.shutdown()
-    paid = sum(client["paid"] for client in shoppers)
-    refused = sum(client["refused"] for client in shoppers)
-    requests_made = sum(client["requests"] for client in shoppers)
-    failed = sum(client["failed"] for client in shoppers)
-    for client in shoppers:
-        if client["error"]:
-            print(f"a failed seat:\n{client['error']}", file=sys.stderr)
+    measured.print_errors("seat")
+    paid, refused, failed = (measured.total(count) for count in ("paid", "refused", "failed"))
     over = seats_over_size(campaign_id)
-    seats_per_s = paid / SECONDS
-    per_seat = requests_made / paid if paid else 0.0
-    bare_rps = sum(client["requests"] for client in bare) / SECONDS
-    ratio = seats_per_s * per_seat / bare_rps if bare_rps else 0.0
+    seats_per_s, per_seat, ratio = measured.ratio(paid)
+    bare_rps = measured.bare_rps
     print(
         f"group-buy join-and-pay over HTTP ({CLIENTS} clients, teams of {TEAM_SIZE}, 2 sync workers): "
         f"{seats_per_s:.1f} paid seats/s ({refused} joins refused: team filled meanwhile), "
