@@ -64,10 +64,6 @@ SKIPPED_ROUTES = ("healthz", "shop_healthz")
 # Tables that change on any request (sessions, login bookkeeping), not business rows.
 VOLATILE_TABLES = re.compile(r"^(django_session|axes_.*|django_admin_log)$")
 
-# Known 500s in code other engineers own: (host, URL name, field) -> what happens. Each is
-# a strict xfail below, removed once fixed; the sweep leaves exactly these out.
-KNOWN_FAILURES: dict[tuple[str, str, str], str] = {}
-
 
 @dataclass
 class Form:
@@ -143,7 +139,6 @@ class Sweep:
     schemas: tuple[str, ...]
     findings: list[str] = field(default_factory=list)
     checked: set[str] = field(default_factory=set)  # the URL paths sent hostile input
-    only: tuple[str, str] | None = None  # (URL name, field) when re-running one case
     accepted_html_on: set[str] = field(default_factory=set)
 
     def fresh_client(self) -> Client:
@@ -249,8 +244,6 @@ def hostile_forms(sweep: Sweep, urlconf: str, ids: dict[str, object]) -> None:
     seen: set[tuple[str, str, tuple]] = set()
     found: list[tuple[str, Form]] = []
     for name, url in pages(urlconf, ids):
-        if sweep.only and sweep.only[0] != name:
-            continue
         response = sweep.fresh_client().get(url)
         connection.set_schema_to_public()
         if response.status_code >= 500:
@@ -282,9 +275,6 @@ def fillable(form: Form) -> list[str]:
 
 def submit_hostile(sweep: Sweep, url_name: str, form: Form) -> None:
     names = fillable(form)
-    if sweep.only:
-        names = [name for name in names if name == sweep.only[1]]
-    names = [n for n in names if (sweep.host, url_name, n) not in KNOWN_FAILURES or sweep.only]
     if not names:
         return
     path = urlsplit(form.action).path
@@ -508,26 +498,6 @@ def test_every_form_of_the_platform_host_refuses_hostile_input_naming_the_field(
 
     assert admin_sweep.findings == []
     assert {"/signup/", "/console/merchants/"} <= admin_sweep.checked
-
-
-if KNOWN_FAILURES:  # defined only while there are any: an empty parametrize is a skip
-
-    @pytest.mark.parametrize(
-        ("host", "url_name", "field_name"),
-        [
-            pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=reason))
-            for case, reason in KNOWN_FAILURES.items()
-        ],
-    )
-    def test_a_known_failure_is_fixed(
-        host, url_name, field_name, owner_sweep, admin_sweep, shop_ids
-    ):
-        sweep = owner_sweep if host == SHOP_HOST else admin_sweep
-        sweep.only = (url_name, field_name)
-        urlconf = "config.urls_tenant" if host == SHOP_HOST else "config.urls_public"
-        hostile_forms(sweep, urlconf, shop_ids)
-
-        assert sweep.findings == []
 
 
 # --- the fixes the sweeps keep ---------------------------------------------------------------
