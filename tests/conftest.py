@@ -81,6 +81,18 @@ def make_staff(db):
     return make
 
 
+@pytest.fixture
+def finance(client, make_staff):
+    """The `client`, logged in on the platform host as a finance clerk (`.user`)."""
+    from accounts.models import PlatformRole
+
+    user = make_staff(PlatformRole.FINANCE)
+    client.force_login(user)
+    on_host(client, "localhost")
+    client.user = user
+    return client
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
     """A real Celery worker process on the test database and the real Redis broker."""

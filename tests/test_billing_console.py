@@ -39,15 +39,6 @@ BILLING_SECRET = "whsec_billing_test_secret"
 
 
 @pytest.fixture
-def finance(client, make_staff):
-    user = make_staff(PlatformRole.FINANCE)
-    client.force_login(user)
-    on_host(client, "localhost")
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def october_invoice(db):
     plan = PlanFactory(monthly_fee=Decimal("299"), tiers=[("0", "1")])
     merchant = MerchantRowFactory(name="Tea House")

@@ -41,15 +41,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def finance(client, make_staff):
-    user = make_staff(PlatformRole.FINANCE)
-    client.force_login(user)
-    on_host(client, "localhost")
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def october_invoice(db):
     """A draft of 499.00 CNY: a 299 fee and 1% commission on 20,000 GMV; bank transfer."""
     plan = PlanFactory(monthly_fee=Decimal("299"), tiers=[("0", "1")])
