@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install demo test bench lint format
+.PHONY: install demo test bench lint format messages
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ lint: $(INSTALLED)
 
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+## Extract every translatable string, fill Chinese from locale/sources/zh_hans_*.py, compile.
+messages: $(INSTALLED)
+	$(VENV)/bin/python -m devstack.translate --all

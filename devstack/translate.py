@@ -1,12 +1,16 @@
-"""Fill msgstr entries of a .po file from a {msgid: translation} dict (helper for translators).
+"""Fill msgstr entries of a .po file from {msgid: translation} dicts (helper for translators).
 
-Usage: python -m devstack.translate locale/zh_Hans/LC_MESSAGES/django.po TRANSLATIONS.py
-where TRANSLATIONS.py defines a dict named ZH. Entries already translated are kept.
+Usage: python -m devstack.translate locale/zh_Hans/LC_MESSAGES/django.po GLOSSARY.py [...]
+where each GLOSSARY.py defines a dict named ZH. Entries already translated are kept.
+`python -m devstack.translate --all` (`make messages`) extracts the catalog from the code,
+fills it from every `locale/sources/zh_hans_*.py` and compiles it.
 """
 
 import re
 import runpy
+import subprocess
 import sys
+from pathlib import Path
 
 
 def unquote(block: str) -> str:
@@ -66,8 +70,10 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
     return "\n\n".join(entries), missing
 
 
-def main(po_path: str, translations_path: str) -> int:
-    translations = runpy.run_path(translations_path)["ZH"]
+def main(po_path: str, *translations_paths: str) -> int:
+    translations = {}
+    for path in translations_paths:
+        translations.update(runpy.run_path(path)["ZH"])
     with open(po_path, encoding="utf-8") as handle:
         text, missing = fill(handle.read(), translations)
     text = text.replace("#, fuzzy\nmsgid", "msgid", 1)
@@ -82,5 +88,22 @@ def main(po_path: str, translations_path: str) -> int:
     return 1 if missing else 0
 
 
+def extract_fill_compile() -> int:
+    """The whole round: makemessages, fill from every glossary, compilemessages."""
+    project = Path(__file__).resolve().parent.parent
+    manage = [sys.executable, "manage.py"]
+    ignores = ["-i", ".venv", "-i", ".data", "-i", "tests", "-i", "bench", "-i", "node_modules"]
+    subprocess.run([*manage, "makemessages", "-l", "zh_Hans", *ignores], cwd=project, check=True)
+    glossaries = sorted(str(path) for path in (project / "locale" / "sources").glob("zh_hans_*.py"))
+    status = main(str(project / PO_PATH), *glossaries)
+    po = project / PO_PATH
+    subprocess.run(["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
+    return status
+
+
+PO_PATH = "locale/zh_Hans/LC_MESSAGES/django.po"
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    if sys.argv[1:] == ["--all"]:
+        sys.exit(extract_fill_compile())
+    sys.exit(main(sys.argv[1], *sys.argv[2:]))
