@@ -37,6 +37,7 @@ from billing.pricing import (
 )
 from billing.subscriptions import plan_segments
 from tenants.models import Membership
+from tenants.selectors import seat_counts_by_day
 
 GIGABYTE = 1024**3
 
@@ -68,6 +69,9 @@ class PeriodFacts:
     refunds: Decimal = ZERO
     prior_period_refunds: Decimal = ZERO
     seats: int = 0
+    # Seats held on each day of the period (tenants.selectors.seat_counts_by_day); None
+    # counts `seats` on every day.
+    seats_by_day: list[int] | None = None
     storage_bytes: int = 0
     # plugin -> [(first day, last day)] it was switched on, clipped to the period
     plugin_days: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
@@ -152,6 +156,9 @@ def gather_facts(
     )
     for row in seats:
         facts[row["merchant_id"]].seats = row["count"]
+    merchants = [subscription.merchant for subscription in subscriptions]
+    for merchant_id, daily in seat_counts_by_day(merchants, period_start, period_end).items():
+        facts[merchant_id].seats_by_day = daily
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(
@@ -358,16 +365,27 @@ def _plan_on(segments, day: date) -> int | None:
 
 def _usage_lines(facts: PeriodFacts, plan: PlanTerms) -> list[DraftLine]:
     lines = []
-    extra_seats = max(0, facts.seats - plan.included_seats)
-    if extra_seats and plan.extra_seat_price:
+    # Seats are billed by the day: each day's seats beyond the included ones, at the monthly
+    # seat price divided by the period's days (a seat held 10 of 31 days pays 10/31).
+    period_days = days_in(facts.period_start, facts.period_end)
+    daily = facts.seats_by_day if facts.seats_by_day is not None else [facts.seats] * period_days
+    extra_seat_days = sum(max(0, seats - plan.included_seats) for seats in daily)
+    if extra_seat_days and plan.extra_seat_price:
         lines.append(
             DraftLine(
                 kind=LineKind.SEATS,
-                description=_("%(count)s staff seats beyond the %(included)s included")
-                % {"count": extra_seats, "included": plan.included_seats},
-                exact_amount=plan.extra_seat_price * extra_seats,
-                quantity=Decimal(extra_seats),
-                unit_amount=plan.extra_seat_price,
+                description=_(
+                    "Staff seats beyond the %(included)s included: %(seat_days)s seat-days "
+                    "of %(days)s"
+                )
+                % {
+                    "included": plan.included_seats,
+                    "seat_days": extra_seat_days,
+                    "days": period_days,
+                },
+                exact_amount=prorate(plan.extra_seat_price, extra_seat_days, period_days),
+                quantity=Decimal(extra_seat_days),
+                unit_amount=plan.extra_seat_price / period_days,
             )
         )
     used_gb = math.ceil(facts.storage_bytes / GIGABYTE) if facts.storage_bytes else 0
