@@ -57,9 +57,7 @@ def link_in(mail) -> tuple[str, str]:
 # -- invitations ----------------------------------------------------------------------------
 
 
-def test_an_invitation_is_one_email_whose_link_uses_the_shops_configured_domain(
-    shop, mailoutbox
-):
+def test_an_invitation_is_one_email_whose_link_uses_the_shops_configured_domain(shop, mailoutbox):
     # The shop's primary domain is its own; the owner works on the platform subdomain.
     Domain.objects.filter(tenant=shop.merchant).update(is_primary=False)
     Domain.objects.create(
@@ -215,7 +213,11 @@ def test_the_owner_changes_a_role_and_removal_ends_access_at_once(shop):
     assert not Membership.objects.filter(pk=ann.pk).exists()
     assert ann_client.get("/manage/orders/").status_code == 403
     seat = FormerSeat.objects.get()
-    assert (seat.email, seat.role, seat.started_at) == ("ann@example.test", "manager", ann.created_at)
+    assert (seat.email, seat.role, seat.started_at) == (
+        "ann@example.test",
+        "manager",
+        ann.created_at,
+    )
     assert [a.action for a in StaffAction.objects.order_by("id")] == [
         "staff.role_changed",
         "staff.removed",
@@ -363,12 +365,21 @@ def test_staff_changes_are_logged_centrally_and_reads_or_refused_forms_are_not(s
     ann_client.post("/manage/store/outlets/new/", {"name": "", "address": ""})  # refused
     saved = ann_client.post(
         "/manage/store/outlets/new/",
-        {"name": "Bund flagship", "address": "1 Zhongshan Road", "kind": "store", "is_active": "on"},
+        {
+            "name": "Bund flagship",
+            "address": "1 Zhongshan Road",
+            "kind": "store",
+            "is_active": "on",
+        },
     )
 
     assert saved.status_code == 302
     entry = StaffAction.objects.get()
-    assert (entry.actor, entry.actor_email, entry.actor_role) == (ann.user, "ann@example.test", "manager")
+    assert (entry.actor, entry.actor_email, entry.actor_role) == (
+        ann.user,
+        "ann@example.test",
+        "manager",
+    )
     assert (entry.action, entry.summary, entry.section) == (
         "manage_outlet_new",
         "Added an outlet",
@@ -379,9 +390,7 @@ def test_staff_changes_are_logged_centrally_and_reads_or_refused_forms_are_not(s
     assert (entry.method, entry.path) == ("POST", "/manage/store/outlets/new/")
 
 
-def test_the_owner_reads_the_activity_log_and_no_one_else_does(
-    shop, django_assert_max_num_queries
-):
+def test_the_owner_reads_the_activity_log_and_no_one_else_does(shop, django_assert_max_num_queries):
     ann = member(shop, "manager", "ann@example.test")
     owner = shop_client(shop.owner)
     for n in range(3):
