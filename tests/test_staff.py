@@ -416,3 +416,78 @@ def test_the_owner_reads_the_activity_log_and_no_one_else_does(shop, django_asse
     assert page.context["people"] == ["ann@example.test", "owner@alpha.test"]
     assert [e.action for e in only_ann.context["page"]] == ["staff.invited"] * 3
     assert shop_client(ann.user).get("/manage/settings/activity/").status_code == 403
+
+
+def test_api_writes_are_logged_and_a_refused_api_call_is_not(shop):
+    from django.db import connection
+
+    from tests.factories import OutletFactory
+
+    with shop.merchant:
+        outlet = OutletFactory(name="Bund")
+    connection.set_schema_to_public()
+    ann = member(shop, "manager", "ann@example.test")
+    cashier = member(shop, "cashier", "cy@example.test")
+
+    refused = shop_client(cashier.user).patch(
+        f"/api/v1/outlets/{outlet.pk}/", {"name": "Cashier's"}, content_type="application/json"
+    )
+    changed = shop_client(ann.user).patch(
+        f"/api/v1/outlets/{outlet.pk}/", {"name": "Bund flagship"}, content_type="application/json"
+    )
+
+    assert refused.status_code == 403
+    assert changed.status_code == 200
+    entry = StaffAction.objects.get()
+    assert (entry.actor_email, entry.section, entry.method, entry.target) == (
+        "ann@example.test",
+        "api:outlets",
+        "PATCH",
+        f"pk={outlet.pk}",
+    )
+
+
+def test_services_record_with_one_call_inside_or_outside_a_request(shop):
+    from tenants.activity import record_staff_action
+
+    ann = member(shop, "manager", "ann@example.test")
+
+    by_task = record_staff_action(
+        action="stock.counted",
+        summary="Nightly stock count corrected 2 variants",
+        details={"variants": 2},
+        merchant=shop.merchant,
+    )
+    for_member = record_staff_action(
+        action="order.refunded", summary="Refunded 10.00", target="#1001", actor=ann
+    )
+
+    assert (by_task.merchant_id, by_task.actor_id, by_task.actor_email) == (
+        shop.merchant.pk,
+        None,
+        "",
+    )
+    assert (for_member.merchant_id, for_member.actor_id, for_member.actor_role) == (
+        shop.merchant.pk,
+        ann.user_id,
+        "manager",
+    )
+    with pytest.raises(ValueError):
+        record_staff_action(action="x", summary="no shop named")
+
+
+def test_the_staff_page_costs_the_same_queries_for_many_members(
+    shop, django_assert_max_num_queries
+):
+    for n in range(15):
+        member(shop, "cashier", f"c{n}@example.test")
+    owner = shop_client(shop.owner)
+    for n in range(5):
+        invite(owner, f"new{n}@example.test")
+
+    with django_assert_max_num_queries(14):
+        page = owner.get("/manage/settings/")
+
+    assert page.status_code == 200
+    assert len(page.context["members"]) == 16
+    assert len(page.context["invitations"]) == 5
