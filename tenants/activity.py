@@ -55,7 +55,18 @@ ACTION_LABELS = {
     "manage_plugin_switch": _("Switched a plugin on or off"),
     "manage_groupbuy": _("Launched a group-buy campaign"),
     "manage_groupbuy_end": _("Ended a group-buy campaign"),
+    "manage_billing": _("Changed the plan"),
+    "manage_onboarding_nps": _("Answered the satisfaction survey"),
+    "manage_onboarding_register": _("Registered for a training session"),
 }
+
+
+def action_label(entry: StaffAction) -> str:
+    """What a log line says, in the reader's language where the action is a known page."""
+    label = ACTION_LABELS.get(entry.action)
+    return str(label) if label is not None and entry.method else entry.summary
+
+
 # Till and cart steps write the session's basket, not the shop: not worth a log line.
 UNLOGGED_ACTIONS = frozenset({"manage_pos_outlet", "manage_pos_add", "manage_pos_remove"})
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from core.forms import add_service_errors
 from tenants import staff
 from tenants.access import shop_member_required
+from tenants.activity import action_label
 from tenants.forms import (
     ActivityFilterForm,
     ExistingAccountAcceptForm,
@@ -204,6 +205,8 @@ def activity(request):
     people, sections = staff_action_filters(request.tenant)
     actions = staff_actions(request.tenant, actor_email=person, section=section)
     page = Paginator(actions, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.label = action_label(entry)
     return render(
         request,
         "manage/settings/activity.html",

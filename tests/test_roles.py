@@ -101,7 +101,6 @@ def test_each_role_opens_exactly_its_sections(staffed_shop, role):
         assert posted.status_code in (403, 405), f"{role} POST {url}: {posted.status_code}"
         assert got.status_code == 403 or posted.status_code == 403 or url == "/manage/", url
 
-    assert snapshot(shop.merchant)[0] == before[0] or role in ("owner", "manager")
     if role in ("cashier", "marketing"):
         assert snapshot(shop.merchant) == before
         assert not StaffAction.objects.filter(actor_role=role).exists()

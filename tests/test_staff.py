@@ -491,3 +491,18 @@ def test_the_staff_page_costs_the_same_queries_for_many_members(
     assert page.status_code == 200
     assert len(page.context["members"]) == 16
     assert len(page.context["invitations"]) == 5
+
+
+def test_an_invitation_link_works_on_its_own_shop_only(shop, other_shop, mailoutbox):
+    invite(shop_client(shop.owner), "mei@example.test")
+    deliver_outbox()
+    _url, token = link_in(mailoutbox[0])
+    form = {"password": TEST_PASSWORD, "password_again": TEST_PASSWORD}
+
+    on_bravo = on_host(Client(), "bravo.localhost").post(f"/accounts/invitations/{token}/", form)
+    on_platform = on_host(Client(), "localhost").get(f"/accounts/invitations/{token}/")
+
+    assert on_bravo.status_code == 404
+    assert on_platform.status_code == 404
+    assert not User.objects.filter(email="mei@example.test").exists()
+    assert StaffInvitation.objects.get().accepted_at is None

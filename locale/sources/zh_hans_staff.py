@@ -118,4 +118,7 @@ ZH = {
     "Expired": "已过期",
     "Expires": "到期时间",
     "Members": "成员",
+    "Changed the plan": "更改了套餐",
+    "Answered the satisfaction survey": "回答了满意度调查",
+    "Registered for a training session": "报名了培训课程",
 }
