@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -36,8 +36,7 @@ from billing.pricing import (
     prorate,
 )
 from billing.subscriptions import plan_segments
-from tenants.models import Membership
-from tenants.selectors import seat_counts_by_day
+from tenants.selectors import seats_held
 
 GIGABYTE = 1024**3
 
@@ -69,7 +68,7 @@ class PeriodFacts:
     refunds: Decimal = ZERO
     prior_period_refunds: Decimal = ZERO
     seats: int = 0
-    # Seats held on each day of the period (tenants.selectors.seat_counts_by_day); None
+    # Seats held on each day of the period (tenants.selectors.seats_held); None
     # counts `seats` on every day.
     seats_by_day: list[int] | None = None
     storage_bytes: int = 0
@@ -149,16 +148,9 @@ def gather_facts(
     for row in sums:
         fact = facts[row["merchant_id"]]
         fact.gmv, fact.refunds, fact.prior_period_refunds = row["gmv"], row["refunds"], row["prior"]
-    seats = (
-        Membership.objects.filter(merchant_id__in=ids)
-        .values("merchant_id")
-        .annotate(count=Count("id"))
-    )
-    for row in seats:
-        facts[row["merchant_id"]].seats = row["count"]
     merchants = [subscription.merchant for subscription in subscriptions]
-    for merchant_id, daily in seat_counts_by_day(merchants, period_start, period_end).items():
-        facts[merchant_id].seats_by_day = daily
+    for merchant_id, held in seats_held(merchants, period_start, period_end).items():
+        facts[merchant_id].seats, facts[merchant_id].seats_by_day = held.current, held.by_day
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(

@@ -3,9 +3,10 @@ from __future__ import annotations
 import hashlib
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, DateTimeField, Q, QuerySet, Value, When
 
 from accounts.models import User
 from tenants.models import FormerSeat, Membership, Merchant, StaffAction, StaffInvitation
@@ -101,10 +102,16 @@ def _local_day(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
-def seat_counts_by_day(
+@dataclass(frozen=True)
+class SeatsHeld:
+    current: int  # memberships now
+    by_day: list[int]  # seats held on each local day of the period
+
+
+def seats_held(
     merchants: Iterable[Merchant], period_start: date, period_end: date
-) -> dict[int, list[int]]:
-    """Seats held on each local day of the period, per merchant (two queries in all).
+) -> dict[int, SeatsHeld]:
+    """Seats now and on each local day of the period, per merchant (one query in all).
 
     A membership is a seat from the local day it was created; a removed member's seat
     (`FormerSeat`) counts up to the day before it ended, like a plugin switched off: the day
@@ -112,25 +119,29 @@ def seat_counts_by_day(
     """
     zones = {merchant.pk: zoneinfo.ZoneInfo(merchant.timezone) for merchant in merchants}
     days = (period_end - period_start).days + 1
-    counts = {merchant_id: [0] * days for merchant_id in zones}
+    by_day = {merchant_id: [0] * days for merchant_id in zones}
+    current = dict.fromkeys(zones, 0)
     # A day's margin either side: local dates differ from UTC by less than a day.
-    before = datetime.combine(period_end + timedelta(days=2), time.min, tzinfo=UTC)
     after = datetime.combine(period_start - timedelta(days=2), time.min, tzinfo=UTC)
-
-    def add(merchant_id: int, first: date, last: date) -> None:
-        first, last = max(first, period_start), min(last, period_end)
-        for offset in range((first - period_start).days, (last - period_start).days + 1):
-            counts[merchant_id][offset] += 1
-
-    current = Membership.objects.filter(merchant_id__in=zones, created_at__lt=before)
-    for merchant_id, created_at in current.values_list("merchant_id", "created_at"):
-        add(merchant_id, _local_day(created_at, zones[merchant_id]), period_end)
-    former = FormerSeat.objects.filter(
-        merchant_id__in=zones, started_at__lt=before, ended_at__gte=after
+    members = (
+        Membership.objects.filter(merchant_id__in=zones)
+        .annotate(ended=Value(None, output_field=DateTimeField()))
+        .values_list("merchant_id", "created_at", "ended")
     )
-    for merchant_id, started_at, ended_at in former.values_list(
+    former = FormerSeat.objects.filter(merchant_id__in=zones, ended_at__gte=after).values_list(
         "merchant_id", "started_at", "ended_at"
-    ):
+    )
+    for merchant_id, started_at, ended_at in members.union(former, all=True):
         zone = zones[merchant_id]
-        add(merchant_id, _local_day(started_at, zone), _local_day(ended_at, zone) - timedelta(1))
-    return counts
+        first = max(_local_day(started_at, zone), period_start)
+        if ended_at is None:
+            current[merchant_id] += 1
+            last = period_end
+        else:
+            last = min(_local_day(ended_at, zone) - timedelta(days=1), period_end)
+        for offset in range((first - period_start).days, (last - period_start).days + 1):
+            by_day[merchant_id][offset] += 1
+    return {
+        merchant_id: SeatsHeld(current=current[merchant_id], by_day=by_day[merchant_id])
+        for merchant_id in zones
+    }

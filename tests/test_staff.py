@@ -22,7 +22,7 @@ from tenants.models import (
     StaffAction,
     StaffInvitation,
 )
-from tenants.selectors import seat_counts_by_day
+from tenants.selectors import seats_held
 from tenants.services import add_member
 from tests.conftest import on_host
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -316,11 +316,13 @@ def test_seats_are_counted_per_local_day_and_a_removed_seat_stops_the_day_it_end
         ended_at=datetime(2026, 10, 5, 3, tzinfo=UTC),  # 5 Oct in Shanghai: 1-4 Oct held
     )
 
-    daily = seat_counts_by_day([merchant], date(2026, 10, 1), date(2026, 10, 31))[merchant.pk]
+    held = seats_held([merchant], date(2026, 10, 1), date(2026, 10, 31))[merchant.pk]
+    daily = held.by_day
 
     assert daily[:4] == [2, 2, 2, 2]
     assert daily[4:9] == [1] * 5
     assert daily[9:] == [2] * 22
+    assert held.current == 2
 
 
 def test_extra_seats_are_billed_by_the_day_at_the_plans_seat_price():
