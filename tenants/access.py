@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
+from tenants.activity import note_actor
 from tenants.models import Membership, MembershipRole
 from tenants.selectors import membership_of
 
@@ -72,24 +73,12 @@ def role_may_open(role: str, path: str) -> bool:
     return role in roles_for_path(path)
 
 
-def section_of(path: str) -> str:
-    """A short name of the part of the console `path` is in, for the activity log:
-    `orders`, `settings`, `api:orders` …"""
-    for prefix, label in (("/manage/", ""), ("/api/v1/", "api:"), ("/api/", "api:")):
-        if path.startswith(prefix):
-            first = path[len(prefix) :].split("/", 1)[0]
-            return f"{label}{first or 'overview'}"[:40]
-    return ""
-
-
 def visible_sections(role: str) -> frozenset[str]:
     return frozenset(name for name, path in NAV_SECTIONS.items() if role_may_open(role, path))
 
 
 def admit_member(request: HttpRequest, membership: Membership) -> None:
     """Remember who is working (the activity log and the navigation read it)."""
-    from tenants.activity import note_actor
-
     request.staff_membership = membership
     note_actor(membership)
 

@@ -138,6 +138,16 @@ def record_staff_action(
     return entry
 
 
+def section_of(path: str) -> str:
+    """A short name of the part of the console `path` is in, for the activity log:
+    `orders`, `settings`, `api:orders` …"""
+    for prefix, label in (("/manage/", ""), ("/api/v1/", "api:"), ("/api/", "api:")):
+        if path.startswith(prefix):
+            first = path[len(prefix) :].split("/", 1)[0]
+            return f"{label}{first or 'overview'}"[:40]
+    return ""
+
+
 def _sent_fields(request) -> dict[str, str]:
     """The form fields a request sent, without secrets, each value cut short."""
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -155,8 +165,6 @@ def _sent_fields(request) -> dict[str, str]:
 
 
 def _record_request(request, membership: Membership) -> None:
-    from tenants.access import section_of
-
     match = request.resolver_match
     name = match.url_name if match else ""
     if name in UNLOGGED_ACTIONS:

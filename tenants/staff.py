@@ -90,11 +90,7 @@ def invite_staff(
             summary=_("Invited %(email)s as %(role)s")
             % {"email": address, "role": _role_label(role)},
             target=address,
-            details={
-                "role": role,
-                "resent": bool(replaced),
-                "expires_at": invitation.expires_at.isoformat(),
-            },
+            details={"role": role, "resent": bool(replaced)},
             section="settings",
             merchant=merchant,
             actor=by,
@@ -104,13 +100,15 @@ def invite_staff(
 
 def _queue_invitation_email(invitation: StaffInvitation, *, by: Membership, link: str) -> None:
     merchant = invitation.merchant
-    with translation.override(merchant.language):
+    # The shop's language and clock, whoever's request sent it.
+    with translation.override(merchant.language), timezone.override(merchant.timezone):
         context = {
             "shop_name": merchant.name,
             "role": _role_label(invitation.role),
             "inviter": by.user.email,
             "link": link,
             "expires_at": invitation.expires_at,
+            "zone": merchant.timezone,
         }
         subject = _("Join %(shop)s on the staff") % {"shop": merchant.name}
         body = render_to_string("manage/settings/invitation_email.txt", context)

@@ -4,6 +4,7 @@ activity log (issue 16, item 8)."""
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -79,12 +80,18 @@ def test_an_invitation_is_one_email_whose_link_uses_the_shops_configured_domain(
     url, token = link_in(mail)
     assert url.startswith("http://shop.alpha-tea.test/accounts/invitations/")
     assert "alpha.localhost" not in mail.body
+    # In the shop's language and on its clock, whoever sent it.
+    assert shop.merchant.language == "zh-hans"
+    assert mail.subject == "加入 Alpha Tea 的员工团队"
+    assert "在此接受邀请" in mail.body
     invitation = StaffInvitation.objects.get()
     assert (invitation.email, invitation.role, invitation.invited_by) == (
         "mei@example.test",
         "cashier",
         shop.owner,
     )
+    local_expiry = invitation.expires_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{local_expiry:%Y-%m-%d %H:%M}（Asia/Shanghai）" in mail.body
     assert token not in invitation.token_hash  # only the hash is stored
     assert deliver_outbox() == 0  # no second email
     assert OutboxMessage.objects.get().payload["body"] == ""  # the link is blanked once sent

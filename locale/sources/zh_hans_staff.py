@@ -20,7 +20,7 @@ ZH = {
     "Accept the invitation": "接受邀请",
     "%(inviter)s invites you to work in %(shop_name)s as %(role)s.": "%(inviter)s 邀请您以%(role)s身份加入 %(shop_name)s。",
     "Accept the invitation here:": "在此接受邀请：",
-    "The link works until %(when)s (UTC) and only once.": "该链接有效期至 %(when)s（UTC），且只能使用一次。",
+    "The link works until %(when)s (%(zone)s) and only once.": "该链接有效期至 %(when)s（%(zone)s），且只能使用一次。",
     "If you did not expect this email, you can ignore it.": "如果您没有预期收到这封邮件，可以忽略它。",
     "Invitation": "邀请",
     "Staff and roles": "员工与角色",
