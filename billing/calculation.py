@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ from billing.pricing import (
     prorate,
 )
 from billing.subscriptions import plan_segments
-from tenants.models import Membership
+from tenants.selectors import seats_held
 
 GIGABYTE = 1024**3
 
@@ -68,6 +68,9 @@ class PeriodFacts:
     refunds: Decimal = ZERO
     prior_period_refunds: Decimal = ZERO
     seats: int = 0
+    # Seats held on each day of the period (tenants.selectors.seats_held); None
+    # counts `seats` on every day.
+    seats_by_day: list[int] | None = None
     storage_bytes: int = 0
     # plugin -> [(first day, last day)] it was switched on, clipped to the period
     plugin_days: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
@@ -145,13 +148,9 @@ def gather_facts(
     for row in sums:
         fact = facts[row["merchant_id"]]
         fact.gmv, fact.refunds, fact.prior_period_refunds = row["gmv"], row["refunds"], row["prior"]
-    seats = (
-        Membership.objects.filter(merchant_id__in=ids)
-        .values("merchant_id")
-        .annotate(count=Count("id"))
-    )
-    for row in seats:
-        facts[row["merchant_id"]].seats = row["count"]
+    merchants = [subscription.merchant for subscription in subscriptions]
+    for merchant_id, held in seats_held(merchants, period_start, period_end).items():
+        facts[merchant_id].seats, facts[merchant_id].seats_by_day = held.current, held.by_day
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(
@@ -358,16 +357,27 @@ def _plan_on(segments, day: date) -> int | None:
 
 def _usage_lines(facts: PeriodFacts, plan: PlanTerms) -> list[DraftLine]:
     lines = []
-    extra_seats = max(0, facts.seats - plan.included_seats)
-    if extra_seats and plan.extra_seat_price:
+    # Seats are billed by the day: each day's seats beyond the included ones, at the monthly
+    # seat price divided by the period's days (a seat held 10 of 31 days pays 10/31).
+    period_days = days_in(facts.period_start, facts.period_end)
+    daily = facts.seats_by_day if facts.seats_by_day is not None else [facts.seats] * period_days
+    extra_seat_days = sum(max(0, seats - plan.included_seats) for seats in daily)
+    if extra_seat_days and plan.extra_seat_price:
         lines.append(
             DraftLine(
                 kind=LineKind.SEATS,
-                description=_("%(count)s staff seats beyond the %(included)s included")
-                % {"count": extra_seats, "included": plan.included_seats},
-                exact_amount=plan.extra_seat_price * extra_seats,
-                quantity=Decimal(extra_seats),
-                unit_amount=plan.extra_seat_price,
+                description=_(
+                    "Staff seats beyond the %(included)s included: %(seat_days)s seat-days "
+                    "of %(days)s"
+                )
+                % {
+                    "included": plan.included_seats,
+                    "seat_days": extra_seat_days,
+                    "days": period_days,
+                },
+                exact_amount=prorate(plan.extra_seat_price, extra_seat_days, period_days),
+                quantity=Decimal(extra_seat_days),
+                unit_amount=plan.extra_seat_price / period_days,
             )
         )
     used_gb = math.ceil(facts.storage_bytes / GIGABYTE) if facts.storage_bytes else 0

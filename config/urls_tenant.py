@@ -12,15 +12,16 @@ from commerce.catalog import api as catalog_api
 from commerce.media import shop_media
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
-from config.views import bench_bare_view, healthz, not_available
+from config.seats import seat_terms
+from config.views import bench_bare_view, healthz
 from tenants.access import shop_member_required
+from tenants.staff_urls import urlpatterns_with as staff_settings_urls
+from tenants.staff_views import accept_invitation
 
 api_router = DefaultRouter()
 api_router.register("outlets", OutletViewSet, basename="outlet")
 catalog_api.register(api_router)
 orders_api.register(api_router)
-
-shop_not_available = shop_member_required(not_available)
 
 manage_patterns = [
     path("", include("commerce.store.urls")),
@@ -31,15 +32,13 @@ manage_patterns = [
     path("data/", include("datacenter.urls")),
     path("billing/", include(manage_billing_urls)),
     path("onboarding/", include("onboarding.manage_urls")),
-    *(
-        path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
-        for section in ("settings",)
-    ),
+    path("settings/", include(staff_settings_urls(seat_terms))),
 ]
 
 urlpatterns = [
     path("", include("commerce.storefront.urls")),
     path("accounts/handoff/<str:token>/", login_handoff, name="login_handoff"),
+    path("accounts/invitations/<str:token>/", accept_invitation, name="staff_invitation_accept"),
     path("accounts/", include("accounts.urls")),
     path("manage/", include(manage_patterns)),
     path("checkout/", include("commerce.payments.urls")),

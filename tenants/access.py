@@ -1,16 +1,90 @@
-"""Who may open which console: shop members on their shop's host, platform staff by role."""
+"""Who may open which console: shop members on their shop's host (by role), platform staff
+by platform role.
+
+Roles are enforced in ONE place, `SECTION_ROLES`: a path prefix of `/manage/` or `/api/`
+and the roles that may open it. The longest matching prefix wins; a path no prefix matches
+is open to the owner and managers only, so a page or API resource added tomorrow is closed
+to cashiers and marketing until someone lists it here. `shop_member_required` (every
+`/manage/` view) and `tenants.permissions.IsShopMember` (every API view) both ask
+`role_may_open`; tests/test_roles.py walks the tenant URLconf and proves each role's matrix.
+"""
+
+from __future__ import annotations
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
 
-from tenants.selectors import is_member
+from tenants.activity import note_actor
+from tenants.models import Membership, MembershipRole
+from tenants.selectors import membership_of
+
+OWNER = MembershipRole.OWNER.value
+MANAGER = MembershipRole.MANAGER.value
+CASHIER = MembershipRole.CASHIER.value
+MARKETING = MembershipRole.MARKETING.value
+
+# Anything under /manage/ or /api/ that no prefix below matches.
+DEFAULT_ROLES: frozenset[str] = frozenset({OWNER, MANAGER})
+
+SECTION_ROLES: dict[str, frozenset[str]] = {
+    # Cashiers: the till and orders (look up, fulfil, take a payment, refund at the counter).
+    "/manage/pos/": frozenset({OWNER, MANAGER, CASHIER}),
+    "/manage/orders/": frozenset({OWNER, MANAGER, CASHIER}),
+    "/api/v1/orders/": frozenset({OWNER, MANAGER, CASHIER}),
+    # Marketing: campaigns (plugins, group-buy) and the data center.
+    "/manage/marketing/": frozenset({OWNER, MANAGER, MARKETING}),
+    "/manage/data/": frozenset({OWNER, MANAGER, MARKETING}),
+    # Staff, roles, seats, ownership and the staff activity log: the owner only.
+    "/manage/settings/": frozenset({OWNER}),
+}
+
+# Where a role lands when it opens `/manage/` (the overview is owner's and manager's).
+ROLE_HOME: dict[str, str] = {CASHIER: "/manage/pos/", MARKETING: "/manage/marketing/"}
+
+# The sidebar's sections: what the navigation shows a role (tenants.context_processors).
+NAV_SECTIONS: dict[str, str] = {
+    "overview": "/manage/",
+    "store": "/manage/store/",
+    "products": "/manage/products/",
+    "orders": "/manage/orders/",
+    "pos": "/manage/pos/",
+    "onboarding": "/manage/onboarding/",
+    "marketing": "/manage/marketing/",
+    "data": "/manage/data/",
+    "billing": "/manage/billing/",
+    "settings": "/manage/settings/",
+}
+
+
+def roles_for_path(path: str) -> frozenset[str]:
+    """The roles that may open `path` (the longest listed prefix, else DEFAULT_ROLES)."""
+    best = ""
+    for prefix in SECTION_ROLES:
+        if path.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return SECTION_ROLES[best] if best else DEFAULT_ROLES
+
+
+def role_may_open(role: str, path: str) -> bool:
+    return role in roles_for_path(path)
+
+
+def visible_sections(role: str) -> frozenset[str]:
+    return frozenset(name for name, path in NAV_SECTIONS.items() if role_may_open(role, path))
+
+
+def admit_member(request: HttpRequest, membership: Membership) -> None:
+    """Remember who is working (the activity log and the navigation read it)."""
+    request.staff_membership = membership
+    note_actor(membership)
 
 
 def shop_member_required(view):
-    """Only members of the shop named by the host; everyone else is refused."""
+    """Only members of the shop named by the host, and only where their role may go."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -18,8 +92,15 @@ def shop_member_required(view):
             raise Http404
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not is_member(user=request.user, merchant=request.tenant):
+        membership = membership_of(user=request.user, merchant=request.tenant)
+        if membership is None:
             raise PermissionDenied
+        if not role_may_open(membership.role, request.path_info):
+            home = ROLE_HOME.get(membership.role)
+            if home and request.path_info == "/manage/" and request.method in ("GET", "HEAD"):
+                return redirect(home)
+            raise PermissionDenied
+        admit_member(request, membership)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from tenants.models import Currency, MerchantStatus
 from tenants.services import slug_problem
 
@@ -40,3 +41,65 @@ class SignupForm(forms.Form):
 class MerchantStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=MerchantStatus.choices)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+INVITABLE_ROLE_CHOICES = [
+    ("manager", _("Manager: everything but staff, ownership and the activity log")),
+    ("cashier", _("Cashier: point of sale and orders only")),
+    ("marketing", _("Marketing: campaigns and data only")),
+]
+
+
+class InviteStaffForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=INVITABLE_ROLE_CHOICES, initial="cashier")
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=INVITABLE_ROLE_CHOICES)
+
+
+class ExistingAccountAcceptForm(forms.Form):
+    """Accept as the account that already has the invited email: prove it's yours."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class NewAccountAcceptForm(forms.Form):
+    """Accept by creating the account for the invited email."""
+
+    password = forms.CharField(
+        label=_("Choose a password"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label=_("The same password again"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords differ."))
+        elif password:
+            try:
+                password_validation.validate_password(password, User(email=self.email))
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class ActivityFilterForm(forms.Form):
+    person = forms.CharField(label=_("Person"), required=False, max_length=254)
+    section = forms.CharField(label=_("Section"), required=False, max_length=40)

@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -76,12 +77,16 @@ class Domain(DomainMixin):
 
 
 class MembershipRole(models.TextChoices):
+    """What a member may open in `/manage/` and the API: tenants.access.SECTION_ROLES."""
+
     OWNER = "owner", _("Owner")
-    STAFF = "staff", _("Staff")
+    MANAGER = "manager", _("Manager")
+    CASHIER = "cashier", _("Cashier")
+    MARKETING = "marketing", _("Marketing")
 
 
 class Membership(models.Model):
-    """Who may work in a merchant's `/manage/` console, and as what."""
+    """Who may work in a merchant's `/manage/` console, and as what. Each row is a seat."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -92,11 +97,120 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant")
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant"),
+            # At most one owner per shop; tenants.staff keeps it exactly one.
+            models.UniqueConstraint(
+                fields=["merchant"],
+                condition=models.Q(role="owner"),
+                name="membership_one_owner_per_merchant",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "manager", "cashier", "marketing"]),
+                name="membership_role_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class FormerSeat(models.Model):
+    """A seat that ended: a member removed (or who left). With the current memberships
+    (each a seat since its `created_at`), billing counts the seats of every day."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="former_seats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.CharField(max_length=254)
+    role = models.CharField(max_length=10, choices=MembershipRole.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "ended_at"], name="formerseat_merchant_ended")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gte=models.F("started_at")),
+                name="formerseat_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.merchant_id} until {self.ended_at:%Y-%m-%d}"
+
+
+class StaffInvitation(models.Model):
+    """An invitation to join a shop's staff, sent by email. Only the token's SHA-256 is kept.
+
+    Open while not accepted, revoked or expired; one open invitation per (shop, email).
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.CharField(_("email"), max_length=254)
+    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="staffinvitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="owner"), name="staffinvitation_not_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.merchant_id} as {self.role}"
+
+
+class StaffAction(models.Model):
+    """The staff activity log of a shop: who changed money, stock or settings, what, when.
+
+    Append-only. Written by `tenants.activity.record_staff_action` (services) and by
+    `tenants.activity.StaffActivityMiddleware` for every staff request that wrote.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as written: the log still says who after the member is removed.
+    actor_email = models.CharField(max_length=254)
+    actor_role = models.CharField(max_length=10, blank=True)
+    section = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=80)
+    summary = models.CharField(max_length=300)
+    target = models.CharField(max_length=120, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["merchant", "-occurred_at", "-id"], name="staffaction_merchant_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_email}: {self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class PooledSchema(models.Model):

@@ -50,7 +50,7 @@ def test_the_limit_counts_each_user_apart(limited_api, shop):
     from tenants.models import Membership, MembershipRole
 
     staff = User.objects.create_user(email="staff@alpha.test", password="x-pass-2026-long")
-    Membership.objects.create(user=staff, merchant=shop.merchant, role=MembershipRole.STAFF)
+    Membership.objects.create(user=staff, merchant=shop.merchant, role=MembershipRole.MANAGER)
     owner = owner_client(shop)
     for _ in range(3):
         owner.get("/api/v1/products/")

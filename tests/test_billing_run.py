@@ -1,6 +1,6 @@
 """The billing run: what each invoice says, and that it says it once."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -140,10 +140,13 @@ def test_a_month_is_billed_from_the_ledger_with_a_line_per_charge():
     sale(merchant, date(2026, 10, 20), "60000.00", "b")
     refund(merchant, date(2026, 10, 21), "10000.00", "r1", paid_on=date(2026, 10, 20))
     sale(merchant, date(2026, 11, 2), "5000.00", "november")  # another period
-    for n in range(4):  # owner + 3 staff: 2 seats over the 2 included
+    for n in range(4):  # owner + 3 staff, all month: 2 seats over the 2 included
         Membership.objects.create(
-            merchant=merchant, user=UserFactory(), role=MembershipRole.OWNER if n == 0 else "staff"
+            merchant=merchant,
+            user=UserFactory(),
+            role=MembershipRole.OWNER if n == 0 else "manager",
         )
+    Membership.objects.filter(merchant=merchant).update(created_at=datetime(2026, 9, 1, tzinfo=UTC))
 
     summary = run_billing(*OCT)
 

@@ -263,7 +263,7 @@ def test_training_sessions_signups_in_manage_and_attendance_complete_the_stage(c
     staff = UserFactory(email="staff@alpha.test")
     from tenants.services import add_member
 
-    add_member(merchant=shop.merchant, user=staff, role="staff")
+    add_member(merchant=shop.merchant, user=staff, role="manager")
     staff_client = logged_in(staff, "alpha.localhost")
 
     signed = owner.post(f"/manage/onboarding/training/{session_id}/register/")
@@ -302,7 +302,7 @@ def test_an_owner_answers_the_nps_survey_in_manage_and_staff_do_not_see_it(shop)
     staff = UserFactory(email="staff@alpha.test")
     from tenants.services import add_member
 
-    add_member(merchant=shop.merchant, user=staff, role="staff")
+    add_member(merchant=shop.merchant, user=staff, role="manager")
 
     assert (
         'id="nps-form"'

@@ -104,7 +104,7 @@ def test_a_promoter_or_passive_makes_no_task():
 def services_add_staff(merchant, user):
     from tenants.services import add_member
 
-    add_member(merchant=merchant, user=user, role="staff")
+    add_member(merchant=merchant, user=user, role="manager")
 
 
 @pytest.mark.django_db

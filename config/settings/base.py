@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Innermost: records each staff request that wrote (who, what, when) after the view ran.
+    "tenants.activity.StaffActivityMiddleware",
 ]
 
 TEMPLATES = [
