@@ -190,7 +190,8 @@ _LOCK_TEAM_SQL = """
            EXISTS (
                SELECT 1 FROM groupbuy_teammember m
                WHERE m.team_id = t.id AND m.email = %(email)s AND NOT m.is_virtual
-                 AND (m.status = 'paid' OR (m.status = 'reserved' AND m.reserved_until > %(now)s))
+                 AND (m.status = 'paid' OR m.status = 'committed'
+                      OR (m.status = 'reserved' AND m.reserved_until > %(now)s))
            )
     FROM groupbuy_team t JOIN groupbuy_campaign c ON c.id = t.campaign_id
     WHERE t.id = %(team)s AND t.campaign_id = %(campaign)s
