@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from commerce.groupbuy.models import SEAT_HOLDING, Campaign, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import (
+    SEAT_HOLDING,
+    Campaign,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
 from commerce.groupbuy.seat_payments import (
     confirm_card_seat,
     start_seat_payment,
@@ -58,7 +65,11 @@ class SeatForm(forms.Form):
     address_postcode = forms.CharField(
         label=gettext_lazy("Postcode"), max_length=20, required=False
     )
-    payment_method = forms.ChoiceField(label=gettext_lazy("Payment"), widget=forms.RadioSelect)
+    # Optional: a form posted without it (an older page, a card-only shop) pays the first
+    # method the shop offers, card first, as the form preselects.
+    payment_method = forms.ChoiceField(
+        label=gettext_lazy("Payment"), widget=forms.RadioSelect, required=False
+    )
 
     def __init__(
         self,
@@ -95,6 +106,10 @@ class SeatForm(forms.Form):
         ]
         if methods:
             self.fields["payment_method"].initial = methods[0].value
+
+    def clean_payment_method(self):
+        choices = self.fields["payment_method"].choices
+        return self.cleaned_data["payment_method"] or (choices[0][0] if choices else "")
 
     def clean_shipping_method(self):
         return self.cleaned_data["shipping_method"] or ShippingMethod.PICKUP
@@ -220,6 +235,12 @@ def _seat_page(
             "takes_no_payment": not methods,
             "card_seats": PaymentMethod.STRIPE in methods,
             "offline_seats": any(method != PaymentMethod.STRIPE for method in methods),
+            # Count "filled" seats rather than "paid" ones where some are held to pay offline.
+            "counts_held_seats": team is not None
+            and (
+                PaymentMethod.STRIPE not in methods
+                or team.members.filter(status=SeatStatus.COMMITTED).exists()
+            ),
             "error": error,
         },
         status=status,
