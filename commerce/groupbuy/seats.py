@@ -317,7 +317,10 @@ def _add_member(
         # later but for a campaign about to end): the one seat that may move the shop's
         # due time earlier. The sweep reads the team's expiry from the table after this.
         note_groupbuy_due(min(member.reserved_until, seat.expires_at))
-        transaction.on_commit(lambda: schedule_seat_release(member.team_id, member.reserved_until))
+        # The values now: the caller may change the member before the commit (an offline
+        # seat is committed at once and no longer has a payment window).
+        team_id, release_at = member.team_id, member.reserved_until
+        transaction.on_commit(lambda: schedule_seat_release(team_id, release_at))
     return member
 
 
