@@ -42,8 +42,7 @@ def seat_payment_summary(methods: list[PaymentMethod]) -> str:
         return str(
             _(
                 "Shoppers cannot take seats: this shop takes no payment yet. Connect Stripe "
-                "for card payments, or accept cash on delivery or pay in store (Settings, "
-                "Payments)."
+                "for card payments, or accept cash on delivery or pay in store."
             )
         )
     names = ", ".join(str(method.label) for method in methods)
@@ -51,8 +50,8 @@ def seat_payment_summary(methods: list[PaymentMethod]) -> str:
         return str(
             _(
                 "Seats are held without card payment (the shop has no Stripe account yet): "
-                "shoppers pay by %(methods)s once their team is complete; a team that does "
-                "not fill cancels its orders, nothing to refund."
+                "shoppers pay once their team is complete, by: %(methods)s. A team that "
+                "does not fill cancels its orders: nothing to refund."
             )
             % {"methods": names}
         )
