@@ -398,7 +398,7 @@ def test_the_console_launches_campaigns_shows_live_figures_and_ends_them(owner_c
     assert "1 paid member is refunded" in asked.content.decode()
     ended = owner.post(end_url, {"confirm": "yes"}, follow=True)
 
-    assert "1 open team failed: 1 paid members refunded" in ended.content.decode()
+    assert "Open teams failed: 1. Paid members refunded: 1." in ended.content.decode()
     with merchant:
         assert Team.objects.get().status == TeamStatus.FAILED
         assert Refund.objects.count() == 1

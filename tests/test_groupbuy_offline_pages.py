@@ -195,8 +195,8 @@ def test_ending_a_campaign_asks_first_and_says_how_many_are_cancelled(owner_clie
     ended = owner.post(url, {"confirm": "yes"}, follow=True).content.decode()
 
     assert (
-        "Campaign ended. 1 open team failed: 0 paid members refunded, 2 orders to pay on "
-        "delivery or in store cancelled, 0 unpaid seats released." in ended
+        "Campaign ended. Open teams failed: 1. Paid members refunded: 0. Orders to pay on "
+        "delivery or in store cancelled: 2. Unpaid seats released: 0." in ended
     )
     assert "End the campaign now" not in ended
     with merchant:

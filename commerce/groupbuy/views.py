@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from commerce.groupbuy import selectors
@@ -102,35 +101,21 @@ def campaign_end(request, campaign_id: int):
         )
     preview = end_preview(campaign)
     outcome = end_campaign_early(campaign.pk)
-    failed = outcome.get("failed", 0)
-    messages.success(
-        request,
-        _("Campaign ended.")
-        + " "
-        + ngettext(
-            "%(failed)s open team failed:",
-            "%(failed)s open teams failed:",
-            failed,
+    # "Label: count" sentences: no plural forms to get wrong in either language.
+    said = [
+        _("Campaign ended."),
+        _("Open teams failed: %(count)s.") % {"count": outcome.get("failed", 0)},
+        _("Paid members refunded: %(count)s.") % {"count": preview.members_refunded},
+        _("Orders to pay on delivery or in store cancelled: %(count)s.")
+        % {"count": preview.members_cancelled},
+        _("Unpaid seats released: %(count)s.") % {"count": preview.seats_released},
+    ]
+    if outcome.get("virtually_filled"):
+        said.append(
+            _("Teams filled with virtual members (they ship): %(count)s.")
+            % {"count": outcome["virtually_filled"]}
         )
-        % {"failed": failed}
-        + " "
-        + _(
-            "%(refunded)s paid members refunded, %(cancelled)s orders to pay on delivery or "
-            "in store cancelled, %(released)s unpaid seats released."
-        )
-        % {
-            "refunded": preview.members_refunded,
-            "cancelled": preview.members_cancelled,
-            "released": preview.seats_released,
-        }
-        + (
-            " "
-            + _("%(filled)s teams filled with virtual members ship.")
-            % {"filled": outcome["virtually_filled"]}
-            if outcome.get("virtually_filled")
-            else ""
-        ),
-    )
+    messages.success(request, " ".join(said))
     return redirect("manage_groupbuy_campaign", campaign_id=campaign.pk)
 
 
