@@ -227,6 +227,7 @@ class TeamDetail:
 # ("placed" is the seat's join; "team_succeeded" is the team's own entry.)
 _SEAT_EVENTS = {
     "paid": _("Paid"),
+    "seat_held": _("Seat held, pays on delivery or in store"),
     "left_team": _("Left the team"),
     "team_leader": _("Took over as leader"),
     "refunded": _("Refunded"),

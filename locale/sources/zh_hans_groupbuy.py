@@ -68,4 +68,6 @@ ZH = {
     "This shop is not taking group-buy seats at the moment.": "本店暂不接受拼团。",
     "Teams of %(size)s: ships when the team is full. Pay by card now (refunded if the team does not fill), or pay on delivery or in store once it is full (nothing to pay if it does not fill).": "%(size)s 人成团，成团后发货。可立即用银行卡付款（未成团则退款），或成团后货到/到店付款（未成团无需付款）。",
     "Teams of %(size)s: your seat is held now and you pay on delivery or in store once the team is full; nothing to pay if it does not fill.": "%(size)s 人成团：现在即为您保留席位，成团后货到或到店付款；未成团无需付款。",
+    "Seat held, pays on delivery or in store": "已占座，货到或到店付款",
+    "Seats filled": "已占席位",
 }
