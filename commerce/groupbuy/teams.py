@@ -283,8 +283,9 @@ def expire_teams(team_ids: Iterable[int], *, now: datetime) -> dict[str, int]:
 
 
 # A full team: closed as succeeded, its paid (and offline-committed) orders released for
-# fulfilment with a timeline entry each, and each real member's success notice, in one statement (the team row
-# is locked; the orders come after it, as on every path). Returns the new notices' ids.
+# fulfilment with a timeline entry each, and each real member's success notice, in one
+# statement (the team row is locked; the orders come after it, as on every path). Returns
+# the new notices' ids.
 _SUCCEED_SQL = """
     WITH closed AS (
         UPDATE groupbuy_team SET status = 'succeeded', closed_at = %(now)s WHERE id = %(team)s
