@@ -254,7 +254,8 @@ def test_ending_a_campaign_says_what_it_will_do_then_does_exactly_that():
         campaign = launch(variant_id)
         first = hold(campaign, "a@example.test")
         hold(campaign, "b@example.test", team=first.team)
-        hold(campaign, "c@example.test")
+        paid_early = hold(campaign, "c@example.test", method=IN_STORE)
+        record_offline_payment(paid_early.order_id, actor="owner")
 
         preview = end_preview(campaign)
 
@@ -263,11 +264,12 @@ def test_ending_a_campaign_says_what_it_will_do_then_does_exactly_that():
             2,
             0,
         )
-        assert (preview.members_refunded, preview.members_cancelled) == (0, 3)
+        assert (preview.members_refunded, preview.members_cancelled) == (1, 2)
         assert preview.seats_released == 0
         assert end_campaign_early(campaign.pk) == {"failed": 2}
         assert stock() == 100
         assert Order.objects.filter(status="cancelled").count() == 3
+        assert Refund.objects.get().order_id == paid_early.order_id
         assert end_preview(campaign).open_teams == 0
 
 

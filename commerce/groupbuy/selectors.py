@@ -16,7 +16,7 @@ from commerce.groupbuy.models import (
     TeamMember,
     TeamStatus,
 )
-from commerce.orders.models import Order, OrderEvent, PaymentMethod
+from commerce.orders.models import Order, OrderEvent, PaymentMethod, PaymentStatus
 from commerce.store.models import StoreSettings
 from commerce.store.selectors import store_settings
 
@@ -85,12 +85,21 @@ def end_preview(campaign: Campaign) -> EndPreview:
         and 0 < team["size"] - team["seats_paid"] <= campaign.virtual_fill_max_missing
     }
     failing = [team["pk"] for team in teams if team["pk"] not in filled]
-    seats = dict(
-        TeamMember.objects.filter(team_id__in=failing, is_virtual=False)
-        .values("status")
+    # A seat held offline whose cash the shop has recorded already is refunded, not cancelled.
+    seats: dict[tuple[str, str], int] = {
+        (row["status"], row["order__payment_status"]): row["count"]
+        for row in TeamMember.objects.filter(team_id__in=failing, is_virtual=False)
+        .values("status", "order__payment_status")
         .annotate(count=Count("id"))
-        .values_list("status", "count")
-    )
+    }
+
+    def count(status: str, paid: bool | None = None) -> int:
+        return sum(
+            number
+            for (seat_status, payment), number in seats.items()
+            if seat_status == status and (paid is None or (payment == PaymentStatus.PAID) == paid)
+        )
+
     unpaid_in_filled = (
         TeamMember.objects.filter(team_id__in=filled, status=SeatStatus.RESERVED).count()
         if filled
@@ -100,9 +109,9 @@ def end_preview(campaign: Campaign) -> EndPreview:
         open_teams=len(teams),
         teams_filled_virtually=len(filled),
         teams_failing=len(failing),
-        members_refunded=seats.get(SeatStatus.PAID, 0),
-        members_cancelled=seats.get(SeatStatus.COMMITTED, 0),
-        seats_released=seats.get(SeatStatus.RESERVED, 0) + unpaid_in_filled,
+        members_refunded=count(SeatStatus.PAID) + count(SeatStatus.COMMITTED, paid=True),
+        members_cancelled=count(SeatStatus.COMMITTED, paid=False),
+        seats_released=count(SeatStatus.RESERVED) + unpaid_in_filled,
     )
 
 
