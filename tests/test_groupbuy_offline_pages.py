@@ -285,3 +285,26 @@ def merchant_zone(merchant):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(merchant.timezone)
+
+
+def test_the_team_page_of_the_console_shows_seats_held_offline_and_the_failure(owner_client):
+    merchant, campaign = running_campaign()
+    with merchant:
+        leader = hold(campaign, "lead@example.test")
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        open_page_status = TeamMember.objects.get().get_status_display()
+        from commerce.groupbuy.teams import expire_team
+
+        expire_team(leader.team_id)
+    connection.set_schema_to_public()
+
+    page = owner_client(merchant).get(f"/manage/marketing/groupbuy/teams/{leader.team_id}/")
+
+    assert open_page_status == "Held, pays on delivery or in store"
+    timeline = [(entry.who, str(entry.what)) for entry in page.context["detail"].timeline]
+    assert timeline[1:3] == [
+        ("lead@example.test", "Started the team"),
+        ("lead@example.test", "Seat held, pays on delivery or in store"),
+    ]
+    assert ("lead@example.test", "Seat given back (order cancelled)") in timeline
+    assert ("", "Team failed: paid members refunded, held orders cancelled") in timeline

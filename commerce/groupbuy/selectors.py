@@ -293,7 +293,7 @@ def team_detail(team_id: int) -> TeamDetail:
                 "",
                 _("Team succeeded: its orders ship")
                 if team.status == TeamStatus.SUCCEEDED
-                else _("Team failed: paid members refunded"),
+                else _("Team failed: paid members refunded, held orders cancelled"),
             )
         )
     timeline.sort(key=lambda entry: entry.at)

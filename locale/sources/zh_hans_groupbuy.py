@@ -70,4 +70,5 @@ ZH = {
     "Teams of %(size)s: your seat is held now and you pay on delivery or in store once the team is full; nothing to pay if it does not fill.": "%(size)s 人成团：现在即为您保留席位，成团后货到或到店付款；未成团无需付款。",
     "Seat held, pays on delivery or in store": "已占座，货到或到店付款",
     "Seats filled": "已占席位",
+    "Team failed: paid members refunded, held orders cancelled": "拼团失败：已付款成员已退款，保留的订单已取消",
 }
