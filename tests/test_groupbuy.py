@@ -387,9 +387,18 @@ def test_the_console_launches_campaigns_shows_live_figures_and_ends_them(owner_c
         1,
     )
 
-    ended = owner.post(f"/manage/marketing/groupbuy/{campaign.pk}/end/", follow=True)
+    end_url = f"/manage/marketing/groupbuy/{campaign.pk}/end/"
+    asked = owner.get(end_url)
+    unconfirmed = owner.post(end_url)
+    with merchant:
+        assert Team.objects.get().status == TeamStatus.OPEN  # nothing ends unconfirmed
 
-    assert "1 open teams were refunded" in ended.content.decode()
+    assert asked.status_code == unconfirmed.status_code == 200
+    assert asked.context["preview"].members_refunded == 1
+    assert "1 paid member is refunded" in asked.content.decode()
+    ended = owner.post(end_url, {"confirm": "yes"}, follow=True)
+
+    assert "Open teams failed: 1. Paid members refunded: 1." in ended.content.decode()
     with merchant:
         assert Team.objects.get().status == TeamStatus.FAILED
         assert Refund.objects.count() == 1

@@ -10,9 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from commerce.catalog.models import Product, Stock, Variant
-from commerce.groupbuy.models import Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import GroupBuyNotice, Team, TeamMember, TeamStatus
 from commerce.groupbuy.teams import expire_due_teams
-from commerce.store.selectors import online_outlet
+from commerce.orders.models import Order
+from commerce.store.selectors import online_outlet, store_settings
 from tenants.models import Merchant
 from tests.factories import TEST_PASSWORD, ShopFactory
 
@@ -59,8 +60,8 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
     page.fill("input[name=group_price]", "35.00")
     page.fill("input[name=team_size]", "2")
     page.fill("input[name=team_window_hours]", "12")
-    page.fill("input[name=starts_at]", (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"))
-    page.fill("input[name=ends_at]", (now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
+    page.fill("input[name=starts_at]", (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=ends_at]", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
     page.click("button[type=submit]:has-text('Launch')")
     expect(page.locator("table")).to_contain_text("Lychee duo")
 
@@ -116,5 +117,135 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
     timeline = page.locator("#team-timeline tr")
     expect(timeline.first).to_contain_text("Team opened")
     expect(timeline.last).to_contain_text("Team succeeded: its orders ship")
+    shopper_a.context.close()
+    shopper_b.context.close()
+
+
+def test_a_team_formed_and_a_team_failed_on_cash_on_delivery_without_stripe(
+    live_server, browser, page
+):
+    """A shop still without Stripe sells group-buy seats on cash on delivery and pay in
+    store: one team fills on its members' word and ships, one fails at its expiry and one
+    when the campaign is ended (after the merchant confirms): their orders are cancelled,
+    the stock comes back, nothing to refund."""
+    opened = ShopFactory(slug="cashfarm", shop_name="Cash Farm")
+    with opened.merchant:
+        settings = store_settings()
+        settings.accepts_cash_on_delivery = settings.accepts_pay_in_store = True
+        settings.local_pickup = True
+        settings.save()
+        product = Product.objects.create(title="Lychee box", slug="lychee-box", is_published=True)
+        variant = Variant.objects.create(product=product, sku="LY-2", name="2 kg", price=50)
+        Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=20)
+    shop = f"http://cashfarm.localhost:{live_server.url.rsplit(':', 1)[1]}"
+
+    # Before switching group-buy on, the merchant reads how seats will be paid.
+    page.goto(f"{shop}/accounts/login/")
+    page.fill("input[name=username]", opened.owner.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]:has-text('Log in')")
+    page.goto(f"{shop}/manage/marketing/")
+    expect(page.locator("#plugin-groupbuy-notice")).to_contain_text(
+        "Seats are held without card payment"
+    )
+    page.click("#plugin-groupbuy button[type=submit]")
+    page.click("#plugin-groupbuy a:has-text('Campaigns')")
+    expect(page.locator("#seat-payments")).to_contain_text("Cash on delivery, Pay in store")
+    now = timezone.localtime()
+    page.fill("input[name=name]", "Lychee pair")
+    page.select_option("select[name=variant]", str(variant.pk))
+    page.fill("input[name=group_price]", "35.00")
+    page.fill("input[name=leader_price]", "30.00")
+    page.fill("input[name=team_size]", "2")
+    page.fill("input[name=team_window_hours]", "12")
+    page.fill("input[name=starts_at]", (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=ends_at]", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.click("button[type=submit]:has-text('Launch')")
+    expect(page.locator("table")).to_contain_text("Lychee pair")
+
+    # Shopper A starts a team paying cash on delivery: no card page, the seat is held.
+    shopper_a = browser.new_context(locale="en-US").new_page()
+    shopper_a.goto(f"{shop}/p/lychee-box/")
+    offer = shopper_a.locator("#groupbuy-offer")
+    expect(offer.locator("#groupbuy-variant")).to_have_text("For: Lychee box 2 kg")
+    expect(offer.locator("#groupbuy-leader-price")).to_contain_text("30.00 CNY")
+    offer.locator("input[name=email]").fill("a@example.test")
+    offer.locator("input[name=payment_method][value=cash_on_delivery]").check()
+    shopper_a.click("#start-team")
+    expect(shopper_a).to_have_url(re.compile(r"/groupbuy/t/[A-Za-z0-9_-]+/$"))
+    expect(shopper_a.locator("#seat-held")).to_contain_text("you pay 30.00 CNY (Cash on delivery)")
+    expect(shopper_a.locator("#team-status")).to_contain_text("1 of 2 seats filled")
+    share_link = shopper_a.locator("#share-link").inner_text()
+
+    # The merchant cannot ship the held order before the team is full.
+    with opened.merchant:
+        order_a = Order.objects.get(email="a@example.test")
+    page.goto(f"{shop}/manage/orders/{order_a.pk}/")
+    expect(page.locator("#held-for-team")).to_be_visible()
+    expect(page.locator("#fulfil")).to_have_count(0)
+
+    # Shopper B joins from the share link paying in store: the team is complete.
+    shopper_b = browser.new_context(locale="en-US").new_page()
+    shopper_b.goto(share_link)
+    shopper_b.fill("input[name=email]", "b@example.test")
+    shopper_b.check("input[name=payment_method][value=pay_in_store]")
+    shopper_b.click("#take-seat")
+    expect(shopper_b.locator("#team-status")).to_contain_text("Succeeded")
+    page.reload()
+    expect(page.locator("#fulfil")).to_be_visible()
+
+    # A second team never fills: at its expiry its order is cancelled, nothing refunded.
+    shopper_a.goto(f"{shop}/p/lychee-box/")
+    shopper_a.fill("#groupbuy-offer input[name=email]", "c@example.test")
+    shopper_a.click("#start-team")
+    expect(shopper_a.locator("#team-status")).to_contain_text("1 of 2 seats filled")
+    with opened.merchant:
+        assert Stock.objects.get().quantity == 17
+        Team.objects.filter(status=TeamStatus.OPEN).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert expire_due_teams() == {"failed": 1}
+        assert Order.objects.get(email="c@example.test").status == "cancelled"
+        assert Stock.objects.get().quantity == 18
+    shopper_a.reload()
+    expect(shopper_a.locator("#team-status")).to_contain_text("Failed")
+
+    # A third team is open when the merchant ends the campaign, after saying yes.
+    shopper_a.goto(f"{shop}/p/lychee-box/")
+    shopper_a.fill("#groupbuy-offer input[name=email]", "d@example.test")
+    shopper_a.click("#start-team")
+    page.goto(f"{shop}/manage/marketing/groupbuy/")
+    page.click("a:has-text('Lychee pair')")
+    expect(page.locator("#campaign-leader-price")).to_have_text("leader price 30.00 CNY")
+    page.click("#end-campaign")
+    expect(page.locator("#end-cancelled")).to_have_text(
+        "1 order to pay on delivery or in store is cancelled (nothing to refund)"
+    )
+    expect(page.locator("#end-refunded")).to_have_text("0 paid members are refunded")
+    page.click("#confirm-end")
+    expect(page.locator("main")).to_contain_text(
+        "Open teams failed: 1. Paid members refunded: 0. Orders to pay on delivery or in "
+        "store cancelled: 1."
+    )
+    expect(page.locator("#end-campaign")).to_have_count(0)
+    with opened.merchant:
+        assert Stock.objects.get().quantity == 18  # the two seats of the full team
+        assert sorted(Order.objects.values_list("email", "status", "payment_status")) == [
+            ("a@example.test", "unfulfilled", "pending"),
+            ("b@example.test", "unfulfilled", "pending"),
+            ("c@example.test", "cancelled", "voided"),
+            ("d@example.test", "cancelled", "voided"),
+        ]
+        notices = sorted(GroupBuyNotice.objects.values_list("member__email", "kind"))
+        assert notices == [
+            ("a@example.test", "seat_held"),
+            ("a@example.test", "team_succeeded"),
+            ("b@example.test", "team_succeeded"),
+            ("c@example.test", "seat_cancelled"),
+            ("c@example.test", "seat_held"),
+            ("d@example.test", "seat_cancelled"),
+            ("d@example.test", "seat_held"),
+        ]
+        assert not TeamMember.objects.filter(status="refunded").exists()
     shopper_a.context.close()
     shopper_b.context.close()

@@ -7,8 +7,15 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from commerce.groupbuy.seat_payments import confirm_card_seat
-from commerce.groupbuy.selectors import open_teams, running_campaign_for
+from commerce.groupbuy.selectors import (
+    open_teams,
+    running_campaign_for,
+    seat_payment_methods,
+    seat_payment_summary,
+)
 from commerce.groupbuy.storefront import SeatForm
+from commerce.orders.models import PaymentMethod
+from commerce.plugins.registry import ConsoleNotice
 from commerce.store.selectors import store_settings
 from tenants.money import from_minor_units
 
@@ -18,17 +25,29 @@ def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
     campaign = running_campaign_for(variant_ids)
     if campaign is None:
         return None
+    store = store_settings()
+    methods = seat_payment_methods(store)
     return render_to_string(
         "storefront/includes/groupbuy_offer.html",
         {
             "campaign": campaign,
             "open_teams": open_teams(campaign),
             "seat_form": SeatForm(
-                store=store_settings(), max_quantity=campaign.max_quantity_per_order
+                store=store, max_quantity=campaign.max_quantity_per_order, payment_methods=methods
             ),
+            "takes_no_payment": not methods,
+            "card_seats": PaymentMethod.STRIPE in methods,
+            "offline_seats": any(method != PaymentMethod.STRIPE for method in methods),
         },
         request,
     )
+
+
+def console_notice() -> ConsoleNotice:
+    """What the marketing page says about group-buy's seats: how shoppers will pay, or that
+    the shop can take no payment (so no seat) yet."""
+    methods = seat_payment_methods()
+    return ConsoleNotice(text=seat_payment_summary(methods), warning=not methods)
 
 
 # Seat ids are PostgreSQL integers: anything longer or not digits names no seat.

@@ -74,8 +74,10 @@ class Team(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="teams")
     status = models.CharField(max_length=10, choices=TeamStatus.choices, default=TeamStatus.OPEN)
     size = models.PositiveSmallIntegerField()
-    # Seats held by members (paid or awaiting payment); never more than `size`.
+    # Seats held by members (paid, committed or awaiting payment); never more than `size`.
     seats_taken = models.PositiveSmallIntegerField(default=0)
+    # Seats that count towards filling the team: paid by card, or committed to pay offline
+    # (cash on delivery, pay in store). The team succeeds when this reaches `size`.
     seats_paid = models.PositiveSmallIntegerField(default=0)
     share_token = models.CharField(max_length=32, unique=True, default=share_token)
     expires_at = models.DateTimeField()
@@ -106,12 +108,17 @@ class Team(models.Model):
 class SeatStatus(models.TextChoices):
     RESERVED = "reserved", _("Awaiting payment")
     PAID = "paid", _("Paid")
+    # Held for a member who pays the shop offline (cash on delivery, pay in store): counts
+    # towards the team at once; the order is paid when the goods are handed over.
+    COMMITTED = "committed", _("Held, pays on delivery or in store")
     REFUNDED = "refunded", _("Refunded")
     RELEASED = "released", _("Released")
 
 
-# The statuses of a seat still in its team (awaiting payment, or paid).
-SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID)
+# The statuses of a seat still in its team (awaiting payment, paid, or committed offline).
+SEAT_HOLDING = (SeatStatus.RESERVED, SeatStatus.PAID, SeatStatus.COMMITTED)
+# The statuses of a seat that counts towards filling its team (Team.seats_paid).
+SEAT_COUNTED = (SeatStatus.PAID, SeatStatus.COMMITTED)
 
 
 def seat_token() -> str:
@@ -145,7 +152,8 @@ class TeamMember(models.Model):
                 fields=["team", "email"],
                 # Equalities rather than IN (...): the clone of the tenant template recreates
                 # this predicate from its text, and must print back the same.
-                condition=Q(is_virtual=False) & (Q(status="reserved") | Q(status="paid")),
+                condition=Q(is_virtual=False)
+                & (Q(status="reserved") | Q(status="paid") | Q(status="committed")),
                 name="one_seat_per_shopper_per_team",
             )
         ]
@@ -158,6 +166,10 @@ class NoticeKind(models.TextChoices):
     SEAT_PAID = "seat_paid", _("Seat paid: the share link")
     TEAM_SUCCEEDED = "team_succeeded", _("Team succeeded")
     REFUNDED = "refunded", _("Refunded")
+    # Offline seats: held (the share link, nothing to pay yet), and cancelled when the team
+    # did not fill (nothing was paid, so nothing to refund).
+    SEAT_HELD = "seat_held", _("Seat held: the share link")
+    SEAT_CANCELLED = "seat_cancelled", _("Seat cancelled: nothing to pay")
 
 
 class GroupBuyNotice(models.Model):

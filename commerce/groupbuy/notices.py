@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from commerce.groupbuy.models import GroupBuyNotice, NoticeKind, Team, TeamMember
 from commerce.groupbuy.scheduling import allow_next_notice_run, send_notices_soon
-from commerce.orders.models import Order
+from commerce.orders.models import Order, PaymentStatus
 from commerce.store.selectors import store_settings
 from outbox import services as outbox
 from tenants.hosts import shop_url
 
 
-def notify_member(member: TeamMember, kind: str) -> None:
+def notify_member(member: TeamMember, kind: str, *, seats_missing: int | None = None) -> None:
     """Email the member once for `kind`: the notice row (unique on member and kind) is
     written in the caller's transaction; after the commit a task sends the email, off the
     request and out of the team's lock. Virtual members and members without an email get
@@ -27,12 +27,12 @@ def notify_member(member: TeamMember, kind: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO groupbuy_groupbuynotice (member_id, kind, created_at)
-            VALUES (%s, %s, now())
+            INSERT INTO groupbuy_groupbuynotice (member_id, kind, seats_missing, created_at)
+            VALUES (%s, %s, %s, now())
             ON CONFLICT (member_id, kind) DO NOTHING
             RETURNING id
             """,
-            [member.pk, kind],
+            [member.pk, kind, seats_missing],
         )
         if cursor.fetchone() is not None:
             send_notices_soon()
@@ -93,7 +93,7 @@ def _notice_text(
     product = team.campaign.variant.product.title
     shop = store_settings().display_name
     values = {"product": product, "shop": shop, "reference": order.number}
-    if kind == NoticeKind.SEAT_PAID:
+    if kind in (NoticeKind.SEAT_PAID, NoticeKind.SEAT_HELD):
         values.update(
             link=shop_url(
                 None, connection.tenant, reverse("groupbuy_team", args=[team.share_token])
@@ -101,7 +101,23 @@ def _notice_text(
             # As it was when the seat was paid (the email is written after the commit).
             missing=team.size - team.seats_paid if seats_missing is None else seats_missing,
             closes=timezone.localtime(team.expires_at).strftime("%Y-%m-%d %H:%M %Z"),
+            amount=f"{order.total} {order.currency}",
+            method=order.get_payment_method_display(),
         )
+        if kind == NoticeKind.SEAT_HELD:
+            return (
+                _("Your group-buy seat for %(product)s is held") % values,
+                _(
+                    "Your seat in the %(product)s team at %(shop)s is held (order "
+                    "%(reference)s). Nothing to pay now: you pay %(amount)s (%(method)s) "
+                    "once the team is complete.\n\n"
+                    "The team needs %(missing)s more members before %(closes)s. Send this "
+                    "link to friends:\n%(link)s\n\n"
+                    "If the team does not fill in time, your order is cancelled and there "
+                    "is nothing to pay."
+                )
+                % values,
+            )
         return (
             _("Your group-buy seat for %(product)s is paid") % values,
             _(
@@ -114,16 +130,31 @@ def _notice_text(
             % values,
         )
     if kind == NoticeKind.TEAM_SUCCEEDED:
-        return (
-            _("Your group-buy team for %(product)s is complete") % values,
+        body = (
             _(
                 "Good news: your %(product)s team at %(shop)s is complete. Your order "
                 "%(reference)s is now being prepared and will ship (or be ready for pickup) "
                 "soon."
             )
+            % values
+        )
+        if order.payment_status == PaymentStatus.PENDING:
+            body += " " + _("You pay %(amount)s (%(method)s) when you receive it.") % {
+                "amount": f"{order.total} {order.currency}",
+                "method": order.get_payment_method_display(),
+            }
+        return (_("Your group-buy team for %(product)s is complete") % values, body)
+    values["amount"] = f"{order.total} {order.currency}"
+    if kind == NoticeKind.SEAT_CANCELLED:
+        return (
+            _("Your group-buy order for %(product)s is cancelled") % values,
+            _(
+                "Your seat in the %(product)s team at %(shop)s was given up (the team did "
+                "not fill, the campaign ended, or you left it). Your order %(reference)s is "
+                "cancelled: there is nothing to pay."
+            )
             % values,
         )
-    values["amount"] = f"{order.total} {order.currency}"
     return (
         _("Your group-buy payment for %(product)s is refunded") % values,
         _(

@@ -1,5 +1,7 @@
 """Paying a seat: its card PaymentIntent, and the payment's arrival (webhook or return
-page), which counts the seat, may fill the team, or refunds a seat whose team closed.
+page), which counts the seat, may fill the team, or refunds a seat whose team closed; or,
+in a shop paid offline (cash on delivery, pay in store), the member's commitment, which
+counts the seat at once and may fill the team.
 """
 
 from __future__ import annotations
@@ -8,12 +10,18 @@ import functools
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
-from commerce.groupbuy.models import SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.models import NoticeKind, SeatStatus, Team, TeamMember, TeamStatus
+from commerce.groupbuy.notices import notify_member
 from commerce.groupbuy.scheduling import send_notices_soon
-from commerce.groupbuy.teams import refund_paid_seat, refund_seat, succeed_team
+from commerce.groupbuy.seats import SeatDetails, take_seat
+from commerce.groupbuy.teams import SeatUnavailable, refund_paid_seat, refund_seat, succeed_team
 from commerce.orders import services as orders
-from commerce.orders.models import Order, PaymentStatus
+from commerce.orders.models import Order, PaymentMethod, PaymentStatus
+
+# Seats paid to the shop when the goods are handed over: held on the member's word.
+OFFLINE_SEAT_METHODS = (PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.PAY_IN_STORE)
 
 
 def start_seat_payment(member: TeamMember):
@@ -146,3 +154,64 @@ def _count_paid_seat(team: Team, member: TeamMember) -> bool:
             },
         )
         return cursor.fetchone() is not None
+
+
+def take_offline_seat(
+    *,
+    campaign_id: int,
+    email: str,
+    payment_method: str,
+    team_id: int | None = None,
+    quantity: int = 1,
+    details: SeatDetails | None = None,
+) -> TeamMember:
+    """Start or join a team paying the shop offline (cash on delivery, pay in store): the
+    seat is taken and committed in one transaction, so it counts towards the team at once
+    and is never left awaiting a payment that cannot come online."""
+    if payment_method not in OFFLINE_SEAT_METHODS:
+        raise ValueError(f"not an offline payment method: {payment_method}")
+    with transaction.atomic():
+        member = take_seat(
+            campaign_id=campaign_id,
+            email=email,
+            team_id=team_id,
+            payment_method=payment_method,
+            quantity=quantity,
+            details=details,
+        )
+        commit_offline_seat(member.pk)
+        member.refresh_from_db()
+    return member
+
+
+def commit_offline_seat(member_id: int) -> str:
+    """The member commits to pay offline: the seat counts towards the team (invariant 5:
+    the team row is locked and seats_paid never passes its size). The order stays
+    awaiting payment until the shop records the cash; the team's success releases it for
+    fulfilment. Returns "held", "team_succeeded" or "duplicate"."""
+    with transaction.atomic():
+        team, member, order = _lock_seat(member_id)
+        if member.status != SeatStatus.RESERVED:
+            return "duplicate"
+        if order.payment_method not in OFFLINE_SEAT_METHODS:
+            raise ValueError(f"seat {member_id} is paid by card, not offline")
+        if team.status != TeamStatus.OPEN:
+            raise SeatUnavailable(_("This team is closed."))
+        member.status = SeatStatus.COMMITTED
+        member.reserved_until = None
+        member.save(update_fields=["status", "reserved_until"])
+        team.seats_paid += 1
+        team.save(update_fields=["seats_paid"])
+        orders.add_event(
+            order,
+            "seat_held",
+            _("Seat held in the group-buy team (%(method)s)")
+            % {"method": order.get_payment_method_display()},
+            actor="group-buy",
+            data={"team": team.pk},
+        )
+        if team.seats_paid == team.size:
+            succeed_team(team)
+            return "team_succeeded"
+        notify_member(member, NoticeKind.SEAT_HELD, seats_missing=team.size - team.seats_paid)
+    return "held"

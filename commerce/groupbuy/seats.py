@@ -190,7 +190,8 @@ _LOCK_TEAM_SQL = """
            EXISTS (
                SELECT 1 FROM groupbuy_teammember m
                WHERE m.team_id = t.id AND m.email = %(email)s AND NOT m.is_virtual
-                 AND (m.status = 'paid' OR (m.status = 'reserved' AND m.reserved_until > %(now)s))
+                 AND (m.status = 'paid' OR m.status = 'committed'
+                      OR (m.status = 'reserved' AND m.reserved_until > %(now)s))
            )
     FROM groupbuy_team t JOIN groupbuy_campaign c ON c.id = t.campaign_id
     WHERE t.id = %(team)s AND t.campaign_id = %(campaign)s
@@ -316,7 +317,10 @@ def _add_member(
         # later but for a campaign about to end): the one seat that may move the shop's
         # due time earlier. The sweep reads the team's expiry from the table after this.
         note_groupbuy_due(min(member.reserved_until, seat.expires_at))
-        transaction.on_commit(lambda: schedule_seat_release(member.team_id, member.reserved_until))
+        # The values now: the caller may change the member before the commit (an offline
+        # seat is committed at once and no longer has a payment window).
+        team_id, release_at = member.team_id, member.reserved_until
+        transaction.on_commit(lambda: schedule_seat_release(team_id, release_at))
     return member
 
 

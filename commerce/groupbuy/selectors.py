@@ -2,12 +2,117 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus
-from commerce.orders.models import Order, OrderEvent
+from commerce.groupbuy.models import (
+    SEAT_COUNTED,
+    SEAT_HOLDING,
+    Campaign,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+from commerce.orders.models import Order, OrderEvent, PaymentMethod, PaymentStatus
+from commerce.store.models import StoreSettings
+from commerce.store.selectors import store_settings
+
+
+def seat_payment_methods(store: StoreSettings | None = None) -> list[PaymentMethod]:
+    """How shoppers can pay for a seat in this shop, card first: by card once the shop's
+    Stripe account takes charges, and offline (cash on delivery, pay in store) as the shop
+    accepts them at checkout. Empty: the shop can take no payment, so no seat either."""
+    store = store or store_settings()
+    methods = []
+    if connection.tenant.stripe_charges_enabled:
+        methods.append(PaymentMethod.STRIPE)
+    if store.accepts_cash_on_delivery:
+        methods.append(PaymentMethod.CASH_ON_DELIVERY)
+    if store.accepts_pay_in_store:
+        methods.append(PaymentMethod.PAY_IN_STORE)
+    return methods
+
+
+def seat_payment_summary(methods: list[PaymentMethod]) -> str:
+    """One plain sentence for the console: which methods seats use, or why none can."""
+    if not methods:
+        return str(
+            _(
+                "Shoppers cannot take seats: this shop takes no payment yet. Connect Stripe "
+                "for card payments, or accept cash on delivery or pay in store."
+            )
+        )
+    names = ", ".join(str(method.label) for method in methods)
+    if PaymentMethod.STRIPE not in methods:
+        return str(
+            _(
+                "Seats are held without card payment (the shop has no Stripe account yet): "
+                "shoppers pay once their team is complete, by: %(methods)s. A team that "
+                "does not fill cancels its orders: nothing to refund."
+            )
+            % {"methods": names}
+        )
+    return str(_("Shoppers pay for seats by: %(methods)s.") % {"methods": names})
+
+
+@dataclass(frozen=True)
+class EndPreview:
+    """What ending a campaign now would do to its open teams (the confirmation step)."""
+
+    open_teams: int
+    # Teams short of few enough seats that the campaign fills them with virtual members.
+    teams_filled_virtually: int
+    teams_failing: int
+    # Members of the failing teams: paid by card (refunded), held to pay offline (order
+    # cancelled, nothing to refund), awaiting payment (seat released).
+    members_refunded: int
+    members_cancelled: int
+    seats_released: int
+
+
+def end_preview(campaign: Campaign) -> EndPreview:
+    """The outcome `campaigns.end_campaign_early` would have now (two queries). A team
+    with at least one counted seat and at most `virtual_fill_max_missing` missing is
+    filled virtually, as `teams.expire_team` does; the others fail."""
+    teams = list(campaign.teams.filter(status=TeamStatus.OPEN).values("pk", "size", "seats_paid"))
+    filled = {
+        team["pk"]
+        for team in teams
+        if team["seats_paid"] > 0
+        and 0 < team["size"] - team["seats_paid"] <= campaign.virtual_fill_max_missing
+    }
+    failing = [team["pk"] for team in teams if team["pk"] not in filled]
+    # A seat held offline whose cash the shop has recorded already is refunded, not cancelled.
+    seats: dict[tuple[str, str], int] = {
+        (row["status"], row["order__payment_status"]): row["count"]
+        for row in TeamMember.objects.filter(team_id__in=failing, is_virtual=False)
+        .values("status", "order__payment_status")
+        .annotate(count=Count("id"))
+    }
+
+    def count(status: str, paid: bool | None = None) -> int:
+        return sum(
+            number
+            for (seat_status, payment), number in seats.items()
+            if seat_status == status and (paid is None or (payment == PaymentStatus.PAID) == paid)
+        )
+
+    unpaid_in_filled = (
+        TeamMember.objects.filter(team_id__in=filled, status=SeatStatus.RESERVED).count()
+        if filled
+        else 0
+    )
+    return EndPreview(
+        open_teams=len(teams),
+        teams_filled_virtually=len(filled),
+        teams_failing=len(failing),
+        members_refunded=count(SeatStatus.PAID) + count(SeatStatus.COMMITTED, paid=True),
+        members_cancelled=count(SeatStatus.COMMITTED, paid=False),
+        seats_released=count(SeatStatus.RESERVED) + unpaid_in_filled,
+    )
 
 
 @dataclass(frozen=True)
@@ -16,6 +121,7 @@ class CampaignFigures:
     open_teams: int
     succeeded_teams: int
     failed_teams: int
+    # Seats counted towards their teams: paid by card, or held to pay offline.
     paid_seats: int
     gmv: Decimal
     new_customers: int
@@ -37,12 +143,13 @@ def campaigns_with_figures() -> list[CampaignFigures]:
     sales = {
         row["team_seat__team__campaign_id"]: row
         for row in Order.objects.filter(
-            team_seat__status=SeatStatus.PAID, team_seat__is_virtual=False
+            team_seat__status__in=SEAT_COUNTED, team_seat__is_virtual=False
         )
         .values("team_seat__team__campaign_id")
         .annotate(
             seats=Count("id"),
-            gmv=Sum("total"),
+            # Money taken: an offline seat's order counts once the shop records the cash.
+            gmv=Sum("total", filter=Q(paid_at__isnull=False)),
             new=Count("id", filter=Q(is_new_customer=True)),
         )
     }
@@ -68,9 +175,7 @@ def campaigns_with_figures() -> list[CampaignFigures]:
 
 
 def _holding_seats() -> QuerySet[TeamMember]:
-    return TeamMember.objects.filter(
-        is_virtual=False, status__in=(SeatStatus.RESERVED, SeatStatus.PAID)
-    )
+    return TeamMember.objects.filter(is_virtual=False, status__in=SEAT_HOLDING)
 
 
 def units_taken(campaign: Campaign) -> int:
@@ -131,6 +236,7 @@ class TeamDetail:
 # ("placed" is the seat's join; "team_succeeded" is the team's own entry.)
 _SEAT_EVENTS = {
     "paid": _("Paid"),
+    "seat_held": _("Seat held, pays on delivery or in store"),
     "left_team": _("Left the team"),
     "team_leader": _("Took over as leader"),
     "refunded": _("Refunded"),
@@ -187,7 +293,7 @@ def team_detail(team_id: int) -> TeamDetail:
                 "",
                 _("Team succeeded: its orders ship")
                 if team.status == TeamStatus.SUCCEEDED
-                else _("Team failed: paid members refunded"),
+                else _("Team failed: paid members refunded, held orders cancelled"),
             )
         )
     timeline.sort(key=lambda entry: entry.at)

@@ -1,4 +1,5 @@
-"""The shopper's side of group-buy: start or join a team, pay the seat by card, share."""
+"""The shopper's side of group-buy: start or join a team, pay the seat by card or hold it
+to pay offline (cash on delivery, pay in store), share."""
 
 import io
 import re
@@ -16,9 +17,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from commerce.groupbuy.models import SEAT_HOLDING, Campaign, Team, TeamMember, TeamStatus
-from commerce.groupbuy.seat_payments import confirm_card_seat, start_seat_payment
+from commerce.groupbuy.models import (
+    SEAT_HOLDING,
+    Campaign,
+    SeatStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+from commerce.groupbuy.seat_payments import (
+    confirm_card_seat,
+    start_seat_payment,
+    take_offline_seat,
+)
 from commerce.groupbuy.seats import SeatDetails, take_seat
+from commerce.groupbuy.selectors import seat_payment_methods
 from commerce.groupbuy.teams import SeatUnavailable, leave_team
 from commerce.orders.models import PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
@@ -31,8 +44,9 @@ from core.ratelimit import rate_limited
 
 class SeatForm(forms.Form):
     """Who takes the seat, how many units (only where the campaign allows more than one a
-    member) and how the goods reach them once the team fills: picked up at the shop or
-    delivered, as the shop offers (delivery needs an address)."""
+    member), how the goods reach them once the team fills (picked up at the shop or
+    delivered, as the shop offers; delivery needs an address) and how they pay: by card
+    now, or offline when the goods are handed over, as the shop accepts."""
 
     email = forms.EmailField(label=gettext_lazy("Your email"))
     quantity = forms.IntegerField(
@@ -51,8 +65,20 @@ class SeatForm(forms.Form):
     address_postcode = forms.CharField(
         label=gettext_lazy("Postcode"), max_length=20, required=False
     )
+    # Optional: a form posted without it (an older page, a card-only shop) pays the first
+    # method the shop offers, card first, as the form preselects.
+    payment_method = forms.ChoiceField(
+        label=gettext_lazy("Payment"), widget=forms.RadioSelect, required=False
+    )
 
-    def __init__(self, *args, store=None, max_quantity: int = 1, **kwargs):
+    def __init__(
+        self,
+        *args,
+        store=None,
+        max_quantity: int = 1,
+        payment_methods: list[PaymentMethod] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if max_quantity > 1:
             quantity = self.fields["quantity"]
@@ -74,6 +100,16 @@ class SeatForm(forms.Form):
             choices.append((ShippingMethod.FLAT, label))
         self.fields["shipping_method"].choices = choices
         self.fields["shipping_method"].initial = ShippingMethod.PICKUP
+        methods = seat_payment_methods(store) if payment_methods is None else payment_methods
+        self.fields["payment_method"].choices = [
+            (method.value, _SEAT_PAYMENT_LABELS[method]) for method in methods
+        ]
+        if methods:
+            self.fields["payment_method"].initial = methods[0].value
+
+    def clean_payment_method(self):
+        choices = self.fields["payment_method"].choices
+        return self.cleaned_data["payment_method"] or (choices[0][0] if choices else "")
 
     def clean_shipping_method(self):
         return self.cleaned_data["shipping_method"] or ShippingMethod.PICKUP
@@ -106,6 +142,19 @@ class SeatForm(forms.Form):
                 else {}
             ),
         )
+
+
+# How each method reads on the seat form: when the shopper pays, and what happens if the
+# team does not fill.
+_SEAT_PAYMENT_LABELS = {
+    PaymentMethod.STRIPE: gettext_lazy("Card, now (refunded if the team does not fill)"),
+    PaymentMethod.CASH_ON_DELIVERY: gettext_lazy(
+        "Cash on delivery, once the team is full (nothing to pay if it does not fill)"
+    ),
+    PaymentMethod.PAY_IN_STORE: gettext_lazy(
+        "Pay in store, once the team is full (nothing to pay if it does not fill)"
+    ),
+}
 
 
 def share_url(request, team: Team) -> str:
@@ -169,6 +218,7 @@ def _seat_page(
     request, campaign: Campaign, team: Team | None, form: SeatForm, status: int, error: str = ""
 ):
     own_seat = _own_seat(request, team) if team else None
+    methods = [value for value, _label in form.fields["payment_method"].choices]
     return render(
         request,
         "storefront/groupbuy_team.html",
@@ -180,7 +230,17 @@ def _seat_page(
             "share_url": share_url(request, team) if team else "",
             "own_seat": own_seat,
             # Start or join: not for a closed team, nor for whoever holds a seat in it.
-            "show_take_form": team is None or (team.status == TeamStatus.OPEN and not own_seat),
+            "show_take_form": bool(methods)
+            and (team is None or (team.status == TeamStatus.OPEN and not own_seat)),
+            "takes_no_payment": not methods,
+            "card_seats": PaymentMethod.STRIPE in methods,
+            "offline_seats": any(method != PaymentMethod.STRIPE for method in methods),
+            # Count "filled" seats rather than "paid" ones where some are held to pay offline.
+            "counts_held_seats": team is not None
+            and (
+                PaymentMethod.STRIPE not in methods
+                or team.members.filter(status=SeatStatus.COMMITTED).exists()
+            ),
             "error": error,
         },
         status=status,
@@ -199,20 +259,24 @@ def take(request, campaign_id: int):
             raise Http404
         team = get_object_or_404(Team, share_token=request.POST["team"], campaign=campaign)
     form = SeatForm(request.POST, max_quantity=campaign.max_quantity_per_order)
+    if not form.fields["payment_method"].choices:
+        # Card charges or offline payments switched off since the page was shown.
+        form.add_error(None, _("This shop is not taking payments at the moment."))
+        return _seat_page(request, campaign, team, form, 400)
     if not form.is_valid():
         return _seat_page(request, campaign, team, form, 400)
-    if not connection.tenant.stripe_charges_enabled:
-        form.add_error(None, _("This shop cannot take card payments yet."))
-        return _seat_page(request, campaign, team, form, 400)
+    method = form.cleaned_data["payment_method"]
+    seat = {
+        "campaign_id": campaign.pk,
+        "email": form.cleaned_data["email"],
+        "team_id": team.pk if team else None,
+        "payment_method": method,
+        "quantity": form.seat_quantity(),
+        "details": form.seat_details(),
+    }
+    take = take_seat if method == PaymentMethod.STRIPE else take_offline_seat
     try:
-        member = take_seat(
-            campaign_id=campaign.pk,
-            email=form.cleaned_data["email"],
-            team_id=team.pk if team else None,
-            payment_method=PaymentMethod.STRIPE,
-            quantity=form.seat_quantity(),
-            details=form.seat_details(),
-        )
+        member = take(**seat)
     except (SeatUnavailable, OutOfStock) as refused:
         form.add_error(
             None, str(refused) if isinstance(refused, SeatUnavailable) else _("Sold out.")
@@ -222,7 +286,15 @@ def take(request, campaign_id: int):
         add_service_errors(form, error)
         return _seat_page(request, campaign, team, form, 400)
     _remember_seat(request, member)
-    return redirect("groupbuy_seat_pay", token=member.seat_token)
+    if method == PaymentMethod.STRIPE:
+        return redirect("groupbuy_seat_pay", token=member.seat_token)
+    messages.success(
+        request,
+        _("Your seat is held: you pay when the team is complete.")
+        if member.team.status == TeamStatus.OPEN
+        else _("Your seat is held and the team is complete: you pay when you get your order."),
+    )
+    return redirect("groupbuy_team", token=member.team.share_token)
 
 
 @plugin_required("groupbuy")
@@ -241,6 +313,8 @@ def leave(request, token: str):
         messages.success(request, _("You left the team; your payment is being refunded."))
     elif result == "released":
         messages.success(request, _("You left the team."))
+    elif result == "cancelled":
+        messages.success(request, _("You left the team; your order is cancelled."))
     return redirect("groupbuy_team", token=member.team.share_token)
 
 
@@ -248,7 +322,7 @@ def leave(request, token: str):
 @require_GET
 def pay(request, token: str):
     member = _session_seat(request, token)
-    if member.status != "reserved":
+    if member.status != "reserved" or member.order.payment_method != PaymentMethod.STRIPE:
         return redirect("groupbuy_team", token=member.team.share_token)
     intent = start_seat_payment(member)
     return render(

@@ -2,7 +2,8 @@
 handed over), the team closed as succeeded, or failed at its expiry.
 
 Invariant 5: a failed team refunds every paid member exactly once (the refund key is the
-seat's) and returns the stock. Every path locks the team row first, then its seats, then
+seat's), cancels every offline member's order exactly once (nothing was paid: nothing to
+refund) and returns the stock. Every path locks the team row first, then its seats, then
 their orders.
 """
 
@@ -28,7 +29,7 @@ from commerce.groupbuy.models import (
 from commerce.groupbuy.notices import notify_member
 from commerce.groupbuy.scheduling import schedule_seat_release, send_notices_soon
 from commerce.orders import services as orders
-from commerce.orders.models import Order
+from commerce.orders.models import FulfilmentStatus, Order, PaymentStatus
 from commerce.orders.services import HELD_TAG
 from commerce.payments.services import refund_order
 
@@ -45,12 +46,37 @@ def _return_units(campaign_id: int, quantity: int) -> None:
         )
 
 
+def _cancel_seat_order(order_id: int, *, reason: str) -> None:
+    """Cancel the seat's order (its stock returned), unless staff cancelled it already: the
+    stock came back then, and must not come back twice."""
+    status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+    if status != FulfilmentStatus.CANCELLED:
+        orders.cancel_order(order_id, reason=reason, actor="group-buy")
+
+
 def release_unpaid_seat(member: TeamMember, campaign_id: int, *, reason: str) -> None:
     """An unpaid seat goes back: its order is cancelled (stock returned), then its units."""
-    orders.cancel_order(member.order_id, reason=reason, actor="group-buy")
+    _cancel_seat_order(member.order_id, reason=reason)
     member.status = SeatStatus.RELEASED
     member.save(update_fields=["status"])
     _return_units(campaign_id, member.quantity)
+
+
+def cancel_committed_seat(member: TeamMember, order: Order, *, reason: str) -> str:
+    """Give back a seat held for offline payment (the team failed, the campaign ended, or
+    the member left). Nothing was paid, so the order is cancelled (stock and units back)
+    and the member told there is nothing to pay, once. If the shop took the cash early
+    (recorded the payment), the seat is refunded like a card seat instead. The team row
+    and the order are locked by the caller. Returns "cancelled" or "refunded"."""
+    if order.payment_status == PaymentStatus.PAID:
+        refund_seat(member, order, reason=reason)
+        return "refunded"
+    _cancel_seat_order(order.pk, reason=reason)
+    member.status = SeatStatus.RELEASED
+    member.save(update_fields=["status"])
+    _return_units(member.team.campaign_id, member.quantity)
+    notify_member(member, NoticeKind.SEAT_CANCELLED)
+    return "cancelled"
 
 
 def _ensure_leader(team: Team) -> TeamMember | None:
@@ -139,16 +165,17 @@ def refund_paid_seat(member: TeamMember, order: Order, *, reason: str) -> None:
 def refund_seat(member: TeamMember, order: Order, *, reason: str) -> None:
     """Refund a paid (or still reserved) member's seat and put the stock and units back."""
     refund_paid_seat(member, order, reason=reason)
-    orders.cancel_order(order.pk, reason=reason, actor="group-buy")
+    _cancel_seat_order(order.pk, reason=reason)
     _return_units(member.team.campaign_id, member.quantity)
 
 
 def leave_team(member_id: int, *, now: datetime | None = None) -> str:
     """A member gives their seat up while the team is open: an unpaid seat's order is
     cancelled, a paid one is refunded (once: the refund key is the seat's), the stock comes
-    back. A leaving leader hands the lead to the earliest member still in the team; the last
-    member leaving closes the team. Returns "released", "refunded" or "duplicate" (the seat
-    was given up already); raises SeatUnavailable once the team has closed."""
+    back; a seat held for offline payment is cancelled (nothing to pay). A leaving leader
+    hands the lead to the earliest member still in the team; the last member leaving closes
+    the team. Returns "released", "refunded", "cancelled" or "duplicate" (the seat was given
+    up already); raises SeatUnavailable once the team has closed."""
     now = now or timezone.now()
     with transaction.atomic():
         member = TeamMember.objects.get(pk=member_id, is_virtual=False)
@@ -168,6 +195,10 @@ def leave_team(member_id: int, *, now: datetime | None = None) -> str:
             refund_seat(member, order, reason=reason)
             team.seats_paid -= 1
             result = "refunded"
+        elif member.status == SeatStatus.COMMITTED:
+            member.team = team
+            result = cancel_committed_seat(member, order, reason=reason)
+            team.seats_paid -= 1
         else:
             release_unpaid_seat(member, team.campaign_id, reason=reason)
             result = "released"
@@ -193,8 +224,9 @@ def leave_team(member_id: int, *, now: datetime | None = None) -> str:
 
 def expire_team(team_id: int, *, now: datetime | None = None) -> str:
     """Close a team whose time ran out: fill it with virtual members when the campaign
-    allows and few seats are missing, else fail it, refunding each paid member once and
-    returning the stock. Safe to run twice, concurrently, or again after a crash."""
+    allows and few seats are missing, else fail it, refunding each paid member once,
+    cancelling each offline member's order once, and returning the stock. Safe to run
+    twice, concurrently, or again after a crash."""
     now = now or timezone.now()
     with transaction.atomic():
         team = Team.objects.select_for_update().select_related("campaign").get(pk=team_id)
@@ -220,6 +252,10 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
             if member.status == SeatStatus.PAID:
                 order = Order.objects.select_for_update().get(pk=member.order_id)
                 refund_seat(member, order, reason="team did not fill in time")
+            elif member.status == SeatStatus.COMMITTED:
+                order = Order.objects.select_for_update().get(pk=member.order_id)
+                member.team = team
+                cancel_committed_seat(member, order, reason="team did not fill in time")
             elif member.status == SeatStatus.RESERVED:
                 release_unpaid_seat(member, team.campaign_id, reason="team did not fill")
         team.status = TeamStatus.FAILED
@@ -246,15 +282,16 @@ def expire_teams(team_ids: Iterable[int], *, now: datetime) -> dict[str, int]:
     return outcome
 
 
-# A full team: closed as succeeded, its paid orders released for fulfilment with a timeline
-# entry each, and each real paid member's success notice, in one statement (the team row
-# is locked; the orders come after it, as on every path). Returns the new notices' ids.
+# A full team: closed as succeeded, its paid (and offline-committed) orders released for
+# fulfilment with a timeline entry each, and each real member's success notice, in one
+# statement (the team row is locked; the orders come after it, as on every path). Returns
+# the new notices' ids.
 _SUCCEED_SQL = """
     WITH closed AS (
         UPDATE groupbuy_team SET status = 'succeeded', closed_at = %(now)s WHERE id = %(team)s
     ), paid_seats AS (
         SELECT id, order_id, email, is_virtual FROM groupbuy_teammember
-        WHERE team_id = %(team)s AND status = 'paid'
+        WHERE team_id = %(team)s AND (status = 'paid' OR status = 'committed')
     ), released AS (
         UPDATE orders_order o SET tags = array_remove(o.tags, %(held)s)
         FROM paid_seats WHERE o.id = paid_seats.order_id

@@ -47,6 +47,8 @@ def _detail(request, order_id: int, *, status: int = 200, **forms):
         raise Http404 from None
     context = {
         "order": order,
+        # A group-buy order ships only once its team is complete (fulfil_order refuses it).
+        "held_for_team": services.HELD_TAG in order.tags,
         "fulfil_form": forms.get("fulfil_form") or FulfilForm(),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "refund_form": forms.get("refund_form") or RefundForm(),

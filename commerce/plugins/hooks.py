@@ -13,6 +13,7 @@ Handler signatures:
 - order_refunded(order: Order, amount: Decimal) -> None         after a refund completes
 - storefront(request, variant_ids: list[int]) -> str | None     HTML block on the product page
 - console: a URL name, linked from /manage/marketing/
+- console_notice() -> ConsoleNotice | None                      /manage/marketing/, on or off
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
-from commerce.plugins.registry import REGISTRY, PluginSpec
+from commerce.plugins.registry import REGISTRY, ConsoleNotice, PluginSpec
 from commerce.plugins.selectors import is_enabled
 
 if TYPE_CHECKING:
@@ -76,3 +77,14 @@ def product_blocks(request, variant_ids: list[int]) -> list[SafeString]:
         if block:
             blocks.append(block)
     return blocks
+
+
+def console_notices() -> dict[str, ConsoleNotice]:
+    """Each plugin's word to the merchant on the marketing page, switched on or not (what
+    it will do in this shop, or why it cannot work yet), by plugin key."""
+    notices = {}
+    for spec, handler in _handlers("console_notice", enabled_only=False):
+        notice = handler()
+        if notice is not None:
+            notices[spec.key] = notice
+    return notices

@@ -11,8 +11,25 @@ from django.utils.translation import gettext_lazy as _
 # Each hook a plugin uses names its handler: a dotted path to a function, except "console",
 # which names the URL of the plugin's console page.
 HOOKS = frozenset(
-    {"pricing", "pre_order_veto", "order_paid", "order_refunded", "storefront", "console"}
+    {
+        "pricing",
+        "pre_order_veto",
+        "order_paid",
+        "order_refunded",
+        "storefront",
+        "console",
+        "console_notice",
+    }
 )
+
+
+@dataclass(frozen=True)
+class ConsoleNotice:
+    """What a plugin tells the merchant on the marketing page, on or off (before they pay
+    for it): `warning` when the plugin cannot work in this shop as it is set up."""
+
+    text: str
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ REGISTRY: dict[str, PluginSpec] = {
                 "storefront": "commerce.groupbuy.hooks.product_block",
                 "order_paid": "commerce.groupbuy.hooks.card_payment_succeeded",
                 "console": "manage_groupbuy",
+                "console_notice": "commerce.groupbuy.hooks.console_notice",
             },
         ),
     )

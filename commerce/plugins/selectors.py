@@ -4,13 +4,14 @@ from django.urls import reverse
 
 from commerce.cache import remember
 from commerce.plugins.models import PluginState, plugin_state_key
-from commerce.plugins.registry import REGISTRY, PluginSpec
+from commerce.plugins.registry import REGISTRY, ConsoleNotice, PluginSpec
 
 
 @dataclass(frozen=True)
 class PluginRow:
     spec: PluginSpec
     state: PluginState | None
+    notice: ConsoleNotice | None = None
 
     @property
     def enabled(self) -> bool:
@@ -24,9 +25,13 @@ class PluginRow:
         return reverse(self.spec.handlers["console"])
 
 
-def plugins_for_console() -> list[PluginRow]:
+def plugins_for_console(notices: dict[str, ConsoleNotice] | None = None) -> list[PluginRow]:
     states = {state.key: state for state in PluginState.objects.filter(key__in=REGISTRY)}
-    return [PluginRow(spec=spec, state=states.get(key)) for key, spec in REGISTRY.items()]
+    notices = notices or {}
+    return [
+        PluginRow(spec=spec, state=states.get(key), notice=notices.get(key))
+        for key, spec in REGISTRY.items()
+    ]
 
 
 def is_enabled(key: str) -> bool:

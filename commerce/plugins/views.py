@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from commerce.plugins.hooks import console_notices
 from commerce.plugins.selectors import plugins_for_console
 from commerce.plugins.services import disable_plugin, enable_plugin
 from tenants.access import shop_member_required
@@ -11,7 +12,9 @@ from tenants.access import shop_member_required
 
 @shop_member_required
 def marketing(request):
-    return render(request, "manage/marketing.html", {"plugins": plugins_for_console()})
+    return render(
+        request, "manage/marketing.html", {"plugins": plugins_for_console(console_notices())}
+    )
 
 
 @shop_member_required
@@ -27,6 +30,9 @@ def switch(request, key: str):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return render(
-            request, "manage/marketing.html", {"plugins": plugins_for_console()}, status=400
+            request,
+            "manage/marketing.html",
+            {"plugins": plugins_for_console(console_notices())},
+            status=400,
         )
     return redirect("manage_marketing")
