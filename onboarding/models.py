@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Merchant
+from tenants.signup import SignupChannel
 
 
 class Stage(models.TextChoices):
@@ -331,6 +332,8 @@ class Task(models.Model):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set once when a missed detractor call-back was reported to the CSM's lead.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -429,11 +432,27 @@ class HealthScore(models.Model):
         return self.score < settings.ONBOARDING_HEALTH_RED_BELOW
 
 
+class SurveyKind(models.TextChoices):
+    WAVE = "wave", _("Relationship (quarterly wave)")
+    MANUAL = "manual", _("Sent by customer success")
+    GO_LIVE = "go_live", _("After go-live")
+    RENEWAL = "renewal", _("After renewal")
+
+
 class NpsSurvey(models.Model):
-    """Wave 0 at day 30, then one every 90 days; once per merchant per wave."""
+    """Relationship waves (day 30, then every 90 days; once per merchant per wave) and surveys
+    a CSM sends by hand. Whoever asks, a merchant gets at most one survey in
+    ONBOARDING_NPS_QUIET_DAYS (services.send_nps_survey and the wave sweep both check)."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="nps_surveys")
-    wave = models.PositiveIntegerField()
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=SurveyKind.choices, default=SurveyKind.WAVE
+    )
+    # Waves only; a survey sent by hand has none.
+    wave = models.IntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     # Claimed just before the invitation email goes out (never twice).
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -442,11 +461,18 @@ class NpsSurvey(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "wave"], name="nps_once_per_wave")
+            models.UniqueConstraint(fields=["merchant", "wave"], name="nps_once_per_wave"),
+            models.CheckConstraint(
+                condition=Q(kind="wave", wave__gte=0) | (~Q(kind="wave") & Q(wave__isnull=True)),
+                name="nps_wave_only_for_waves",
+            ),
         ]
+        indexes = [models.Index(fields=["merchant", "sent_at"], name="nps_merchant_sent")]
 
     def __str__(self) -> str:
-        return f"NPS wave {self.wave} for {self.merchant_id}"
+        return (
+            f"NPS {self.kind} {self.wave if self.wave is not None else ''} for {self.merchant_id}"
+        )
 
 
 class NpsResponse(models.Model):
@@ -484,3 +510,27 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.started_at}"
+
+
+class SignupSource(models.Model):
+    """How a merchant came to the platform (the CAC-by-source and referral-share inputs)."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="signup_source"
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=SignupChannel.choices)
+    referrer = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel="referral") | Q(referrer__isnull=True),
+                name="signup_referrer_only_for_referrals",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.channel}"

@@ -28,6 +28,11 @@ urlpatterns = [
         views.change_stage,
         name="console_onboarding_stage",
     ),
+    path(
+        "merchants/<int:merchant_id>/nps/send/",
+        views.send_survey,
+        name="console_onboarding_send_survey",
+    ),
     path("merchants/<int:merchant_id>/note/", views.add_note, name="console_onboarding_note"),
     path("merchants/<int:merchant_id>/tasks/", views.create_task, name="console_onboarding_task"),
     path(

@@ -9,18 +9,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import PlatformRole
+from accounts.models import PlatformRole, User
+from core.forms import add_service_errors
 from core.views import submit_form
+from onboarding import nps as nps_surveys
 from onboarding import selectors, services
 from onboarding.forms import (
     BoardFilterForm,
     ContactForm,
     CsmForm,
     NoteForm,
+    NpsForm,
     PlaybookForm,
     StageNoteForm,
     StartJourneyForm,
@@ -40,7 +43,7 @@ from onboarding.models import (
 )
 from onboarding.scoring import assign_tiers, current_bars
 from tenants.access import platform_role_required
-from tenants.models import Merchant
+from tenants.models import MembershipRole, Merchant
 
 csm_required = platform_role_required(PlatformRole.CSM)
 
@@ -54,7 +57,10 @@ def my_day(request):
     return render(
         request,
         "onboarding/console/my_day.html",
-        {"items": selectors.my_day(request.user)},
+        {
+            "items": selectors.my_day(request.user),
+            "team": selectors.team_attention(request.user),
+        },
     )
 
 
@@ -98,6 +104,8 @@ def _render_360(request, merchant: Merchant, status: int = 200, **forms):
         or CsmForm(initial={"csm": data.journey.csm if data.journey else None}),
         "start_form": forms.get("start_form") or StartJourneyForm(),
         "has_playbooks": Playbook.objects.exists(),
+        "next_survey_at": nps_surveys.next_survey_allowed_at(merchant.pk),
+        "survey_error": forms.get("survey_error"),
     }
     return render(request, "onboarding/console/merchant.html", context, status=status)
 
@@ -105,6 +113,18 @@ def _render_360(request, merchant: Merchant, status: int = 200, **forms):
 @csm_required
 def merchant_360(request, merchant_id: int):
     return _render_360(request, _merchant(merchant_id))
+
+
+@csm_required
+@require_POST
+def send_survey(request, merchant_id: int):
+    merchant = _merchant(merchant_id)
+    try:
+        nps_surveys.send_nps_survey(merchant=merchant, actor=request.user)
+    except ValidationError as error:
+        return _render_360(request, merchant, status=400, survey_error=" ".join(error.messages))
+    messages.success(request, _("NPS survey sent to %(name)s.") % {"name": merchant.name})
+    return redirect(_merchant_page(merchant))
 
 
 def _merchant_page(merchant: Merchant) -> str:
@@ -370,3 +390,46 @@ def tiers(request):
         {"form": form, "bars": bars, "can_edit": can_edit, "stage_order": STAGE_ORDER},
         status=400 if form.errors else 200,
     )
+
+
+def answer_survey_from_email(request, token: str):
+    """The survey email's one-click page (platform host, no login: the signed link is the
+    proof), in the merchant's language; one answer per survey."""
+    survey = nps_surveys.survey_from_token(token)
+    if survey is None:
+        return render(request, "onboarding/public/nps_link_invalid.html", status=404)
+    merchant = survey.merchant
+    owner = (
+        User.objects.filter(
+            memberships__merchant_id=merchant.pk,
+            memberships__role=MembershipRole.OWNER,
+            is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    with translation.override(merchant.language):
+        context = {"merchant": merchant, "answered": hasattr(survey, "response")}
+        if context["answered"] or owner is None:
+            return render(request, "onboarding/public/nps_answer.html", context)
+        form = NpsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.answer_nps(
+                    survey=survey,
+                    score=form.cleaned_data["score"],
+                    comment=form.cleaned_data["comment"],
+                    user=owner,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return render(
+                    request, "onboarding/public/nps_answer.html", {**context, "thanked": True}
+                )
+        return render(
+            request,
+            "onboarding/public/nps_answer.html",
+            {**context, "form": form},
+            status=400 if form.errors else 200,
+        )
