@@ -108,7 +108,7 @@ def send_nps_survey(
             kind=TimelineKind.NPS,
             detail=_("NPS survey sent (%(kind)s)") % {"kind": survey.get_kind_display()},
             actor=actor,
-            created_at=now,
+            at=now,
         )
         outbox.enqueue_emails(survey_invitations([survey.pk], reminder=False))
     return survey
@@ -156,7 +156,10 @@ def survey_from_token(token: str) -> NpsSurvey | None:
 
 
 def answer_url(survey_id: int) -> str:
-    return platform_url(None, reverse("nps_answer", args=[answer_token(survey_id)]))
+    path = reverse(
+        "nps_answer", args=[answer_token(survey_id)], urlconf=settings.PUBLIC_SCHEMA_URLCONF
+    )
+    return platform_url(None, path)
 
 
 def survey_invitations(ids: list[int], *, reminder: bool) -> list[outbox.NewMessage]:
@@ -210,7 +213,8 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def referral_url(merchant: Merchant) -> str:
-    return platform_url(None, f"{reverse('signup')}?ref={merchant.slug}")
+    path = reverse("signup", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+    return platform_url(None, f"{path}?ref={merchant.slug}")
 
 
 def ask_promoter_for_referral(*, merchant: Merchant, survey_id: int) -> int:
