@@ -129,9 +129,9 @@ def test_the_quarterly_wave_skips_a_merchant_a_csm_surveyed_in_the_last_30_days(
     assert list(
         NpsSurvey.objects.filter(merchant=surveyed.merchant).values_list("kind", flat=True)
     ) == [SurveyKind.MANUAL]
-    assert list(
-        NpsSurvey.objects.filter(merchant=other.merchant).values_list("kind", "wave")
-    ) == [(SurveyKind.WAVE, 0)]
+    assert list(NpsSurvey.objects.filter(merchant=other.merchant).values_list("kind", "wave")) == [
+        (SurveyKind.WAVE, 0)
+    ]
 
 
 def test_an_owner_answers_from_the_email_link_once_in_the_shops_language(shop):
