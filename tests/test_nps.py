@@ -211,6 +211,8 @@ def test_a_passive_gets_a_note_and_no_task_nor_email(shop):
 
 
 def test_a_promoter_is_asked_for_a_referral_once_and_a_signup_from_the_link_records_it(shop):
+    shop.merchant.language = "en"
+    shop.merchant.save(update_fields=["language"])
     survey = nps.send_nps_survey(merchant=shop.merchant, actor=None)
     from onboarding.services import answer_nps
 
