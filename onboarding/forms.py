@@ -152,3 +152,25 @@ class ThresholdsForm(forms.Form):
                 max_value=MAX_OUTLETS,
                 initial=bar.min_active_outlets,
             )
+
+
+class HealthWeightsForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Applies to"))
+    gmv_trend = forms.IntegerField(label=_("GMV trend"), min_value=0, max_value=100)
+    orders = forms.IntegerField(label=_("Orders"), min_value=0, max_value=100)
+    activity = forms.IntegerField(label=_("Selling days"), min_value=0, max_value=100)
+    onboarding = forms.IntegerField(label=_("Onboarding progress"), min_value=0, max_value=100)
+    nps = forms.IntegerField(label=_("NPS"), min_value=0, max_value=100)
+    invoices = forms.IntegerField(label=_("Invoices paid on time"), min_value=0, max_value=100)
+
+    def __init__(self, *args, scopes: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = scopes
+
+
+class HealthOverrideForm(forms.Form):
+    score = forms.IntegerField(label=_("Health score"), min_value=0, max_value=100)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    expires_on = forms.DateField(label=_("Until"), widget=DateInput)

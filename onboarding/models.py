@@ -410,13 +410,100 @@ class TierAssignment(models.Model):
         return f"{self.merchant_id}: {self.tier}"
 
 
+HEALTH_FACTORS = ("gmv_trend", "orders", "activity", "onboarding", "nps", "invoices")
+
+
+class HealthWeights(models.Model):
+    """Points (out of 100) of each health factor, platform-wide ("default"), for one tier
+    ("tier:KA") or for one onboarding stage ("stage:setup"); platform admins edit them. A
+    merchant still onboarding is scored with its current stage's weights, else its tier's,
+    else the default (onboarding.scoring.weights_for)."""
+
+    scope = models.CharField(_("applies to"), max_length=24, unique=True)
+    gmv_trend = models.IntegerField(_("GMV trend"), default=25)
+    orders = models.IntegerField(_("orders"), default=20)
+    activity = models.IntegerField(_("selling days"), default=10)
+    onboarding = models.IntegerField(_("onboarding progress"), default=20)
+    nps = models.IntegerField(_("NPS"), default=15)
+    invoices = models.IntegerField(_("invoices paid on time"), default=10)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["scope"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gmv_trend__gte=0, orders__gte=0, activity__gte=0)
+                & Q(onboarding__gte=0, nps__gte=0, invoices__gte=0),
+                name="health_weights_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    gmv_trend=100
+                    - models.F("orders")
+                    - models.F("activity")
+                    - models.F("onboarding")
+                    - models.F("nps")
+                    - models.F("invoices")
+                ),
+                name="health_weights_sum_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.scope
+
+    def as_dict(self) -> dict[str, int]:
+        return {factor: getattr(self, factor) for factor in HEALTH_FACTORS}
+
+
+class HealthOverride(models.Model):
+    """A CSM's judgement over the computed score, with a reason, until it expires (or is
+    withdrawn). Daily scores keep both the computed and the overriding figure."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="health_overrides"
+    )
+    score = models.IntegerField(_("score"))
+    reason = models.CharField(_("reason"), max_length=500)
+    expires_at = models.DateTimeField(_("expires"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="health_override_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="health_override_expires_later",
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "expires_at"], name="health_override_active")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.score} until {self.expires_at:%Y-%m-%d}"
+
+
 class HealthScore(models.Model):
-    """One score per merchant and day, 0-100; `components` keeps each measure's points."""
+    """One score per merchant and day, 0-100; `components` keeps each measure's points.
+    `score` is what the weights computed; `override_score` what a CSM set in its place."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="health")
     computed_on = models.DateField()
     score = models.PositiveSmallIntegerField()
     components = models.JSONField(default=dict)
+    override = models.ForeignKey(
+        HealthOverride, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    override_score = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-computed_on"]
@@ -428,8 +515,12 @@ class HealthScore(models.Model):
         return f"{self.merchant_id} {self.computed_on}: {self.score}"
 
     @property
+    def effective_score(self) -> int:
+        return self.override_score if self.override_score is not None else self.score
+
+    @property
     def is_red(self) -> bool:
-        return self.score < settings.ONBOARDING_HEALTH_RED_BELOW
+        return self.effective_score < settings.ONBOARDING_HEALTH_RED_BELOW
 
 
 class SurveyKind(models.TextChoices):

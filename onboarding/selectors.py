@@ -388,7 +388,7 @@ def health_trend(merchant: Merchant, days: int = 30) -> HealthTrend:
         return HealthTrend(None, "", [])
     arrow = ""
     if len(history) > 1:
-        change = history[0].score - history[1].score
+        change = history[0].effective_score - history[1].effective_score
         arrow = "up" if change > 0 else "down" if change < 0 else "flat"
     return HealthTrend(history[0], arrow, history)
 

@@ -16,6 +16,17 @@ urlpatterns = [
     ),
     path("nps/", views.nps, name="console_onboarding_nps"),
     path("tiers/", views.tiers, name="console_onboarding_tiers"),
+    path("health/", views.health_weights, name="console_onboarding_health"),
+    path(
+        "merchants/<int:merchant_id>/health/override/",
+        views.override_health,
+        name="console_onboarding_health_override",
+    ),
+    path(
+        "merchants/<int:merchant_id>/health/override/<int:override_id>/withdraw/",
+        views.withdraw_health_override,
+        name="console_onboarding_health_withdraw",
+    ),
     path("tasks/<int:task_id>/complete/", views.complete_task, name="console_onboarding_task_done"),
     path("merchants/<int:merchant_id>/", views.merchant_360, name="console_onboarding_merchant"),
     path(

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 from accounts.models import PlatformRole, User
 from core.forms import add_service_errors
 from core.views import submit_form
+from onboarding import health, selectors, services
 from onboarding import nps as nps_surveys
-from onboarding import selectors, services
 from onboarding.forms import (
     BoardFilterForm,
     ContactForm,
     CsmForm,
+    HealthOverrideForm,
+    HealthWeightsForm,
     NoteForm,
     NpsForm,
     PlaybookForm,
@@ -32,7 +34,10 @@ from onboarding.forms import (
     TrainingForm,
 )
 from onboarding.models import (
+    HEALTH_FACTORS,
     STAGE_ORDER,
+    HealthOverride,
+    HealthWeights,
     Milestone,
     Playbook,
     Stage,
@@ -41,7 +46,7 @@ from onboarding.models import (
     TrainingRegistration,
     TrainingSession,
 )
-from onboarding.scoring import assign_tiers, current_bars
+from onboarding.scoring import HEALTH_WEIGHTS, active_overrides, assign_tiers, current_bars
 from tenants.access import platform_role_required
 from tenants.models import MembershipRole, Merchant
 
@@ -106,6 +111,8 @@ def _render_360(request, merchant: Merchant, status: int = 200, **forms):
         "has_playbooks": Playbook.objects.exists(),
         "next_survey_at": nps_surveys.next_survey_allowed_at(merchant.pk),
         "survey_error": forms.get("survey_error"),
+        "health_form": forms.get("health_form") or HealthOverrideForm(),
+        "health_override": active_overrides([merchant.pk], timezone.now()).get(merchant.pk),
     }
     return render(request, "onboarding/console/merchant.html", context, status=status)
 
@@ -433,3 +440,66 @@ def answer_survey_from_email(request, token: str):
             {**context, "form": form},
             status=400 if form.errors else 200,
         )
+
+
+@csm_required
+def health_weights(request):
+    """Every CSM sees how health is weighted; platform admins change it."""
+    can_edit = request.user.has_platform_role(PlatformRole.PLATFORM_ADMIN)
+    scopes = health.weight_scopes()
+    form = HealthWeightsForm(
+        request.POST or None, scopes=scopes, initial={"scope": "default", **HEALTH_WEIGHTS}
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        saved = submit_form(
+            request,
+            form,
+            lambda data: health.save_health_weights(
+                scope=data["scope"],
+                weights={factor: data[factor] for factor in HEALTH_FACTORS},
+                actor=request.user,
+            ),
+            done=_("Health weights saved."),
+            redirect_to="console_onboarding_health",
+        )
+        if saved:
+            return saved
+    labels = dict(scopes)
+    rows = [(labels.get(row.scope, row.scope), row) for row in HealthWeights.objects.all()]
+    return render(
+        request,
+        "onboarding/console/health.html",
+        {"form": form, "rows": rows, "can_edit": can_edit, "default_weights": HEALTH_WEIGHTS},
+        status=400 if form.errors else 200,
+    )
+
+
+@csm_required
+@require_POST
+def override_health(request, merchant_id: int):
+    merchant = _merchant(merchant_id)
+    form = HealthOverrideForm(request.POST)
+    return submit_form(
+        request,
+        form,
+        lambda data: health.override_health(
+            merchant=merchant,
+            score=data["score"],
+            reason=data["reason"],
+            expires_on=data["expires_on"],
+            actor=request.user,
+        ),
+        done=_("Health override saved."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, health_form=form)
+
+
+@csm_required
+@require_POST
+def withdraw_health_override(request, merchant_id: int, override_id: int):
+    override = get_object_or_404(HealthOverride, pk=override_id, merchant_id=merchant_id)
+    if health.withdraw_health_override(override=override, actor=request.user):
+        messages.success(request, _("Health override withdrawn."))
+    return redirect(_merchant_page(override.merchant))
