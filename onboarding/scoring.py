@@ -463,7 +463,8 @@ def compute_health(now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT DISTINCT ON (merchant_id) merchant_id, score FROM onboarding_healthscore
+            SELECT DISTINCT ON (merchant_id) merchant_id, COALESCE(override_score, score)
+            FROM onboarding_healthscore
             WHERE merchant_id = ANY(%s) AND computed_on < %s
             ORDER BY merchant_id, computed_on DESC
             """,
