@@ -127,6 +127,50 @@ def send_nps_surveys(
     return sent, skipped
 
 
+# Transactional surveys follow their moment within this window, or not at all.
+TRANSACTIONAL_WINDOW = timedelta(days=7)
+
+
+def open_transactional_surveys(now: datetime) -> int:
+    """A survey after go-live (the go-live stage completed) and after a renewal (billing's
+    `renewed` subscription event), within TRANSACTIONAL_WINDOW of the moment, one per
+    merchant per run, never inside the quiet period after any other survey (the quota wins:
+    a merchant surveyed last week is not asked again because it renewed)."""
+    lock_survey_senders()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO onboarding_npssurvey (merchant_id, kind, sent_at)
+            SELECT DISTINCT ON (c.merchant_id) c.merchant_id, c.kind, %(now)s FROM (
+                SELECT j.merchant_id, 'go_live' AS kind, m.completed_at AS happened
+                FROM onboarding_milestone m JOIN onboarding_journey j ON j.id = m.journey_id
+                WHERE m.stage = 'go_live' AND m.completed_at > %(since)s
+                  AND m.completed_at <= %(now)s
+                UNION ALL
+                SELECT e.merchant_id, 'renewal', e.occurred_on::timestamptz
+                FROM billing_subscriptionevent e
+                WHERE e.kind = 'renewed' AND e.occurred_on > %(since_date)s
+                  AND e.occurred_on <= %(today)s
+            ) c
+            JOIN tenants_merchant t ON t.id = c.merchant_id AND t.status = 'active'
+            WHERE NOT EXISTS (
+                SELECT 1 FROM onboarding_npssurvey s
+                WHERE s.merchant_id = c.merchant_id AND s.sent_at > %(quiet_since)s
+            )
+            ORDER BY c.merchant_id, c.happened DESC
+            RETURNING id
+            """,
+            {
+                "now": now,
+                "since": now - TRANSACTIONAL_WINDOW,
+                "today": timezone.localdate(now),
+                "since_date": timezone.localdate(now - TRANSACTIONAL_WINDOW),
+                "quiet_since": now - quiet_period(),
+            },
+        )
+        return len(cursor.fetchall())
+
+
 # ---------------------------------------------------------------------------- the email
 
 

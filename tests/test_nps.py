@@ -293,3 +293,50 @@ def test_the_lead_sees_every_behind_and_stuck_stage_of_the_team_by_csm(django_as
     assert 'id="team-attention"' in page
     assert "Nothing due. Well done!" not in page
     assert "Very Late" in page and "Late Shop" in page
+
+
+def test_go_live_and_renewal_bring_one_transactional_survey_each_within_the_quota():
+    from billing.models import Subscription, SubscriptionEvent
+
+    with time_machine.travel(WEDNESDAY - timedelta(days=200), tick=False):
+        live = ShopFactory(slug="live-now")
+        renewed = ShopFactory(slug="renewed-now")
+        recently_asked = ShopFactory(slug="asked-lately")
+    # Wave 1 (day 120) and 2 (day 210) are not due today for shops opened 200 days ago
+    # with a journey started then: only the transactional moments count here.
+    NpsSurvey.objects.create(
+        merchant=live.merchant, kind=SurveyKind.WAVE, wave=1, sent_at=WEDNESDAY - timedelta(50)
+    )
+    NpsSurvey.objects.create(
+        merchant=renewed.merchant, kind=SurveyKind.WAVE, wave=1, sent_at=WEDNESDAY - timedelta(50)
+    )
+    NpsSurvey.objects.create(
+        merchant=recently_asked.merchant,
+        kind=SurveyKind.MANUAL,
+        sent_at=WEDNESDAY - timedelta(days=10),
+    )
+    for shop in (live, recently_asked):
+        Milestone.objects.filter(journey__merchant=shop.merchant, stage="go_live").update(
+            completed_at=WEDNESDAY - timedelta(days=1)
+        )
+    subscription = Subscription.objects.get(merchant=renewed.merchant)
+    SubscriptionEvent.objects.create(
+        subscription=subscription,
+        merchant=renewed.merchant,
+        kind="renewed",
+        occurred_on=date(2026, 12, 1),
+        mrr_before=0,
+        mrr_after=0,
+        unique_key="renewed:test",
+    )
+
+    first = nps.open_transactional_surveys(WEDNESDAY)
+    again = nps.open_transactional_surveys(WEDNESDAY + timedelta(hours=1))
+
+    assert (first, again) == (2, 0)
+    kinds = dict(
+        NpsSurvey.objects.exclude(kind__in=[SurveyKind.WAVE, SurveyKind.MANUAL]).values_list(
+            "merchant__slug", "kind"
+        )
+    )
+    assert kinds == {"live-now": SurveyKind.GO_LIVE, "renewed-now": SurveyKind.RENEWAL}
