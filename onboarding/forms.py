@@ -174,3 +174,40 @@ class HealthOverrideForm(forms.Form):
         label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
     expires_on = forms.DateField(label=_("Until"), widget=DateInput)
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Segment name"), max_length=120, required=False)
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    stage = forms.ChoiceField(label=_("Onboarding stage"), required=False)
+    health = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("red", _("Red (below the alarm line)")),
+            ("amber", _("Amber")),
+            ("green", _("Green (70 and above)")),
+        ],
+    )
+    nps = forms.ChoiceField(
+        label=_("Latest NPS answer"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("promoter", _("Promoter (9-10)")),
+            ("passive", _("Passive (7-8)")),
+            ("detractor", _("Detractor (0-6)")),
+            ("none", _("Never answered")),
+        ],
+    )
+    renewal_within_days = forms.IntegerField(
+        label=_("Renews within (days)"), required=False, min_value=1, max_value=366
+    )
+    plan = forms.ChoiceField(label=_("Plan"), required=False)
+
+    def __init__(self, *args, plans: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [("", _("Any")), *Tier.choices]
+        self.fields["stage"].choices = [("", _("Any")), *Stage.choices, ("done", _("Done"))]
+        self.fields["plan"].choices = [("", _("Any")), *plans]

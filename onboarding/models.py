@@ -625,3 +625,21 @@ class SignupSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_id}: {self.channel}"
+
+
+class SavedSegment(models.Model):
+    """A named filter of merchants (onboarding.segments.SegmentFilters as JSON) that customer
+    success acts on in bulk: assign a CSM, apply a playbook, send a survey."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    filters = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

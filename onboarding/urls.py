@@ -17,6 +17,13 @@ urlpatterns = [
     path("nps/", views.nps, name="console_onboarding_nps"),
     path("tiers/", views.tiers, name="console_onboarding_tiers"),
     path("health/", views.health_weights, name="console_onboarding_health"),
+    path("segments/", views.segment_list, name="console_onboarding_segments"),
+    path("segments/<int:segment_id>/", views.segment_detail, name="console_onboarding_segment"),
+    path(
+        "segments/<int:segment_id>/<str:action>/",
+        views.segment_action,
+        name="console_onboarding_segment_action",
+    ),
     path(
         "merchants/<int:merchant_id>/health/override/",
         views.override_health,

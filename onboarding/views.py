@@ -7,6 +7,7 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -14,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole, User
+from billing.models import Plan
 from core.forms import add_service_errors
 from core.views import submit_form
-from onboarding import health, selectors, services
+from onboarding import health, segments, selectors, services
 from onboarding import nps as nps_surveys
 from onboarding.forms import (
     BoardFilterForm,
@@ -27,6 +29,7 @@ from onboarding.forms import (
     NoteForm,
     NpsForm,
     PlaybookForm,
+    SegmentForm,
     StageNoteForm,
     StartJourneyForm,
     TaskForm,
@@ -40,6 +43,7 @@ from onboarding.models import (
     HealthWeights,
     Milestone,
     Playbook,
+    SavedSegment,
     Stage,
     Task,
     TierAssignment,
@@ -503,3 +507,113 @@ def withdraw_health_override(request, merchant_id: int, override_id: int):
     if health.withdraw_health_override(override=override, actor=request.user):
         messages.success(request, _("Health override withdrawn."))
     return redirect(_merchant_page(override.merchant))
+
+
+def _segment_form(data=None) -> SegmentForm:
+    plans = list(Plan.objects.order_by("code").values_list("code", "name"))
+    return SegmentForm(data, plans=plans)
+
+
+def _filters_of(form: SegmentForm) -> segments.SegmentFilters:
+    data = form.cleaned_data
+    return segments.SegmentFilters(
+        tier=data["tier"],
+        stage=data["stage"],
+        health=data["health"],
+        nps=data["nps"],
+        renewal_within_days=data["renewal_within_days"],
+        plan=data["plan"],
+    )
+
+
+# The preview lists this many merchants (and counts them all).
+SEGMENT_PREVIEW = 100
+
+
+@csm_required
+def segment_list(request):
+    """Build a filter, preview who is in it, save it as a segment."""
+    form = _segment_form(request.POST or request.GET or None)
+    preview = None
+    if request.method == "POST":
+        saved = submit_form(
+            request,
+            form,
+            lambda data: segments.save_segment(
+                name=data["name"], filters=_filters_of(form), actor=request.user
+            ),
+            done=_("Segment saved."),
+            redirect_to=lambda segment: reverse("console_onboarding_segment", args=[segment.pk]),
+        )
+        if saved:
+            return saved
+    elif form.is_bound and form.is_valid():
+        preview = segments.segment_merchants(_filters_of(form))
+    return render(
+        request,
+        "onboarding/console/segments.html",
+        {
+            "form": form,
+            "segments": SavedSegment.objects.all(),
+            "preview": preview[:SEGMENT_PREVIEW] if preview is not None else None,
+            "preview_count": preview.count() if preview is not None else 0,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _render_segment(request, segment: SavedSegment, status: int = 200, **forms):
+    members = segments.segment_merchants(segments.SegmentFilters.from_json(segment.filters))
+    return render(
+        request,
+        "onboarding/console/segment.html",
+        {
+            "segment": segment,
+            "members": members[:SEGMENT_PREVIEW],
+            "member_count": members.count(),
+            "csm_form": forms.get("csm_form") or CsmForm(),
+            "playbook_form": forms.get("playbook_form") or PlaybookForm(),
+        },
+        status=status,
+    )
+
+
+@csm_required
+def segment_detail(request, segment_id: int):
+    return _render_segment(request, get_object_or_404(SavedSegment, pk=segment_id))
+
+
+def _bulk_done(outcome: segments.BulkOutcome) -> str:
+    return _("Done for %(done)s merchants; %(skipped)s left as they were.") % {
+        "done": outcome.done,
+        "skipped": outcome.skipped,
+    }
+
+
+@csm_required
+@require_POST
+def segment_action(request, segment_id: int, action: str):
+    segment = get_object_or_404(SavedSegment, pk=segment_id)
+    back = reverse("console_onboarding_segment", args=[segment.pk])
+    if action == "survey":
+        messages.success(
+            request, _bulk_done(segments.bulk_send_survey(segment=segment, actor=request.user))
+        )
+        return redirect(back)
+    if action == "assign":
+        form = CsmForm(request.POST)
+        run = lambda data: segments.bulk_assign_csm(  # noqa: E731
+            segment=segment, csm=data["csm"], actor=request.user
+        )
+        key = "csm_form"
+    elif action == "playbook":
+        form = PlaybookForm(request.POST)
+        run = lambda data: segments.bulk_apply_playbook(  # noqa: E731
+            segment=segment, playbook=data["playbook"], actor=request.user
+        )
+        key = "playbook_form"
+    else:
+        raise Http404
+    return submit_form(request, form, run, done=_bulk_done, redirect_to=back) or _render_segment(
+        request, segment, status=400, **{key: form}
+    )
