@@ -537,7 +537,12 @@ class NpsSurvey(models.Model):
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="nps_surveys")
     kind = models.CharField(
-        _("kind"), max_length=16, choices=SurveyKind.choices, default=SurveyKind.WAVE
+        _("kind"),
+        max_length=16,
+        choices=SurveyKind.choices,
+        default=SurveyKind.WAVE,
+        # Set-based inserts (the wave sweep, bulk seeds) that name no kind open waves.
+        db_default=SurveyKind.WAVE,
     )
     # Waves only; a survey sent by hand has none.
     wave = models.IntegerField(null=True, blank=True)
