@@ -7,6 +7,7 @@ from billing.views import stripe_billing_webhook
 from commerce.payments.views import stripe_webhook
 from config.views import healthz
 from onboarding.signup import open_merchant
+from onboarding.views import answer_survey_from_email
 from tenants import outbox_console
 from tenants import views as tenant_views
 
@@ -45,6 +46,8 @@ urlpatterns = [
     path("signup/", tenant_views.signup, {"open_shop": open_merchant}, name="signup"),
     path("signup/check-email/", tenant_views.signup_check_email, name="signup_check_email"),
     path("shops/", tenant_views.my_shops, name="my_shops"),
+    # The NPS survey email's signed one-click answer page (no login).
+    path("nps/<str:token>/", answer_survey_from_email, name="nps_answer"),
     path("shops/<int:merchant_id>/open/", tenant_views.open_my_shop, name="open_my_shop"),
     path("accounts/", include("accounts.urls")),
     path("console/", include(console_patterns)),

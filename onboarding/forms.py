@@ -152,3 +152,62 @@ class ThresholdsForm(forms.Form):
                 max_value=MAX_OUTLETS,
                 initial=bar.min_active_outlets,
             )
+
+
+class HealthWeightsForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Applies to"))
+    gmv_trend = forms.IntegerField(label=_("GMV trend"), min_value=0, max_value=100)
+    orders = forms.IntegerField(label=_("Orders"), min_value=0, max_value=100)
+    activity = forms.IntegerField(label=_("Selling days"), min_value=0, max_value=100)
+    onboarding = forms.IntegerField(label=_("Onboarding progress"), min_value=0, max_value=100)
+    nps = forms.IntegerField(label=_("NPS"), min_value=0, max_value=100)
+    invoices = forms.IntegerField(label=_("Invoices paid on time"), min_value=0, max_value=100)
+
+    def __init__(self, *args, scopes: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = scopes
+
+
+class HealthOverrideForm(forms.Form):
+    score = forms.IntegerField(label=_("Health score"), min_value=0, max_value=100)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    expires_on = forms.DateField(label=_("Until"), widget=DateInput)
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Segment name"), max_length=120, required=False)
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    stage = forms.ChoiceField(label=_("Onboarding stage"), required=False)
+    health = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("red", _("Red (below the alarm line)")),
+            ("amber", _("Amber")),
+            ("green", _("Green (70 and above)")),
+        ],
+    )
+    nps = forms.ChoiceField(
+        label=_("Latest NPS answer"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("promoter", _("Promoter (9-10)")),
+            ("passive", _("Passive (7-8)")),
+            ("detractor", _("Detractor (0-6)")),
+            ("none", _("Never answered")),
+        ],
+    )
+    renewal_within_days = forms.IntegerField(
+        label=_("Renews within (days)"), required=False, min_value=1, max_value=366
+    )
+    plan = forms.ChoiceField(label=_("Plan"), required=False)
+
+    def __init__(self, *args, plans: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [("", _("Any")), *Tier.choices]
+        self.fields["stage"].choices = [("", _("Any")), *Stage.choices, ("done", _("Done"))]
+        self.fields["plan"].choices = [("", _("Any")), *plans]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Merchant
+from tenants.signup import SignupChannel
 
 
 class Stage(models.TextChoices):
@@ -331,6 +332,8 @@ class Task(models.Model):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set once when a missed detractor call-back was reported to the CSM's lead.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -407,13 +410,100 @@ class TierAssignment(models.Model):
         return f"{self.merchant_id}: {self.tier}"
 
 
+HEALTH_FACTORS = ("gmv_trend", "orders", "activity", "onboarding", "nps", "invoices")
+
+
+class HealthWeights(models.Model):
+    """Points (out of 100) of each health factor, platform-wide ("default"), for one tier
+    ("tier:KA") or for one onboarding stage ("stage:setup"); platform admins edit them. A
+    merchant still onboarding is scored with its current stage's weights, else its tier's,
+    else the default (onboarding.scoring.weights_for)."""
+
+    scope = models.CharField(_("applies to"), max_length=24, unique=True)
+    gmv_trend = models.IntegerField(_("GMV trend"), default=25)
+    orders = models.IntegerField(_("orders"), default=20)
+    activity = models.IntegerField(_("selling days"), default=10)
+    onboarding = models.IntegerField(_("onboarding progress"), default=20)
+    nps = models.IntegerField(_("NPS"), default=15)
+    invoices = models.IntegerField(_("invoices paid on time"), default=10)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["scope"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gmv_trend__gte=0, orders__gte=0, activity__gte=0)
+                & Q(onboarding__gte=0, nps__gte=0, invoices__gte=0),
+                name="health_weights_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    gmv_trend=100
+                    - models.F("orders")
+                    - models.F("activity")
+                    - models.F("onboarding")
+                    - models.F("nps")
+                    - models.F("invoices")
+                ),
+                name="health_weights_sum_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.scope
+
+    def as_dict(self) -> dict[str, int]:
+        return {factor: getattr(self, factor) for factor in HEALTH_FACTORS}
+
+
+class HealthOverride(models.Model):
+    """A CSM's judgement over the computed score, with a reason, until it expires (or is
+    withdrawn). Daily scores keep both the computed and the overriding figure."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="health_overrides"
+    )
+    score = models.IntegerField(_("score"))
+    reason = models.CharField(_("reason"), max_length=500)
+    expires_at = models.DateTimeField(_("expires"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="health_override_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="health_override_expires_later",
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "expires_at"], name="health_override_active")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.score} until {self.expires_at:%Y-%m-%d}"
+
+
 class HealthScore(models.Model):
-    """One score per merchant and day, 0-100; `components` keeps each measure's points."""
+    """One score per merchant and day, 0-100; `components` keeps each measure's points.
+    `score` is what the weights computed; `override_score` what a CSM set in its place."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="health")
     computed_on = models.DateField()
     score = models.PositiveSmallIntegerField()
     components = models.JSONField(default=dict)
+    override = models.ForeignKey(
+        HealthOverride, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    override_score = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-computed_on"]
@@ -425,15 +515,40 @@ class HealthScore(models.Model):
         return f"{self.merchant_id} {self.computed_on}: {self.score}"
 
     @property
+    def effective_score(self) -> int:
+        return self.override_score if self.override_score is not None else self.score
+
+    @property
     def is_red(self) -> bool:
-        return self.score < settings.ONBOARDING_HEALTH_RED_BELOW
+        return self.effective_score < settings.ONBOARDING_HEALTH_RED_BELOW
+
+
+class SurveyKind(models.TextChoices):
+    WAVE = "wave", _("Relationship (quarterly wave)")
+    MANUAL = "manual", _("Sent by customer success")
+    GO_LIVE = "go_live", _("After go-live")
+    RENEWAL = "renewal", _("After renewal")
 
 
 class NpsSurvey(models.Model):
-    """Wave 0 at day 30, then one every 90 days; once per merchant per wave."""
+    """Relationship waves (day 30, then every 90 days; once per merchant per wave) and surveys
+    a CSM sends by hand. Whoever asks, a merchant gets at most one survey in
+    ONBOARDING_NPS_QUIET_DAYS (services.send_nps_survey and the wave sweep both check)."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="nps_surveys")
-    wave = models.PositiveIntegerField()
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=SurveyKind.choices,
+        default=SurveyKind.WAVE,
+        # Set-based inserts (the wave sweep, bulk seeds) that name no kind open waves.
+        db_default=SurveyKind.WAVE,
+    )
+    # Waves only; a survey sent by hand has none.
+    wave = models.IntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     # Claimed just before the invitation email goes out (never twice).
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -442,11 +557,18 @@ class NpsSurvey(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "wave"], name="nps_once_per_wave")
+            models.UniqueConstraint(fields=["merchant", "wave"], name="nps_once_per_wave"),
+            models.CheckConstraint(
+                condition=Q(kind="wave", wave__gte=0) | (~Q(kind="wave") & Q(wave__isnull=True)),
+                name="nps_wave_only_for_waves",
+            ),
         ]
+        indexes = [models.Index(fields=["merchant", "sent_at"], name="nps_merchant_sent")]
 
     def __str__(self) -> str:
-        return f"NPS wave {self.wave} for {self.merchant_id}"
+        return (
+            f"NPS {self.kind} {self.wave if self.wave is not None else ''} for {self.merchant_id}"
+        )
 
 
 class NpsResponse(models.Model):
@@ -484,3 +606,45 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.started_at}"
+
+
+class SignupSource(models.Model):
+    """How a merchant came to the platform (the CAC-by-source and referral-share inputs)."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="signup_source"
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=SignupChannel.choices)
+    referrer = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel="referral") | Q(referrer__isnull=True),
+                name="signup_referrer_only_for_referrals",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.channel}"
+
+
+class SavedSegment(models.Model):
+    """A named filter of merchants (onboarding.segments.SegmentFilters as JSON) that customer
+    success acts on in bulk: assign a CSM, apply a playbook, send a survey."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    filters = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,7 +19,9 @@ from django.utils.translation import gettext as _
 
 from analytics.events import EventKind
 from onboarding.models import (
+    HealthOverride,
     HealthScore,
+    HealthWeights,
     Journey,
     Segment,
     Stage,
@@ -292,44 +295,67 @@ class HealthMeasures:
     nps_score: int | None = None
     # Filled by billing (issued invoices past their due date); see selectors.overdue_invoice_counts.
     overdue_invoices: int = 0
+    # Which weights score this merchant: its current onboarding stage, then its tier.
+    stage: str = ""
+    tier: str = ""
 
 
-def health_score(m: HealthMeasures) -> tuple[int, dict[str, int]]:
-    """0-100 from six weighted measures (HEALTH_WEIGHTS); returns the score and its parts."""
-    w = HEALTH_WEIGHTS
+def health_quality(m: HealthMeasures) -> dict[str, Fraction]:
+    """How well the merchant does on each factor, from 0 (worst) to 1 (best)."""
     if m.net_gmv_prev_30d <= 0:
-        trend = w["gmv_trend"] if m.net_gmv_30d > 0 else 0
+        trend = Fraction(1 if m.net_gmv_30d > 0 else 0)
     else:
         ratio = m.net_gmv_30d / m.net_gmv_prev_30d
         if ratio >= Decimal("1.1"):
-            trend = w["gmv_trend"]
+            trend = Fraction(1)
         elif ratio >= Decimal("0.9"):
-            trend = 18
+            trend = Fraction(18, 25)
         elif ratio >= Decimal("0.5"):
-            trend = 8
+            trend = Fraction(8, 25)
         else:
-            trend = 0
-    orders = min(w["orders"], w["orders"] * m.orders_30d // HEALTHY_ORDERS_30D)
-    activity = min(w["activity"], w["activity"] * m.selling_days_30d // HEALTHY_SELLING_DAYS_30D)
-    onboarding = {"none": 20, "done": 20, "on_track": 20, "behind": 10, "stuck": 0}[m.onboarding]
-    if m.nps_score is None:
-        nps = 8
-    elif m.nps_score >= 9:
-        nps = 15
-    elif m.nps_score >= 7:
-        nps = 8
+            trend = Fraction(0)
+    if m.nps_score is None or 7 <= m.nps_score <= 8:
+        nps = Fraction(8, 15)
     else:
-        nps = 0
-    invoices = {0: 10, 1: 5}.get(m.overdue_invoices, 0)
-    parts = {
+        nps = Fraction(1 if m.nps_score >= 9 else 0)
+    return {
         "gmv_trend": trend,
-        "orders": orders,
-        "activity": activity,
-        "onboarding": onboarding,
+        "orders": min(Fraction(1), Fraction(m.orders_30d, HEALTHY_ORDERS_30D)),
+        "activity": min(Fraction(1), Fraction(m.selling_days_30d, HEALTHY_SELLING_DAYS_30D)),
+        "onboarding": {
+            "none": Fraction(1),
+            "done": Fraction(1),
+            "on_track": Fraction(1),
+            "behind": Fraction(1, 2),
+            "stuck": Fraction(0),
+        }[m.onboarding],
         "nps": nps,
-        "invoices": invoices,
+        "invoices": {0: Fraction(1), 1: Fraction(1, 2)}.get(m.overdue_invoices, Fraction(0)),
+    }
+
+
+def health_score(
+    m: HealthMeasures, weights: dict[str, int] | None = None
+) -> tuple[int, dict[str, int]]:
+    """0-100: each factor's weight (HEALTH_WEIGHTS unless tuned) times its quality, rounded
+    down per factor; returns the score and its parts."""
+    weights = weights or HEALTH_WEIGHTS
+    parts = {
+        factor: int(weights[factor] * quality) for factor, quality in health_quality(m).items()
     }
     return sum(parts.values()), parts
+
+
+def weights_for(m: HealthMeasures, tuned: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The stage's weights while onboarding, else the tier's, else the default."""
+    for scope in (f"stage:{m.stage}" if m.stage else "", f"tier:{m.tier}" if m.tier else ""):
+        if scope and scope in tuned:
+            return tuned[scope]
+    return tuned.get("default", HEALTH_WEIGHTS)
+
+
+def tuned_weights() -> dict[str, dict[str, int]]:
+    return {row.scope: row.as_dict() for row in HealthWeights.objects.all()}
 
 
 def health_measures(merchant_ids: Sequence[int], now: datetime) -> dict[int, HealthMeasures]:
@@ -382,6 +408,25 @@ def health_measures(merchant_ids: Sequence[int], now: datetime) -> dict[int, Hea
             [ids],
         )
         nps = dict(cursor.fetchall())
+        cursor.execute(
+            """
+            SELECT DISTINCT ON (j.merchant_id) j.merchant_id, m.stage
+            FROM onboarding_journey j JOIN onboarding_milestone m ON m.journey_id = j.id
+            WHERE j.merchant_id = ANY(%(ids)s) AND j.completed_at IS NULL
+              AND m.completed_at IS NULL
+            ORDER BY j.merchant_id, m.opens_at, m.id
+            """,
+            {"ids": ids},
+        )
+        stages = dict(cursor.fetchall())
+        cursor.execute(
+            """
+            SELECT DISTINCT ON (merchant_id) merchant_id, tier FROM onboarding_tierassignment
+            WHERE merchant_id = ANY(%s) ORDER BY merchant_id, computed_at DESC, id DESC
+            """,
+            [ids],
+        )
+        tiers = dict(cursor.fetchall())
     overdue = overdue_invoice_counts(ids)
     measures = {}
     for mid in ids:
@@ -394,6 +439,8 @@ def health_measures(merchant_ids: Sequence[int], now: datetime) -> dict[int, Hea
             onboarding=onboarding.get(mid, "none"),
             nps_score=nps.get(mid),
             overdue_invoices=overdue.get(mid, 0),
+            stage=stages.get(mid, ""),
+            tier=tiers.get(mid, ""),
         )
     return measures
 
@@ -416,29 +463,36 @@ def compute_health(now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT DISTINCT ON (merchant_id) merchant_id, score FROM onboarding_healthscore
+            SELECT DISTINCT ON (merchant_id) merchant_id, COALESCE(override_score, score)
+            FROM onboarding_healthscore
             WHERE merchant_id = ANY(%s) AND computed_on < %s
             ORDER BY merchant_id, computed_on DESC
             """,
             [ids, today],
         )
         previous = dict(cursor.fetchall())
+    tuned = tuned_weights()
+    overrides = active_overrides(ids, now)
     rows = []
     for mid in ids:
-        score, parts = health_score(measures[mid])
+        weights = weights_for(measures[mid], tuned)
+        score, parts = health_score(measures[mid], weights)
+        override = overrides.get(mid)
         rows.append(
             HealthScore(
                 merchant_id=mid,
                 computed_on=today,
                 score=score,
-                components={**parts, "measures": _jsonable(measures[mid])},
+                components={**parts, "weights": weights, "measures": _jsonable(measures[mid])},
+                override=override,
+                override_score=override.score if override else None,
             )
         )
     signed_up = dict(merchants)
     turned_red = [
         row.merchant_id
         for row in rows
-        if row.score < red_below
+        if row.effective_score < red_below
         and previous.get(row.merchant_id, 100) >= red_below
         and now - signed_up[row.merchant_id] >= timedelta(days=30)
     ]
@@ -453,7 +507,7 @@ def compute_health(now: datetime | None = None) -> int:
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["merchant", "computed_on"],
-            update_fields=["score", "components"],
+            update_fields=["score", "components", "override", "override_score"],
         )
         csms = dict(
             Journey.objects.filter(merchant_id__in=turned_red).values_list("merchant_id", "csm_id")
@@ -477,6 +531,16 @@ def compute_health(now: datetime | None = None) -> int:
             ]
         )
     return len(rows)
+
+
+def active_overrides(merchant_ids: Sequence[int], now: datetime) -> dict[int, HealthOverride]:
+    """The newest override in force per merchant."""
+    found: dict[int, HealthOverride] = {}
+    for override in HealthOverride.objects.filter(
+        merchant_id__in=merchant_ids, withdrawn_at__isnull=True, expires_at__gt=now
+    ).order_by("merchant_id", "-created_at", "-id"):
+        found.setdefault(override.merchant_id, override)
+    return found
 
 
 def _jsonable(measures: HealthMeasures) -> dict:

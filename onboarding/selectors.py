@@ -260,6 +260,78 @@ def my_day(user: User, now: datetime | None = None) -> list[DayItem]:
     return sorted(items, key=sort_key)
 
 
+@dataclass(frozen=True)
+class TeamStage:
+    merchant_id: int
+    merchant_name: str
+    stage_label: str
+    status: str
+    due_at: datetime
+    link: str
+
+
+@dataclass
+class TeamMemberAttention:
+    """One CSM of a lead's team: their Behind and Stuck stages and overdue tasks."""
+
+    csm: User
+    stages: list[TeamStage] = field(default_factory=list)
+    overdue_tasks: int = 0
+
+    @property
+    def stuck(self) -> int:
+        return sum(1 for stage in self.stages if stage.status == StageStatus.STUCK)
+
+    @property
+    def behind(self) -> int:
+        return sum(1 for stage in self.stages if stage.status == StageStatus.BEHIND)
+
+
+def team_attention(lead: User, now: datetime | None = None) -> list[TeamMemberAttention]:
+    """Every Behind or Stuck stage and the overdue task count of each CSM the lead manages
+    (CsmProfile.manager), worst first. Three queries whatever the team's size."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    members = {
+        user.pk: TeamMemberAttention(csm=user)
+        for user in User.objects.filter(csm_profile__manager=lead).order_by("email")
+    }
+    if not members:
+        return []
+    late_stages = (
+        Milestone.objects.filter(
+            journey__csm_id__in=members,
+            completed_at__isnull=True,
+            due_at__lt=now,
+            journey__merchant__status="active",
+        )
+        .select_related("journey__merchant")
+        .order_by("due_at")
+    )
+    for milestone in late_stages:
+        members[milestone.journey.csm_id].stages.append(
+            TeamStage(
+                merchant_id=milestone.journey.merchant_id,
+                merchant_name=milestone.journey.merchant.name,
+                stage_label=str(milestone.get_stage_display()),
+                status=milestone.status(now),
+                due_at=milestone.due_at,
+                link=merchant_link(milestone.journey.merchant_id),
+            )
+        )
+    overdue = (
+        Task.objects.filter(assignee_id__in=members, completed_at__isnull=True, due_on__lt=today)
+        .values("assignee_id")
+        .annotate(count=Count("id"))
+    )
+    for row in overdue:
+        members[row["assignee_id"]].overdue_tasks = row["count"]
+    return sorted(
+        members.values(),
+        key=lambda member: (-member.stuck, -member.behind, -member.overdue_tasks, member.csm.email),
+    )
+
+
 def unread_notifications(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user, read_at__isnull=True)
 
@@ -316,7 +388,7 @@ def health_trend(merchant: Merchant, days: int = 30) -> HealthTrend:
         return HealthTrend(None, "", [])
     arrow = ""
     if len(history) > 1:
-        change = history[0].score - history[1].score
+        change = history[0].effective_score - history[1].effective_score
         arrow = "up" if change > 0 else "down" if change < 0 else "flat"
     return HealthTrend(history[0], arrow, history)
 
@@ -501,7 +573,7 @@ def _month_rows() -> list[NpsRow]:
 
 def open_survey(merchant: Merchant) -> NpsSurvey | None:
     """The merchant's newest unanswered survey (only the current wave can be answered)."""
-    latest = NpsSurvey.objects.filter(merchant_id=merchant.pk).order_by("-wave").first()
+    latest = NpsSurvey.objects.filter(merchant_id=merchant.pk).order_by("-sent_at", "-id").first()
     if latest is None or NpsResponse.objects.filter(survey=latest).exists():
         return None
     return latest

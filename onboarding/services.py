@@ -41,6 +41,7 @@ from onboarding.models import (
     TrainingRegistration,
     TrainingSession,
 )
+from onboarding.nps import add_working_days, ask_promoter_for_referral
 from tenants.models import Membership, MembershipRole, Merchant
 
 # ---------------------------------------------------------------------------- CSMs
@@ -448,15 +449,18 @@ def apply_playbook(
         ]
 
 
-def create_system_tasks(rows: Iterable[tuple[int, str, str, int | None]], source: str) -> int:
-    """Platform-made tasks (merchant_id, title, key, assignee_id), once per key."""
-    today = timezone.localdate()
+def create_system_tasks(
+    rows: Iterable[tuple[int, str, str, int | None]], source: str, due_on: date | None = None
+) -> int:
+    """Platform-made tasks (merchant_id, title, key, assignee_id), once per key; due
+    tomorrow unless `due_on` says otherwise."""
+    due_on = due_on or timezone.localdate() + timedelta(days=1)
     tasks = [
         Task(
             merchant_id=merchant_id,
             title=title,
             assignee_id=assignee_id,
-            due_on=today + timedelta(days=1),
+            due_on=due_on,
             source=source,
             source_key=key,
         )
@@ -582,6 +586,8 @@ def answer_nps(*, survey: NpsSurvey, score, comment: str, user: User) -> NpsResp
                     .values_list("csm_id", flat=True)
                     .first()
                 )
+                # Two working days to call a detractor back; the sweep tells the CSM's lead
+                # once if it is missed (onboarding.nps.escalate_missed_detractor_calls).
                 create_system_tasks(
                     [
                         (
@@ -592,7 +598,18 @@ def answer_nps(*, survey: NpsSurvey, score, comment: str, user: User) -> NpsResp
                         )
                     ],
                     TaskSource.NPS,
+                    due_on=add_working_days(timezone.localdate(), 2),
                 )
+            elif value <= 8:
+                TimelineEntry.objects.create(
+                    merchant_id=survey.merchant_id,
+                    kind=TimelineKind.NOTE,
+                    detail=_("Passive (NPS %(score)s): worth a conversation about what is missing.")
+                    % {"score": value},
+                    actor=user,
+                )
+            else:
+                ask_promoter_for_referral(merchant=survey.merchant, survey_id=survey.pk)
     except IntegrityError as error:
         raise ValidationError({"survey": [_("This survey has been answered already.")]}) from error
     return response

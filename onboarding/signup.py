@@ -12,15 +12,20 @@ from __future__ import annotations
 from django.db import transaction
 
 from billing.subscriptions import start_subscription_for_new_merchant
+from onboarding.nps import record_signup_source
 from onboarding.services import start_journey_for_new_merchant
 from tenants.services import OpenedShop, open_shop
 
 
-def open_merchant(**shop) -> OpenedShop:
-    """`tenants.services.open_shop(**shop)`, the trial and the journey, in one transaction:
-    if any step fails, no shop remains."""
+def open_merchant(*, signup_channel: str = "", referrer_slug: str = "", **shop) -> OpenedShop:
+    """`tenants.services.open_shop(**shop)`, the trial, the journey and how the merchant
+    came (channel, referring shop), in one transaction: if any step fails, no shop remains."""
     with transaction.atomic():
         opened = open_shop(**shop)
         start_subscription_for_new_merchant(merchant=opened.merchant, owner=opened.owner)
         start_journey_for_new_merchant(merchant=opened.merchant, owner=opened.owner)
+        if signup_channel:
+            record_signup_source(
+                merchant=opened.merchant, channel=signup_channel, referrer_slug=referrer_slug
+            )
     return opened

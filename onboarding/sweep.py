@@ -21,7 +21,6 @@ while the mail server is down.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -34,12 +33,12 @@ from accounts.models import Notification
 from analytics.events import EventKind
 from billing.models import RenewalReminder
 from billing.reminders import renewal_message
+from onboarding import nps
 from onboarding.links import merchant_link
 from onboarding.models import (
     Alert,
     AlertLevel,
     Journey,
-    NpsSurvey,
     RenewalHeadsUp,
     Stage,
     SweepRun,
@@ -49,8 +48,8 @@ from onboarding.models import (
 from onboarding.scoring import assign_tiers
 from onboarding.services import NewJourney, create_journeys
 from outbox import services as outbox
-from tenants.hosts import platform_url, shop_host_for_slug
-from tenants.models import Membership, MembershipRole, Merchant, MerchantStatus
+from tenants.hosts import platform_url
+from tenants.models import Merchant, MerchantStatus
 
 SWEEP_LOCK_ID = 61_000_001
 
@@ -68,6 +67,7 @@ class SweepResult:
     survey_emails: int = 0
     reminder_emails: int = 0
     renewal_emails: int = 0
+    detractor_escalations: int = 0
 
 
 def run_sweep(now: datetime | None = None) -> SweepResult:
@@ -84,12 +84,13 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
         result.milestones_completed = complete_from_ledger(now)
         result.journeys_tiered = tier_due_journeys(now)
         result.alerts_raised = raise_alerts(now)
-        result.surveys_opened = open_nps_waves(now)
+        result.surveys_opened = open_nps_waves(now) + nps.open_transactional_surveys(now)
         result.renewal_heads_ups = tell_csms_of_renewals(now)
         result.alert_emails = send_alert_emails(now)
         result.survey_emails = send_survey_emails(now)
         result.reminder_emails = send_survey_reminders(now)
         result.renewal_emails = send_renewal_heads_up_emails(now)
+        result.detractor_escalations = nps.escalate_missed_detractor_calls(now)
     SweepRun.objects.create(
         name="onboarding", started_at=started, finished_at=timezone.now(), figures=asdict(result)
     )
@@ -360,12 +361,14 @@ def send_alert_emails(now: datetime) -> int:
 
 def open_nps_waves(now: datetime) -> int:
     """Wave n is due at day 30 + 90 n (from the journey's day 0, else signup). Only the
-    current wave is opened: a merchant never gets a backlog of missed waves."""
+    current wave is opened: a merchant never gets a backlog of missed waves, nor a wave
+    within the quiet period after any other survey (a CSM's included)."""
+    nps.lock_survey_senders()
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO onboarding_npssurvey (merchant_id, wave, sent_at)
-            SELECT x.merchant_id, x.wave, %(now)s FROM (
+            INSERT INTO onboarding_npssurvey (merchant_id, kind, wave, sent_at)
+            SELECT x.merchant_id, 'wave', x.wave, %(now)s FROM (
                 SELECT t.id AS merchant_id,
                        FLOOR((EXTRACT(EPOCH FROM (%(now)s - COALESCE(j.started_at, t.created_at)))
                               / 86400 - 30) / 90)::int AS wave
@@ -375,61 +378,20 @@ def open_nps_waves(now: datetime) -> int:
             ) x
             WHERE NOT EXISTS (
                 SELECT 1 FROM onboarding_npssurvey s
-                WHERE s.merchant_id = x.merchant_id AND s.wave = x.wave
+                WHERE s.merchant_id = x.merchant_id
+                  AND (s.wave = x.wave OR s.sent_at > %(quiet_since)s)
             )
             ON CONFLICT (merchant_id, wave) DO NOTHING
             RETURNING id
             """,
-            {"now": now},
+            {"now": now, "quiet_since": now - nps.quiet_period()},
         )
         return len(cursor.fetchall())
 
 
-def _owner_emails(merchant_ids: set[int]) -> dict[int, list[str]]:
-    owners: dict[int, list[str]] = defaultdict(list)
-    for merchant_id, email in Membership.objects.filter(
-        merchant_id__in=merchant_ids, role=MembershipRole.OWNER, user__is_active=True
-    ).values_list("merchant_id", "user__email"):
-        owners[merchant_id].append(email)
-    return owners
-
-
-def _survey_messages(ids: list[int], *, reminder: bool) -> list[outbox.NewMessage]:
-    surveys = list(
-        NpsSurvey.objects.filter(pk__in=ids).values_list(
-            "pk", "merchant_id", "merchant__slug", "merchant__name"
-        )
-    )
-    owners = _owner_emails({row[1] for row in surveys})
-    messages = []
-    for survey_id, merchant_id, slug, name in surveys:
-        if not owners.get(merchant_id):
-            continue
-        link = f"{settings.SITE_SCHEME}://{shop_host_for_slug(slug)}/manage/onboarding/"
-        subject = (
-            _("Reminder: how likely are you to recommend us? (%(name)s)")
-            if reminder
-            else _("How likely are you to recommend us? (%(name)s)")
-        ) % {"name": name}
-        body = _(
-            "On a scale from 0 to 10, how likely are you to recommend our platform to a "
-            "friend or colleague? It takes ten seconds: %(link)s"
-        ) % {"link": link}
-        messages.append(
-            outbox.email(
-                to=owners[merchant_id],
-                subject=subject,
-                body=body,
-                dedupe_key=f"onboarding:nps:{survey_id}:{'reminder' if reminder else 'survey'}",
-                merchant_id=merchant_id,
-            )
-        )
-    return messages
-
-
 def send_survey_emails(now: datetime) -> int:
     ids = _claim("onboarding_npssurvey", "emailed_at", "TRUE", {"now": now})
-    return outbox.enqueue_emails(_survey_messages(ids, reminder=False)) if ids else 0
+    return outbox.enqueue_emails(nps.survey_invitations(ids, reminder=False)) if ids else 0
 
 
 def send_survey_reminders(now: datetime) -> int:
@@ -441,7 +403,7 @@ def send_survey_reminders(now: datetime) -> int:
                SELECT 1 FROM onboarding_npsresponse r WHERE r.survey_id = onboarding_npssurvey.id)""",
         {"now": now, "due": now - timedelta(days=settings.ONBOARDING_NPS_REMINDER_AFTER_DAYS)},
     )
-    return outbox.enqueue_emails(_survey_messages(ids, reminder=True)) if ids else 0
+    return outbox.enqueue_emails(nps.survey_invitations(ids, reminder=True)) if ids else 0
 
 
 # ---------------------------------------------------------------------------- 6. renewals

@@ -16,6 +16,24 @@ urlpatterns = [
     ),
     path("nps/", views.nps, name="console_onboarding_nps"),
     path("tiers/", views.tiers, name="console_onboarding_tiers"),
+    path("health/", views.health_weights, name="console_onboarding_health"),
+    path("segments/", views.segment_list, name="console_onboarding_segments"),
+    path("segments/<int:segment_id>/", views.segment_detail, name="console_onboarding_segment"),
+    path(
+        "segments/<int:segment_id>/<str:action>/",
+        views.segment_action,
+        name="console_onboarding_segment_action",
+    ),
+    path(
+        "merchants/<int:merchant_id>/health/override/",
+        views.override_health,
+        name="console_onboarding_health_override",
+    ),
+    path(
+        "merchants/<int:merchant_id>/health/override/<int:override_id>/withdraw/",
+        views.withdraw_health_override,
+        name="console_onboarding_health_withdraw",
+    ),
     path("tasks/<int:task_id>/complete/", views.complete_task, name="console_onboarding_task_done"),
     path("merchants/<int:merchant_id>/", views.merchant_360, name="console_onboarding_merchant"),
     path(
@@ -27,6 +45,11 @@ urlpatterns = [
         "merchants/<int:merchant_id>/stages/<str:stage>/<str:action>/",
         views.change_stage,
         name="console_onboarding_stage",
+    ),
+    path(
+        "merchants/<int:merchant_id>/nps/send/",
+        views.send_survey,
+        name="console_onboarding_send_survey",
     ),
     path("merchants/<int:merchant_id>/note/", views.add_note, name="console_onboarding_note"),
     path("merchants/<int:merchant_id>/tasks/", views.create_task, name="console_onboarding_task"),

@@ -7,21 +7,29 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import PlatformRole
+from accounts.models import PlatformRole, User
+from billing.models import Plan
+from core.forms import add_service_errors
 from core.views import submit_form
-from onboarding import selectors, services
+from onboarding import health, segments, selectors, services
+from onboarding import nps as nps_surveys
 from onboarding.forms import (
     BoardFilterForm,
     ContactForm,
     CsmForm,
+    HealthOverrideForm,
+    HealthWeightsForm,
     NoteForm,
+    NpsForm,
     PlaybookForm,
+    SegmentForm,
     StageNoteForm,
     StartJourneyForm,
     TaskForm,
@@ -29,18 +37,22 @@ from onboarding.forms import (
     TrainingForm,
 )
 from onboarding.models import (
+    HEALTH_FACTORS,
     STAGE_ORDER,
+    HealthOverride,
+    HealthWeights,
     Milestone,
     Playbook,
+    SavedSegment,
     Stage,
     Task,
     TierAssignment,
     TrainingRegistration,
     TrainingSession,
 )
-from onboarding.scoring import assign_tiers, current_bars
+from onboarding.scoring import HEALTH_WEIGHTS, active_overrides, assign_tiers, current_bars
 from tenants.access import platform_role_required
-from tenants.models import Merchant
+from tenants.models import MembershipRole, Merchant
 
 csm_required = platform_role_required(PlatformRole.CSM)
 
@@ -54,7 +66,10 @@ def my_day(request):
     return render(
         request,
         "onboarding/console/my_day.html",
-        {"items": selectors.my_day(request.user)},
+        {
+            "items": selectors.my_day(request.user),
+            "team": selectors.team_attention(request.user),
+        },
     )
 
 
@@ -98,6 +113,10 @@ def _render_360(request, merchant: Merchant, status: int = 200, **forms):
         or CsmForm(initial={"csm": data.journey.csm if data.journey else None}),
         "start_form": forms.get("start_form") or StartJourneyForm(),
         "has_playbooks": Playbook.objects.exists(),
+        "next_survey_at": nps_surveys.next_survey_allowed_at(merchant.pk),
+        "survey_error": forms.get("survey_error"),
+        "health_form": forms.get("health_form") or HealthOverrideForm(),
+        "health_override": active_overrides([merchant.pk], timezone.now()).get(merchant.pk),
     }
     return render(request, "onboarding/console/merchant.html", context, status=status)
 
@@ -105,6 +124,18 @@ def _render_360(request, merchant: Merchant, status: int = 200, **forms):
 @csm_required
 def merchant_360(request, merchant_id: int):
     return _render_360(request, _merchant(merchant_id))
+
+
+@csm_required
+@require_POST
+def send_survey(request, merchant_id: int):
+    merchant = _merchant(merchant_id)
+    try:
+        nps_surveys.send_nps_survey(merchant=merchant, actor=request.user)
+    except ValidationError as error:
+        return _render_360(request, merchant, status=400, survey_error=" ".join(error.messages))
+    messages.success(request, _("NPS survey sent to %(name)s.") % {"name": merchant.name})
+    return redirect(_merchant_page(merchant))
 
 
 def _merchant_page(merchant: Merchant) -> str:
@@ -369,4 +400,220 @@ def tiers(request):
         "onboarding/console/tiers.html",
         {"form": form, "bars": bars, "can_edit": can_edit, "stage_order": STAGE_ORDER},
         status=400 if form.errors else 200,
+    )
+
+
+def answer_survey_from_email(request, token: str):
+    """The survey email's one-click page (platform host, no login: the signed link is the
+    proof), in the merchant's language; one answer per survey."""
+    survey = nps_surveys.survey_from_token(token)
+    if survey is None:
+        return render(request, "onboarding/public/nps_link_invalid.html", status=404)
+    merchant = survey.merchant
+    owner = (
+        User.objects.filter(
+            memberships__merchant_id=merchant.pk,
+            memberships__role=MembershipRole.OWNER,
+            is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    with translation.override(merchant.language):
+        context = {"merchant": merchant, "answered": hasattr(survey, "response")}
+        if context["answered"] or owner is None:
+            return render(request, "onboarding/public/nps_answer.html", context)
+        form = NpsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.answer_nps(
+                    survey=survey,
+                    score=form.cleaned_data["score"],
+                    comment=form.cleaned_data["comment"],
+                    user=owner,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return render(
+                    request, "onboarding/public/nps_answer.html", {**context, "thanked": True}
+                )
+        return render(
+            request,
+            "onboarding/public/nps_answer.html",
+            {**context, "form": form},
+            status=400 if form.errors else 200,
+        )
+
+
+@csm_required
+def health_weights(request):
+    """Every CSM sees how health is weighted; platform admins change it."""
+    can_edit = request.user.has_platform_role(PlatformRole.PLATFORM_ADMIN)
+    scopes = health.weight_scopes()
+    form = HealthWeightsForm(
+        request.POST or None, scopes=scopes, initial={"scope": "default", **HEALTH_WEIGHTS}
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        saved = submit_form(
+            request,
+            form,
+            lambda data: health.save_health_weights(
+                scope=data["scope"],
+                weights={factor: data[factor] for factor in HEALTH_FACTORS},
+                actor=request.user,
+            ),
+            done=_("Health weights saved."),
+            redirect_to="console_onboarding_health",
+        )
+        if saved:
+            return saved
+    labels = dict(scopes)
+    rows = [(labels.get(row.scope, row.scope), row) for row in HealthWeights.objects.all()]
+    return render(
+        request,
+        "onboarding/console/health.html",
+        {"form": form, "rows": rows, "can_edit": can_edit, "default_weights": HEALTH_WEIGHTS},
+        status=400 if form.errors else 200,
+    )
+
+
+@csm_required
+@require_POST
+def override_health(request, merchant_id: int):
+    merchant = _merchant(merchant_id)
+    form = HealthOverrideForm(request.POST)
+    return submit_form(
+        request,
+        form,
+        lambda data: health.override_health(
+            merchant=merchant,
+            score=data["score"],
+            reason=data["reason"],
+            expires_on=data["expires_on"],
+            actor=request.user,
+        ),
+        done=_("Health override saved."),
+        redirect_to=_merchant_page(merchant),
+    ) or _render_360(request, merchant, status=400, health_form=form)
+
+
+@csm_required
+@require_POST
+def withdraw_health_override(request, merchant_id: int, override_id: int):
+    override = get_object_or_404(HealthOverride, pk=override_id, merchant_id=merchant_id)
+    if health.withdraw_health_override(override=override, actor=request.user):
+        messages.success(request, _("Health override withdrawn."))
+    return redirect(_merchant_page(override.merchant))
+
+
+def _segment_form(data=None) -> SegmentForm:
+    plans = list(Plan.objects.order_by("code").values_list("code", "name"))
+    return SegmentForm(data, plans=plans)
+
+
+def _filters_of(form: SegmentForm) -> segments.SegmentFilters:
+    data = form.cleaned_data
+    return segments.SegmentFilters(
+        tier=data["tier"],
+        stage=data["stage"],
+        health=data["health"],
+        nps=data["nps"],
+        renewal_within_days=data["renewal_within_days"],
+        plan=data["plan"],
+    )
+
+
+# The preview lists this many merchants (and counts them all).
+SEGMENT_PREVIEW = 100
+
+
+@csm_required
+def segment_list(request):
+    """Build a filter, preview who is in it, save it as a segment."""
+    form = _segment_form(request.POST or request.GET or None)
+    preview = None
+    if request.method == "POST":
+        saved = submit_form(
+            request,
+            form,
+            lambda data: segments.save_segment(
+                name=data["name"], filters=_filters_of(form), actor=request.user
+            ),
+            done=_("Segment saved."),
+            redirect_to=lambda segment: reverse("console_onboarding_segment", args=[segment.pk]),
+        )
+        if saved:
+            return saved
+    elif form.is_bound and form.is_valid():
+        preview = segments.segment_merchants(_filters_of(form))
+    return render(
+        request,
+        "onboarding/console/segments.html",
+        {
+            "form": form,
+            "segments": SavedSegment.objects.all(),
+            "preview": preview[:SEGMENT_PREVIEW] if preview is not None else None,
+            "preview_count": preview.count() if preview is not None else 0,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _render_segment(request, segment: SavedSegment, status: int = 200, **forms):
+    members = segments.segment_merchants(segments.SegmentFilters.from_json(segment.filters))
+    return render(
+        request,
+        "onboarding/console/segment.html",
+        {
+            "segment": segment,
+            "members": members[:SEGMENT_PREVIEW],
+            "member_count": members.count(),
+            "csm_form": forms.get("csm_form") or CsmForm(),
+            "playbook_form": forms.get("playbook_form") or PlaybookForm(),
+        },
+        status=status,
+    )
+
+
+@csm_required
+def segment_detail(request, segment_id: int):
+    return _render_segment(request, get_object_or_404(SavedSegment, pk=segment_id))
+
+
+def _bulk_done(outcome: segments.BulkOutcome) -> str:
+    return _("Done for %(done)s merchants; %(skipped)s left as they were.") % {
+        "done": outcome.done,
+        "skipped": outcome.skipped,
+    }
+
+
+@csm_required
+@require_POST
+def segment_action(request, segment_id: int, action: str):
+    segment = get_object_or_404(SavedSegment, pk=segment_id)
+    back = reverse("console_onboarding_segment", args=[segment.pk])
+    if action == "survey":
+        messages.success(
+            request, _bulk_done(segments.bulk_send_survey(segment=segment, actor=request.user))
+        )
+        return redirect(back)
+    if action == "assign":
+        form = CsmForm(request.POST)
+        run = lambda data: segments.bulk_assign_csm(  # noqa: E731
+            segment=segment, csm=data["csm"], actor=request.user
+        )
+        key = "csm_form"
+    elif action == "playbook":
+        form = PlaybookForm(request.POST)
+        run = lambda data: segments.bulk_apply_playbook(  # noqa: E731
+            segment=segment, playbook=data["playbook"], actor=request.user
+        )
+        key = "playbook_form"
+    else:
+        raise Http404
+    return submit_form(request, form, run, done=_bulk_done, redirect_to=back) or _render_segment(
+        request, segment, status=400, **{key: form}
     )

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import MetricSettings
+from tenants.signup import SignupChannel
 
 
 class MetricsFilterForm(forms.Form):
@@ -50,3 +51,19 @@ class MarginForm(forms.ModelForm):
         if not 0 <= margin <= 100:
             raise forms.ValidationError(_("Enter a percentage from 0 to 100."))
         return margin
+
+
+class ChannelSpendForm(forms.Form):
+    """A month's spend on one signup channel; entering it again corrects it."""
+
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=SignupChannel.choices)
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=0)
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()

@@ -75,3 +75,30 @@ class MetricSettings(models.Model):
     def current(cls) -> "MetricSettings":
         found, _created = cls.objects.get_or_create(pk=1)
         return found
+
+
+class ChannelSpend(models.Model):
+    """What acquiring merchants through one signup channel cost in a month (CAC by source),
+    entered by platform admins; the month's total spend stays in MarketingSpend."""
+
+    month = models.DateField(_("month"))  # first day of the month
+    channel = models.CharField(_("channel"), max_length=12)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "channel", "currency"], name="one_channel_spend_per_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="channel_spend_not_negative"
+            ),
+        ]
+        ordering = ["-month", "channel"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.channel} {self.amount} {self.currency}"

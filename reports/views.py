@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole
-from reports import figures, selectors
-from reports.forms import MarginForm, MetricsFilterForm, SpendForm
-from reports.models import MarketingSpend, MetricSettings
+from reports import figures, nps_chain, selectors
+from reports.forms import ChannelSpendForm, MarginForm, MetricsFilterForm, SpendForm
+from reports.models import ChannelSpend, MarketingSpend, MetricSettings
 from tenants.access import platform_role_required
 
 CHART_HEIGHT = 120
@@ -87,3 +87,48 @@ def set_margin(request):
     figures.invalidate_cached_pages()
     messages.success(request, _("Gross margin saved."))
     return redirect("console_metrics")
+
+
+@platform_role_required()
+def nps_chain_page(request, *, spend_form=None, status=200):
+    """NPS as the north star: how it moves and what it brings (renewals, revenue, referrals)."""
+    currencies = selectors.currencies() or ["CNY"]
+    form = MetricsFilterForm(
+        request.GET or None, currencies=currencies, initial={"month": figures.last_full_month()}
+    )
+    currency, month = ("CNY" if "CNY" in currencies else currencies[0]), figures.last_full_month()
+    if form.is_bound and not form.is_valid():
+        status = 400
+    elif form.is_bound:
+        currency = form.cleaned_data["currency"] or currency
+        month = (form.cleaned_data["month"] or month).replace(day=1)
+    return render(
+        request,
+        "console/metrics_nps.html",
+        {
+            "form": form,
+            "chain": nps_chain.build_chain(last_month=month, currency=currency),
+            "definitions": nps_chain.DEFINITIONS,
+            "is_admin": request.user.has_platform_role(PlatformRole.PLATFORM_ADMIN),
+            "spend_form": spend_form or ChannelSpendForm(initial={"currency": currency}),
+        },
+        status=status,
+    )
+
+
+@platform_role_required()
+@require_POST
+def record_channel_spend(request):
+    _admin_only(request)
+    form = ChannelSpendForm(request.POST)
+    if not form.is_valid():
+        return nps_chain_page(request, spend_form=form, status=400)
+    data = form.cleaned_data
+    ChannelSpend.objects.update_or_create(
+        month=data["month"].replace(day=1),
+        channel=data["channel"],
+        currency=data["currency"],
+        defaults={"amount": data["amount"], "entered_by": request.user},
+    )
+    messages.success(request, _("Channel spend saved."))
+    return redirect("console_metrics_nps")

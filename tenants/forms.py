@@ -3,8 +3,9 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from tenants.models import Currency, MerchantStatus
+from tenants.models import Currency, Merchant, MerchantStatus
 from tenants.services import slug_problem
+from tenants.signup import SignupChannel
 
 
 class SignupForm(forms.Form):
@@ -19,6 +20,20 @@ class SignupForm(forms.Form):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+    heard_from = forms.ChoiceField(
+        label=_("How did you hear about us?"),
+        choices=[("", "—"), *SignupChannel.choices],
+        required=False,
+    )
+    # The referring shop's address, from a promoter's referral link (?ref=<slug>).
+    ref = forms.CharField(max_length=40, required=False, widget=forms.HiddenInput)
+
+    def clean_ref(self) -> str:
+        ref = self.cleaned_data["ref"].strip().lower()
+        if ref and not Merchant.objects.filter(slug=ref).exclude(schema_name="public").exists():
+            # A stale or mistyped link still lets the visitor sign up; it refers nobody.
+            return ""
+        return ref
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()

@@ -15,15 +15,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.identity import canonical_email
 from accounts.models import User
 from outbox.services import enqueue_email
 from tenants.services import OpenedShop, open_shop, slug_problem
+
+
+class SignupChannel(models.TextChoices):
+    """How the visitor says they came: the input of CAC and referral share by source."""
+
+    REFERRAL = "referral", gettext_lazy("Recommended by a merchant")
+    SEARCH = "search", gettext_lazy("Search engine")
+    EVENT = "event", gettext_lazy("Event or trade show")
+    SALES = "sales", gettext_lazy("Our sales team contacted me")
+    OTHER = "other", gettext_lazy("Other")
 
 
 @dataclass(frozen=True)
@@ -44,12 +55,14 @@ def sign_up(
     language: str,
     platform_root: str,
     open_shop: Callable[..., OpenedShop] = open_shop,
+    heard_from: str = "",
+    referrer_slug: str = "",
 ) -> SignupOutcome:
     """Open a shop for a new address, or notify an existing one. `platform_root` is the
     configured platform URL (scheme, host, port) the notice's links start with.
     `open_shop` is what opens it: the composition root (config/urls_public.py) passes
     onboarding.signup.open_merchant, which adds the trial and the journey (tenants imports
-    no domain app)."""
+    no domain app) and records `heard_from` / `referrer_slug` (passed only when given)."""
     email = canonical_email(email)
     errors: dict[str, list[str]] = {}
     if not shop_name.strip():
@@ -72,6 +85,11 @@ def sign_up(
             owner_password_hash=password_hash,
             currency=currency,
             language=language,
+            **(
+                {"signup_channel": heard_from, "referrer_slug": referrer_slug}
+                if heard_from or referrer_slug
+                else {}
+            ),
         )
     except ValidationError as error:
         if set(error.message_dict) != {"email"}:

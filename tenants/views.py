@@ -22,7 +22,7 @@ from tenants.hosts import platform_url, shop_url
 from tenants.models import Membership, Merchant, MerchantStatus
 from tenants.selectors import memberships_for_user, search_merchants
 from tenants.services import OpenedShop, change_merchant_status, issue_login_handoff, open_shop
-from tenants.signup import sign_up
+from tenants.signup import SignupChannel, sign_up
 
 
 def landing(request):
@@ -32,7 +32,7 @@ def landing(request):
 @rate_limited("signup")
 def signup(request, open_shop: Callable[..., OpenedShop] = open_shop):
     """`open_shop` comes from the URL conf (the composition root): open_merchant there."""
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, initial={"ref": request.GET.get("ref", "")[:40]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -45,6 +45,8 @@ def signup(request, open_shop: Callable[..., OpenedShop] = open_shop):
                 language=translation.get_language() or "en",
                 platform_root=platform_url(request, ""),
                 open_shop=open_shop,
+                heard_from=SignupChannel.REFERRAL if data["ref"] else data["heard_from"],
+                referrer_slug=data["ref"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

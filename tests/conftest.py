@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from commerce.cache import clear_local
 from tenants import schemas
@@ -30,6 +31,9 @@ def _fresh_cache_and_schema():
     clear_this_runs_cache()
     yield
     connection.set_schema_to_public()
+    # A request handled in Chinese leaves the thread's language active; the next test
+    # starts in the default language whatever ran before it.
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -380,6 +380,8 @@ ONBOARDING_STUCK_AFTER_DAYS = env.int("ONBOARDING_STUCK_AFTER_DAYS", default=3)
 # (older merchants predate onboarding; they still get tiers, health and NPS).
 ONBOARDING_BACKFILL_DAYS = env.int("ONBOARDING_BACKFILL_DAYS", default=30)
 ONBOARDING_NPS_REMINDER_AFTER_DAYS = env.int("ONBOARDING_NPS_REMINDER_AFTER_DAYS", default=5)
+# Whoever asks, a merchant gets at most one NPS survey in this many days.
+ONBOARDING_NPS_QUIET_DAYS = env.int("ONBOARDING_NPS_QUIET_DAYS", default=30)
 # Fewer paid orders than this in 30 days with the store live: "needs operations help".
 ONBOARDING_LOW_ACTIVITY_ORDERS = env.int("ONBOARDING_LOW_ACTIVITY_ORDERS", default=10)
 ONBOARDING_HEALTH_RED_BELOW = env.int("ONBOARDING_HEALTH_RED_BELOW", default=40)
