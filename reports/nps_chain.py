@@ -281,8 +281,8 @@ def channel_rows(
 
 DEFINITIONS = {
     "nps": _(
-        "NPS = % of answers scoring 9-10 minus % scoring 0-6, over the answers given "
-        "(never an average of scores)."
+        "NPS = the share of answers scoring 9-10 minus the share scoring 0-6, in "
+        "percentage points (never an average of scores)."
     ),
     "renewal": _(
         "Renewal rate = renewals / (renewals + cancellations + expiries) decided in the "

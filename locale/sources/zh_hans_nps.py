@@ -98,7 +98,7 @@ ZH = {
     "Preview": "预览",
     "Save as a segment": "保存为分组",
     "Not asked": "未询问",
-    "NPS = % of answers scoring 9-10 minus % scoring 0-6, over the answers given (never an average of scores).": "NPS = 打 9-10 分的回答占比减去打 0-6 分的回答占比（基于全部回答，绝不是平均分）。",
+    "NPS = the share of answers scoring 9-10 minus the share scoring 0-6, in percentage points (never an average of scores).": "NPS = 打 9-10 分的回答占比减去打 0-6 分的回答占比，以百分点计（绝不是平均分）。",
     "Renewal rate = renewals / (renewals + cancellations + expiries) decided in the window, each counted under the merchant's latest NPS answer before it.": "续费率 = 期间内的续费数 /（续费 + 取消 + 到期流失）数，每次决定按商户在此之前最近一次 NPS 回答归类。",
     "12-month revenue = what the category's merchants were invoiced in the window (issued invoices, voided ones left out), per merchant; the category is the latest answer by the window's end.": "12 个月收入 = 该类商户在期间内被开具的账单金额（已开具的账单，不含作废账单）按商户平均；类别取期末前最近一次回答。",
     "Referral share = new merchants who signed up from a merchant's referral link / all new merchants of the month.": "推荐占比 = 通过商户推荐链接注册的新商户 / 当月全部新商户。",
