@@ -13,7 +13,11 @@ from onboarding.services import answer_nps
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("outbox_delivered_by_test"),
+]
 
 
 def test_a_signup_from_a_promoters_referral_link_records_the_referrer(live_server, page):

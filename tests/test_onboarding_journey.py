@@ -28,6 +28,7 @@ from onboarding.models import (
     TimelineKind,
 )
 from onboarding.sweep import run_sweep as sweep_in_one_transaction
+from outbox.models import OutboxMessage
 from tests.factories import ShopFactory
 from tests.factories_onboarding import go_live, make_csm, set_up_store
 from tests.outbox import deliver_outbox
@@ -140,9 +141,16 @@ def test_a_merchant_on_schedule_completes_every_stage_on_time_with_no_alert():
     assert journey.completed_at == at(30, hours=3)
     assert (journey.tier, journey.segment) == ("C", "needs_operations")
     assert Alert.objects.count() == 0
-    # Day 30 opened NPS wave 0 and mailed the owner; no alert email went anywhere.
-    assert NpsSurvey.objects.get(merchant=merchant).wave == 0
-    assert [message.to for message in mail.outbox] == [["owner@jade-tea.test"]]
+    # Going live (day 20) opened the go-live survey and mailed the owner, reminded on day 25;
+    # day 30's wave 0 waits out the 30-day quiet period; no alert email went anywhere.
+    survey = NpsSurvey.objects.get(merchant=merchant)
+    assert (survey.kind, survey.wave, survey.sent_at) == ("go_live", None, at(20, hours=3))
+    assert [message.to for message in mail.outbox] == [["owner@jade-tea.test"]] * 2
+    assert sorted(
+        OutboxMessage.objects.filter(dedupe_key__startswith="onboarding:nps:").values_list(
+            "dedupe_key", flat=True
+        )
+    ) == [f"onboarding:nps:{survey.pk}:reminder", f"onboarding:nps:{survey.pk}:survey"]
 
 
 def test_a_merchant_never_contacted_alerts_at_24_hours_and_at_breach_exactly_once_each():

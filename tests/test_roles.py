@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from commerce.store.models import Outlet, StoreSettings
+from commerce.store.selectors import store_settings
 from tenants.access import roles_for_path
 from tenants.models import StaffAction
 from tenants.services import add_member
@@ -43,6 +44,9 @@ def staffed_shop(shop):
         add_member(merchant=shop.merchant, user=UserFactory(email=f"{role}@alpha.test"), role=role)
     with shop.merchant:
         outlet = OutletFactory(name="Bund")
+        # The settings row a shop's first page view fills in from the merchant record: the
+        # snapshot below is about what a refused role changes, not about that first read.
+        store_settings()
     connection.set_schema_to_public()
     return shop, outlet.pk
 

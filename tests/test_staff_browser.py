@@ -13,7 +13,11 @@ from tenants.models import Membership, StaffAction
 from tests.factories import TEST_PASSWORD, OutletFactory, ShopFactory
 from tests.outbox import deliver_outbox
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("outbox_delivered_by_test"),
+]
 
 
 def test_an_invited_cashier_uses_the_pos_and_cannot_open_marketing(
