@@ -93,9 +93,14 @@ def main() -> int:
     manage = [sys.executable, "manage.py"]
     setup_steps = (
         ["migrate_fast"],
+        # Each replays the demo shops' days since signup; customer success before billing
+        # (its NPS waves go to shops still open then), then again for health scores that
+        # read the invoices billing has just written.
         ["seed_demo"],
+        ["seed_onboarding_demo"],
         ["seed_billing_demo"],
         ["seed_onboarding_demo"],
+        ["seed_metrics_demo"],
         ["refresh_reports"],
     )
     if os.environ.get("DEMO_SKIP_SETUP") == "1":
@@ -130,6 +135,7 @@ The demo is running (Ctrl-C stops it):
   Demo shops' consoles     http://tea-house.localhost{suffix}/manage/  (owner@tea-house.test)
                            http://noodle-bar.localhost{suffix}/manage/ (owner@noodle-bar.test)
                            http://flower-lab.localhost{suffix}/manage/ (owner@flower-lab.test)
+                           http://paper-kite.localhost{suffix}/manage/ (owner@paper-kite.test, lapsed)
   Health                   http://localhost{suffix}/healthz
   Every demo password:     demo-pass-2026
 """,
