@@ -1,6 +1,7 @@
 """`make demo`'s data: shops with a past, seeded through the services real use goes through,
 and figures that agree with each other across the consoles."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -84,10 +85,17 @@ def test_the_demo_shops_have_a_past_and_seeding_twice_adds_nothing():
 
 
 def test_every_figure_of_the_demo_agrees_with_every_other(client):
+    started = time.monotonic()
     seed_the_demo()
+    first_run = time.monotonic() - started
     invoices_before = Invoice.objects.count()
-    seed_the_demo()  # a second run adds nothing
+    started = time.monotonic()
+    seed_the_demo()  # a second run adds nothing, quickly
+    second_run = time.monotonic() - started
     assert Invoice.objects.count() == invoices_before
+    # `make demo` starts in reasonable time: ~25 s of seeding on a quiet machine (the bound
+    # leaves room for a loaded one); a restart replays nothing.
+    assert first_run < 120 and second_run < 15, (first_run, second_run)
 
     merchants = {m.slug: m for m in Merchant.objects.all()}
     for invoice in Invoice.objects.exclude(status=InvoiceStatus.VOID).select_related("merchant"):

@@ -16,6 +16,7 @@ day of trial. Safe to run again: once the demo shops have subscriptions, nothing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -67,6 +68,8 @@ class Command(BaseCommand):
     help = "Replay the demo shops' billing since their signups (idempotent)."
 
     def handle(self, *args, **options):
+        # Approval renders PDFs; the font subsetter's INFO lines would bury the demo's output.
+        logging.getLogger("fontTools").setLevel(logging.WARNING)
         merchants = list(Merchant.objects.filter(slug__in=DEMO_SLUGS).order_by("created_at"))
         if not merchants:
             self.stdout.write("Billing demo: no demo shops (run seed_demo first).")
