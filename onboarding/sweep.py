@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification
@@ -397,24 +397,25 @@ def _owner_emails(merchant_ids: set[int]) -> dict[int, list[str]]:
 def _survey_messages(ids: list[int], *, reminder: bool) -> list[outbox.NewMessage]:
     surveys = list(
         NpsSurvey.objects.filter(pk__in=ids).values_list(
-            "pk", "merchant_id", "merchant__slug", "merchant__name"
+            "pk", "merchant_id", "merchant__slug", "merchant__name", "merchant__language"
         )
     )
     owners = _owner_emails({row[1] for row in surveys})
     messages = []
-    for survey_id, merchant_id, slug, name in surveys:
+    for survey_id, merchant_id, slug, name, language in surveys:
         if not owners.get(merchant_id):
             continue
         link = f"{settings.SITE_SCHEME}://{shop_host_for_slug(slug)}/manage/onboarding/"
-        subject = (
-            _("Reminder: how likely are you to recommend us? (%(name)s)")
-            if reminder
-            else _("How likely are you to recommend us? (%(name)s)")
-        ) % {"name": name}
-        body = _(
-            "On a scale from 0 to 10, how likely are you to recommend our platform to a "
-            "friend or colleague? It takes ten seconds: %(link)s"
-        ) % {"link": link}
+        with translation.override(language):  # the owner's shop language, not the sweep's
+            subject = (
+                _("Reminder: how likely are you to recommend us? (%(name)s)")
+                if reminder
+                else _("How likely are you to recommend us? (%(name)s)")
+            ) % {"name": name}
+            body = _(
+                "On a scale from 0 to 10, how likely are you to recommend our platform to a "
+                "friend or colleague? It takes ten seconds: %(link)s"
+            ) % {"link": link}
         messages.append(
             outbox.email(
                 to=owners[merchant_id],

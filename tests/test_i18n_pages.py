@@ -13,11 +13,13 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from billing.models import Invoice
 from commerce.catalog.models import Product
 from commerce.orders.models import Order
+from outbox.models import OutboxMessage
 from tenants.models import Merchant
 from tests.conftest import on_host
 
@@ -95,6 +97,13 @@ def english_left(html: str, exact, patterns) -> list[str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def default_language_after():
+    """The test client's requests leave the last language active in this thread."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def chinese(client: Client, host: str) -> Client:
     client.cookies["django_language"] = "zh-hans"
     return on_host(client, host)
@@ -160,3 +169,9 @@ def test_the_main_pages_of_every_console_are_all_chinese_in_chinese():
         if english:
             problems[path] = english
     assert problems == {}, problems
+
+    # The NPS survey goes to the owner in the shop's language, whatever the sweep's.
+    survey = OutboxMessage.objects.get(
+        dedupe_key__startswith="onboarding:nps:", merchant_id=tea_house.pk
+    )
+    assert survey.payload["subject"] == "您有多大可能推荐我们？（Tea House 茶馆）"
