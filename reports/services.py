@@ -21,5 +21,8 @@ def record_spend(
         currency=currency,
         defaults={"amount": amount, "note": note, "entered_by": entered_by},
     )
+    # Now, and again once committed: a page built in between (still reading the old
+    # spend) must not stay cached.
+    invalidate_cached_pages()
     transaction.on_commit(invalidate_cached_pages)
     return spend
