@@ -4,6 +4,8 @@ service owns the writes of cannot be added, changed or deleted from it."""
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse as tenant_reverse
 
 from accounts.models import User
@@ -41,6 +43,9 @@ MUST_HAVE_ROWS = SERVICE_OWNED - {"billing.creditnote", "billing.invoiceline"} |
 }
 
 
+MAX_LIST_QUERIES = 12
+
+
 def demo_admin(client, steps):
     for step in steps:
         call_command(step)
@@ -73,8 +78,11 @@ def test_every_registered_model_lists_and_shows_a_row_in_english_and_chinese(cli
     shown = set()
     for name, model in sorted(registered.items()):
         info = (model._meta.app_label, model._meta.model_name)
-        listing = admin_client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        with CaptureQueriesContext(connection) as queries:
+            listing = admin_client.get(reverse("admin:{}_{}_changelist".format(*info)))
         assert listing.status_code == 200, name
+        # Related columns are joined, not fetched a row at a time.
+        assert len(queries) <= MAX_LIST_QUERIES, (name, len(queries))
         row = model._default_manager.order_by("pk").first()
         if row is None:
             continue

@@ -14,24 +14,16 @@ from analytics.events import EventKind
 from analytics.models import DailyMerchantStats, MerchantEvent
 from billing.models import Invoice, InvoiceStatus, LineKind, Subscription
 from commerce.orders.models import Order
+from devstack.demo import SEED_STEPS
 from reports.selectors import month_start
 from tenants.models import Merchant
 from tests.conftest import on_host
 
 pytestmark = pytest.mark.django_db
 
-DEMO_STEPS = (
-    "seed_demo",
-    "seed_onboarding_demo",
-    "seed_billing_demo",
-    "seed_onboarding_demo",
-    "seed_metrics_demo",
-    "refresh_reports",
-)
-
 
 def seed_the_demo() -> None:
-    for step in DEMO_STEPS:
+    for step in SEED_STEPS:  # what `make demo` runs, in its order
         call_command(step)
 
 
