@@ -1,24 +1,34 @@
 from django.contrib import admin
 
 from analytics.models import DailyMerchantStats, MerchantEvent
+from core.admin import ReadOnlyAdmin
+
+# The ledger is written by analytics.ledger.record_event (and repaired by rebuild_ledger):
+# an edit here would put it out of step with the shops' own orders.
 
 
 @admin.register(MerchantEvent)
-class MerchantEventAdmin(admin.ModelAdmin):
+class MerchantEventAdmin(ReadOnlyAdmin):
     list_display = ("merchant", "kind", "occurred_at", "local_date", "idempotency_key")
     list_filter = ("kind",)
     search_fields = ("merchant__name", "merchant__slug", "idempotency_key")
-    readonly_fields = [field.name for field in MerchantEvent._meta.fields]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    date_hierarchy = "local_date"
+    list_select_related = ("merchant",)
 
 
 @admin.register(DailyMerchantStats)
-class DailyMerchantStatsAdmin(admin.ModelAdmin):
-    list_display = ("merchant", "date", "gmv", "refunds", "orders", "in_store_orders")
+class DailyMerchantStatsAdmin(ReadOnlyAdmin):
+    list_display = (
+        "merchant",
+        "date",
+        "gmv",
+        "refunds",
+        "orders",
+        "online_orders",
+        "in_store_orders",
+        "groupbuy_orders",
+    )
     list_filter = ("date",)
     search_fields = ("merchant__name", "merchant__slug")
+    date_hierarchy = "date"
+    list_select_related = ("merchant",)

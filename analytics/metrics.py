@@ -38,12 +38,14 @@ DEFINITIONS = {
     ),
     "grr": _(
         "Gross revenue retention: (MRR at the start − contraction − churned MRR) / MRR at the "
-        "start, over the last 12 months, of the merchants paying at the start; expansion "
-        "not counted; at most 100%."
+        "start, of the merchants paying at the start, over the last 12 months (or since the "
+        "first month that ended with paying merchants, on a younger platform); expansion not "
+        "counted; at most 100%."
     ),
     "nrr": _(
         "Net revenue retention: (MRR at the start + expansion − contraction − churned MRR) / "
-        "MRR at the start, over the last 12 months, of the merchants paying at the start."
+        "MRR at the start, of the merchants paying at the start, over the same window as "
+        "gross revenue retention."
     ),
     "renewal_rate": _(
         "Renewal rate: terms renewed over terms that came to an end (renewed + expired) in "
@@ -51,10 +53,14 @@ DEFINITIONS = {
     ),
     "arpa": _("ARPA: MRR / paying merchants."),
     "ltv": _(
-        "LTV: ARPA × gross margin / monthly logo churn (monthly churn averaged over the last "
-        "12 months); none while nobody churns."
+        "LTV: ARPA × gross margin / monthly logo churn (merchants lost over the retention "
+        "window, per month, over the average paying merchants at its month ends); none while "
+        "nobody churns."
     ),
-    "cac": _("CAC: sales and marketing spend of the month / merchants who signed up in it."),
+    "cac": _(
+        "CAC: sales and marketing spend of the last three months (months with spend entered) "
+        "/ merchants who signed up in those months."
+    ),
     "ltv_cac": _("LTV / CAC."),
     "nps": _(
         "NPS: the share of promoters (9-10) minus the share of detractors (0-6) among respondents; passives "

@@ -7,6 +7,7 @@ billing, onboarding and platform analytics read only these tables.
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Merchant
 
@@ -27,6 +28,8 @@ class MerchantEvent(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("merchant event")
+        verbose_name_plural = _("merchant events")
         indexes = [
             models.Index(fields=["merchant", "kind", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
@@ -68,6 +71,8 @@ class DailyMerchantStats(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("daily merchant stats")
+        verbose_name_plural = _("daily merchant stats")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "date"], name="daily_stats_merchant_date")
         ]

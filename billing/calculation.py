@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Sum
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -211,6 +213,19 @@ def _add_span(facts, key, first: date, last: date, period_start: date) -> None:
 
 
 def price_period(
+    facts: PeriodFacts, plans: dict[int, PlanTerms], plugin_prices: dict[str, PluginPrice]
+) -> Priced:
+    """The draft lines of one merchant's period, their text in the merchant's language (an
+    invoice is the merchant's document; the run itself has no reader's language)."""
+    try:
+        language = facts.subscription.merchant.language
+    except ObjectDoesNotExist:  # priced in memory, for a merchant not stored (what-ifs)
+        language = translation.get_language()
+    with translation.override(language):
+        return _price_period(facts, plans, plugin_prices)
+
+
+def _price_period(
     facts: PeriodFacts, plans: dict[int, PlanTerms], plugin_prices: dict[str, PluginPrice]
 ) -> Priced:
     """The draft lines of one merchant's period (adjustments are kept by the caller)."""

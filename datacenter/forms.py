@@ -13,6 +13,7 @@ class RangeForm(forms.Form):
     """The data center's period: the last 7/30/90 days up to today, or custom dates."""
 
     range = forms.ChoiceField(
+        label=_("Range"),
         choices=[
             ("7", _("Last 7 days")),
             ("30", _("Last 30 days")),

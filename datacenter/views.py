@@ -47,14 +47,21 @@ def increment_segments(report: selectors.RangeReport) -> list[Segment]:
             totals.in_store_gmv,
             selectors.share(totals.in_store_gmv, totals.gmv),
         ),
+        # Group-buy orders are online orders, and with or without a plugin splits all orders:
+        # the two lines below are parts of the total, not further channels.
         Segment(
-            _("Group-buy"),
+            _("of which group-buy"),
             totals.groupbuy_orders,
             totals.groupbuy_gmv,
             selectors.share(totals.groupbuy_gmv, totals.gmv),
             totals.groupbuy_new_customers,
         ),
-        Segment(_("Without plugins"), base_orders, base_gmv, selectors.share(base_gmv, totals.gmv)),
+        Segment(
+            _("of which without plugins"),
+            base_orders,
+            base_gmv,
+            selectors.share(base_gmv, totals.gmv),
+        ),
         Segment(_("New customers"), None, None, None, totals.new_customers),
         Segment(_("Returning customers"), None, None, None, totals.returning_customers),
     ]

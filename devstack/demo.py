@@ -27,6 +27,19 @@ PORT = int(os.environ.get("PORT", "8000"))
 DEFAULT_BIND = "127.0.0.1"
 
 
+# Each replays the demo shops' days since signup; customer success before billing (its NPS
+# waves go to shops still open then), then again for health scores that read the invoices
+# billing has just written. tests/test_demo.py runs the same steps.
+SEED_STEPS = (
+    "seed_demo",
+    "seed_onboarding_demo",
+    "seed_billing_demo",
+    "seed_onboarding_demo",
+    "seed_metrics_demo",
+    "refresh_reports",
+)
+
+
 def demo_bind(environ=os.environ) -> str:
     return environ.get("DEMO_BIND", "").strip() or DEFAULT_BIND
 
@@ -91,13 +104,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
     }
     manage = [sys.executable, "manage.py"]
-    setup_steps = (
-        ["migrate_fast"],
-        ["seed_demo"],
-        ["seed_billing_demo"],
-        ["seed_onboarding_demo"],
-        ["refresh_reports"],
-    )
+    setup_steps = (["migrate_fast"], *([step] for step in SEED_STEPS))
     if os.environ.get("DEMO_SKIP_SETUP") == "1":
         setup_steps = ()
     for step in setup_steps:
@@ -130,6 +137,7 @@ The demo is running (Ctrl-C stops it):
   Demo shops' consoles     http://tea-house.localhost{suffix}/manage/  (owner@tea-house.test)
                            http://noodle-bar.localhost{suffix}/manage/ (owner@noodle-bar.test)
                            http://flower-lab.localhost{suffix}/manage/ (owner@flower-lab.test)
+                           http://paper-kite.localhost{suffix}/manage/ (owner@paper-kite.test, lapsed)
   Health                   http://localhost{suffix}/healthz
   Every demo password:     demo-pass-2026
 """,

@@ -76,6 +76,10 @@ class CsmProfile(models.Model):
     )
     accepts_new_merchants = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name = _("customer success manager")
+        verbose_name_plural = _("customer success managers")
+
     def __str__(self) -> str:
         return f"{self.user} (manager: {self.manager or '-'})"
 
@@ -102,6 +106,8 @@ class Journey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("onboarding journey")
+        verbose_name_plural = _("onboarding journeys")
         indexes = [models.Index(fields=["csm", "completed_at"])]
 
     def __str__(self) -> str:
@@ -128,6 +134,8 @@ class Milestone(models.Model):
     note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["journey", "stage"], name="milestone_journey_stage")
@@ -180,6 +188,8 @@ class ContactLog(models.Model):
     contacted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contact log")
         ordering = ["-contacted_at", "-id"]
 
     def __str__(self) -> str:
@@ -214,6 +224,8 @@ class TimelineEntry(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["merchant", "at"])]
 
@@ -241,6 +253,8 @@ class Alert(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -266,6 +280,10 @@ class RenewalHeadsUp(models.Model):
     # Claimed (set) just before the email goes out, so a retry never mails twice.
     emailed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("renewal heads-up")
+        verbose_name_plural = _("renewal heads-ups")
+
     def __str__(self) -> str:
         return f"renewal reminder {self.reminder_id} -> {self.recipient_id}"
 
@@ -282,6 +300,8 @@ class TrainingSession(models.Model):
     )
 
     class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
         ordering = ["starts_at", "id"]
 
     def __str__(self) -> str:
@@ -298,6 +318,8 @@ class TrainingRegistration(models.Model):
     attended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("training registration")
+        verbose_name_plural = _("training registrations")
         ordering = ["session__starts_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "user"], name="training_once_per_user")
@@ -336,6 +358,8 @@ class Task(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["assignee", "completed_at", "due_on"])]
 
@@ -345,6 +369,10 @@ class Task(models.Model):
 
 class Playbook(models.Model):
     name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
 
     def __str__(self) -> str:
         return self.name
@@ -357,6 +385,8 @@ class PlaybookStep(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("playbook step")
+        verbose_name_plural = _("playbook steps")
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
@@ -377,6 +407,10 @@ class TierThreshold(models.Model):
     min_active_outlets = models.PositiveIntegerField(_("minimum active outlets"), default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("tier threshold")
+        verbose_name_plural = _("tier thresholds")
+
     def __str__(self) -> str:
         return self.tier
 
@@ -396,6 +430,8 @@ class TierAssignment(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("tier assignment")
+        verbose_name_plural = _("tier assignments")
         ordering = ["-computed_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -506,6 +542,8 @@ class HealthScore(models.Model):
     override_score = models.IntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("health score")
+        verbose_name_plural = _("health scores")
         ordering = ["-computed_on"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "computed_on"], name="health_once_a_day")
@@ -555,6 +593,8 @@ class NpsSurvey(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("NPS survey")
+        verbose_name_plural = _("NPS surveys")
         ordering = ["-sent_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "wave"], name="nps_once_per_wave"),
@@ -583,6 +623,8 @@ class NpsResponse(models.Model):
     answered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("NPS response")
+        verbose_name_plural = _("NPS responses")
         constraints = [
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=10), name="nps_score_0_10"
@@ -602,6 +644,8 @@ class SweepRun(models.Model):
     figures = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("sweep run")
+        verbose_name_plural = _("sweep runs")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:

@@ -29,6 +29,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the record of what was sent (and the dedupe key that stops a resend)
+
     @admin.action(description=_("Retry the selected failed messages"))
     def retry_selected(self, request, queryset) -> None:
         retried = 0

@@ -3,13 +3,14 @@ definitions. A fixed number of queries whatever the number of merchants."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from analytics import metrics
 from reports import selectors
@@ -17,12 +18,33 @@ from reports.models import MetricSettings
 from reports.selectors import add_months, last_months, month_end
 from tenants.money import round_money
 
+# What each headline figure is called on the page (the keys stay stable for tests and CSS).
+LABELS = {
+    "gmv": _("GMV"),
+    "commission": _("Commission revenue"),
+    "mrr": _("MRR"),
+    "arr": _("ARR"),
+    "arpa": _("ARPA"),
+    "logo_churn": _("Logo churn"),
+    "grr": _("Gross revenue retention"),
+    "nrr": _("Net revenue retention"),
+    "renewal_rate": _("Renewal rate"),
+    "ltv": _("LTV"),
+    "cac": _("CAC"),
+    "ltv_cac": _("LTV / CAC"),
+    "nps": _("NPS"),
+}
+
 
 @dataclass(frozen=True)
 class Figure:
     key: str
     value: Decimal | int | None
     unit: str = ""  # "%", a currency code, or ""
+
+    @property
+    def label(self) -> str:
+        return str(LABELS.get(self.key, self.key))
 
     @property
     def definition(self) -> str:
@@ -56,14 +78,22 @@ class MetricsPage:
     cohort_months: list[date]
     cohorts: list[tuple[date, int, list[Decimal | None]]]
     gross_margin: Decimal
-    definitions: dict[str, str] = field(default_factory=dict)
+    retention_since: date | None = None  # the day retention is measured from (None: nobody paid)
     computed_at: datetime | None = None
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """In the reader's language (a cached page may have been built in another)."""
+        return {key: str(text) for key, text in metrics.DEFINITIONS.items()}
 
 
 def last_full_month(today: date | None = None) -> date:
     today = today or timezone.now().date()
     return add_months(today.replace(day=1), -1)
 
+
+CAC_MONTHS = 3  # spend and signups of the last three months (one month is too few signups)
+ZERO = Decimal("0")
 
 GENERATION_KEY = "reports:metrics:generation"
 
@@ -103,7 +133,6 @@ def build(currency: str, month: date) -> MetricsPage:
     month_ends = [month_end(first) for first in months]
     snapshots = selectors.recurring_snapshots(currency, [window_start, *month_ends])
     now, start_of_month = snapshots[month_ends[-1]], snapshots[month_ends[-2]]
-    window = snapshots[window_start]
 
     gmv = selectors.gmv_by_month(currency, months)
     commission = selectors.commission_by_month(currency, months)
@@ -114,15 +143,36 @@ def build(currency: str, month: date) -> MetricsPage:
     this_month = selectors.movements(
         currency, month, month_end(month), start_of_month.paying_accounts
     )
-    year = selectors.movements(currency, months[0], month_end(month), window.paying_accounts)
-    average_accounts = Decimal(
-        sum(len(snapshots[end].paying_accounts) for end in month_ends)
-    ) / len(month_ends)
-    churn = metrics.monthly_churn(year.churned_accounts, average_accounts, 12)
+    # Retention is measured over the 12 months to the month's end, or, on a younger platform,
+    # from the first month end anyone paid: a window that starts before the first paying
+    # merchant has nothing to retain, and would show "—" for a platform with real history.
+    base_day = next(
+        (day for day in [window_start, *month_ends[:-1]] if snapshots[day].paying_accounts), None
+    )
+    window = snapshots[base_day] if base_day else snapshots[window_start]
+    window_ends = [end for end in month_ends if base_day and end > base_day]
+    year = selectors.movements(
+        currency,
+        (base_day or window_start) + timedelta(days=1),
+        month_end(month),
+        window.paying_accounts,
+    )
+    renewals = selectors.movements(currency, months[0], month_end(month), set())
+    average_accounts = (
+        Decimal(sum(len(snapshots[end].paying_accounts) for end in window_ends)) / len(window_ends)
+        if window_ends
+        else ZERO
+    )
+    churn = metrics.monthly_churn(year.churned_accounts, average_accounts, len(window_ends))
     margin = MetricSettings.current().gross_margin_percent
     arpa = metrics.arpa(now.mrr, len(now.paying_accounts))
     ltv = metrics.ltv(arpa, margin / 100, churn)
-    cac = metrics.cac(spend[month], new_merchants[month])
+    cac_months = months[-CAC_MONTHS:]
+    spent = [spend[first] for first in cac_months if spend[first] is not None]
+    cac = metrics.cac(
+        sum(spent, ZERO) if spent else None,
+        sum(new_merchants[first] for first in cac_months if spend[first] is not None),
+    )
     all_scores = [score for scores in nps_scores.values() for score in scores]
 
     headline = [
@@ -153,7 +203,9 @@ def build(currency: str, month: date) -> MetricsPage:
             "%",
         ),
         Figure(
-            "renewal_rate", metrics.renewal_rate(year.renewed + year.expired, year.renewed), "%"
+            "renewal_rate",
+            metrics.renewal_rate(renewals.renewed + renewals.expired, renewals.renewed),
+            "%",
         ),
         Figure("ltv", money(ltv), currency),
         Figure("cac", money(cac), currency),
@@ -200,5 +252,5 @@ def build(currency: str, month: date) -> MetricsPage:
         cohort_months=months,
         cohorts=[(cohort, size, retention[cohort]) for cohort, size, _alive in cohort_rows],
         gross_margin=margin,
-        definitions={key: str(text) for key, text in metrics.DEFINITIONS.items()},
+        retention_since=base_day + timedelta(days=1) if base_day else None,
     )

@@ -30,6 +30,8 @@ class MonthlyMerchantStats(models.Model):
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("monthly merchant stats")
+        verbose_name_plural = _("monthly merchant stats")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "month"], name="monthly_stats_once")
         ]
@@ -51,6 +53,8 @@ class MarketingSpend(models.Model):
     )
 
     class Meta:
+        verbose_name = _("sales and marketing spend")
+        verbose_name_plural = _("sales and marketing spend")
         constraints = [
             models.UniqueConstraint(fields=["month", "currency"], name="one_spend_per_month")
         ]
@@ -67,6 +71,10 @@ class MetricSettings(models.Model):
         _("gross margin (%)"), max_digits=5, decimal_places=2, default=Decimal("70")
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("metric settings")
+        verbose_name_plural = _("metric settings")
 
     def __str__(self) -> str:
         return f"gross margin {self.gross_margin_percent}%"

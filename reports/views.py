@@ -2,15 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import PlatformRole
-from reports import figures, nps_chain, selectors
+from reports import figures, nps_chain, selectors, services
 from reports.forms import ChannelSpendForm, MarginForm, MetricsFilterForm, SpendForm
-from reports.models import ChannelSpend, MarketingSpend, MetricSettings
+from reports.models import ChannelSpend, MetricSettings
 from tenants.access import platform_role_required
 
 CHART_HEIGHT = 120
@@ -65,13 +64,13 @@ def record_spend(request):
     if not form.is_valid():
         return metrics_page(request, spend_form=form, status=400)
     data = form.cleaned_data
-    with transaction.atomic():
-        MarketingSpend.objects.update_or_create(
-            month=data["month"].replace(day=1),
-            currency=data["currency"],
-            defaults={"amount": data["amount"], "note": data["note"], "entered_by": request.user},
-        )
-    figures.invalidate_cached_pages()
+    services.record_spend(
+        month=data["month"],
+        currency=data["currency"],
+        amount=data["amount"],
+        note=data["note"],
+        entered_by=request.user,
+    )
     messages.success(request, _("Spend saved."))
     return redirect("console_metrics")
 

@@ -445,6 +445,7 @@ def test_the_audit_log_renders_every_kind_of_entry_the_code_writes(finance, octo
 def test_the_audit_log_renders_on_the_demo_data(client):
     call_command("seed_demo")
     call_command("seed_billing_demo")
+    paid = Invoice.objects.filter(status="paid").count()
     client.force_login(User.objects.get(email="finance@demo.test"))
     on_host(client, "localhost")
 
@@ -452,4 +453,5 @@ def test_the_audit_log_renders_on_the_demo_data(client):
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count("Payment recorded") == 3 and html.count("Approved and issued") == 3
+    assert paid >= 3  # months of history, each approved, then paid
+    assert html.count("Payment recorded") == paid and html.count("Approved and issued") == paid

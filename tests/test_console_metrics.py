@@ -177,3 +177,55 @@ def test_the_roll_up_task_computes_the_default_page_ahead_of_the_first_visitor(
     assert first.status_code == 200
     assert len(first_visit) == len(second_visit)
     assert first.context["page"].computed_at is not None
+
+
+@pytest.fixture
+def young_platform(db):
+    """A platform five months old: D on Basic from 2026-06-01 (upgraded to Advanced on
+    2026-08-01), E on Basic from 2026-06-15, lapsed on 2026-09-14."""
+    basic, advanced = Plan.objects.get(code="basic"), Plan.objects.get(code="advanced")
+    delta, echo = MerchantRowFactory(name="Delta"), MerchantRowFactory(name="Echo")
+    type(delta).objects.filter(pk=delta.pk).update(created_at=datetime(2026, 6, 1, tzinfo=UTC))
+    type(echo).objects.filter(pk=echo.pk).update(created_at=datetime(2026, 6, 15, tzinfo=UTC))
+    subscribe(delta, basic, start=date(2026, 6, 1))
+    change_plan(Subscription.objects.get(merchant=delta), to_plan=advanced, on=date(2026, 8, 1))
+    lapsed = subscribe(echo, basic, start=date(2026, 6, 15))
+    Subscription.objects.filter(pk=lapsed.pk).update(
+        status=SubscriptionStatus.EXPIRED, ended_on=date(2026, 9, 14), auto_renew=False
+    )
+    record_subscription_event(
+        lapsed,
+        SubscriptionEventKind.EXPIRED,
+        on=date(2026, 9, 15),
+        before=Decimal("299"),
+        after=Decimal("0"),
+        unique_key="expired:echo",
+    )
+    return delta, echo
+
+
+def test_a_young_platform_measures_retention_from_its_first_paying_month(
+    young_platform, staff_client
+):
+    finance = staff_client(PlatformRole.FINANCE)
+    response = finance.get("/console/metrics/", {"month": "2026-10"})
+    figures = headline(response)
+    page = response.context["page"]
+
+    # Nobody paid 12 months ago: the window starts at the first month end with payers.
+    assert page.retention_since == date(2026, 7, 1)  # D and E paying on 30 June
+    assert figures["grr"] == Decimal("50.0")  # (598 - 299 churned) / 598
+    assert figures["nrr"] == Decimal("167.1")  # (598 + 700 expansion - 299) / 598
+    # E lapsed once over the window's month ends (Jul-Oct: 2, 2, 1, 1 paying): 1 / 1.5 / 4
+    assert figures["ltv"] == Decimal("4195.80")  # 999 x 0.70 / (1 / 1.5 / 4)
+    months = {row.month: row.mrr for row in page.months}
+    assert months[date(2026, 5, 1)] == months[date(2025, 11, 1)] == Decimal("0.00")
+    assert "Retention measured from 2026-07-01" in response.content.decode()
+
+
+def test_retention_is_absent_only_when_nobody_paid_before_the_month(young_platform, staff_client):
+    finance = staff_client(PlatformRole.FINANCE)
+    figures = headline(finance.get("/console/metrics/", {"month": "2026-06"}))
+
+    assert figures["mrr"] == Decimal("598.00")
+    assert figures["grr"] is None and figures["nrr"] is None and figures["ltv"] is None

@@ -142,8 +142,8 @@ def test_the_range_splits_new_from_returning_online_from_in_store_and_groupbuy_f
     assert segments == [
         ("Online", 3, Decimal("700.00"), Decimal("70.0"), None),
         ("In store", 1, Decimal("300.00"), Decimal("30.0"), None),
-        ("Group-buy", 2, Decimal("300.00"), Decimal("30.0"), 1),
-        ("Without plugins", 2, Decimal("700.00"), Decimal("70.0"), None),
+        ("of which group-buy", 2, Decimal("300.00"), Decimal("30.0"), 1),
+        ("of which without plugins", 2, Decimal("700.00"), Decimal("70.0"), None),
         ("New customers", None, None, None, 2),
         ("Returning customers", None, None, None, 2),
     ]
@@ -331,7 +331,7 @@ def test_every_table_on_the_page_downloads_as_csv(owner, shop):
     assert rows("increment")[1:4] == [
         ["Online", "1", "20.00", "20.0", ""],
         ["In store", "1", "80.00", "80.0", ""],
-        ["Group-buy", "1", "20.00", "20.0", "1"],
+        ["of which group-buy", "1", "20.00", "20.0", "1"],
     ]
     assert owner.get("/manage/data/export/secrets.csv").status_code == 404
     page = owner.get("/manage/data/", {"range": "7"}).content.decode()

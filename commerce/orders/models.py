@@ -4,6 +4,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -162,3 +163,12 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"
+
+    @property
+    def shown_message(self) -> str:
+        """The entry in the reader's language. It is stored as written, in the language
+        active then (English from the till, a task or the demo), so a catalogue message is
+        translated again when shown, and a refund's amount put back into its sentence."""
+        if self.kind == "refunded" and "amount" in self.data:
+            return gettext("Refunded %(amount)s") % {"amount": self.data["amount"]}
+        return gettext(self.message) if self.message else ""

@@ -1,29 +1,34 @@
 """Demo customer success for `make demo` (after seed_demo): a CSM team, a playbook, a
-training session, and the demo shops at different points of their journey:
+training session, and each demo shop's journey lived day by day since its signup, with the
+clock moved to each day (time-machine): the CSM's calls and hand-confirmed stages on their
+days, the sweep that production runs (stages done from the shop's own data, tiering, alerts,
+NPS waves) once a day, and the owners' NPS answers a day after their survey opened.
 
-- tea-house: day 35, every stage done, tiered, NPS answered;
-- noodle-bar: day 16, contacted and set up, training behind;
-- flower-lab: day 3, never contacted (first contact behind, alerts raised).
+- Tea House (day 100): contacted on day 0, trained on day 10, live on day 20 (first till
+  sale and group-buy campaign), tiered after day 30, a promoter (10).
+- Paper Kite (day 90): contacted, trained, never launched a campaign; a passive (7).
+- Noodle Bar (day 16): contacted and set up, training behind.
+- Flower Lab (day 3): never contacted (first contact behind, alerts raised).
 
-Safe to run again: shops already moved back in time are left as they are.
+Safe to run again: shops whose journey exists are left as they are.
 """
 
-from datetime import timedelta
+from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PlatformRole, User
 from onboarding import scoring, services
 from onboarding.models import (
-    STAGE_WINDOWS,
-    ContactLog,
     CsmProfile,
     Journey,
     Milestone,
-    NpsSurvey,
     Playbook,
     PlaybookStep,
     Stage,
@@ -34,11 +39,12 @@ from onboarding.sweep import run_sweep
 from tenants.models import Merchant
 
 DEMO_PASSWORD = "demo-pass-2026"
-# slug: (days since day 0, stages done by then with the day each was done)
+# slug: (day of the welcome call or None, {stage confirmed by the CSM: day}, NPS score)
 DEMO_JOURNEYS = {
-    "tea-house": (35, {"store_setup": 5, "training": 10, "go_live": 20}),
-    "noodle-bar": (16, {"store_setup": 6}),
-    "flower-lab": (3, {}),
+    "tea-house": (0, {Stage.TRAINING: 10}, 10),
+    "paper-kite": (1, {Stage.TRAINING: 12}, 7),
+    "noodle-bar": (1, {}, None),
+    "flower-lab": (None, {}, None),
 }
 PLAYBOOK = [
     ("Welcome call and system contact", 0),
@@ -46,6 +52,7 @@ PLAYBOOK = [
     ("Book the training session", 7),
     ("Check the first POS sale and campaign", 15),
 ]
+SWEEP_HOUR = 20  # local time: after the day's calls and sales
 
 
 class Command(BaseCommand):
@@ -80,58 +87,65 @@ class Command(BaseCommand):
                 ),
                 actor=csm,
             )
-        for slug, (days, done) in DEMO_JOURNEYS.items():
-            merchant = Merchant.objects.filter(slug=slug).first()
-            if merchant is None:
-                continue
-            journey = services.start_journey(merchant=merchant, csm=csm)
-            if journey.started_at < now - timedelta(hours=12):
-                continue
-            self._move_back(merchant, journey, days, done, csm, now)
-            self.stdout.write(f"Demo journey: {merchant.name} on day {days}")
-        run_sweep()
+        merchants = [
+            merchant
+            for merchant in Merchant.objects.filter(slug__in=DEMO_JOURNEYS).order_by("created_at")
+            if not Journey.objects.filter(merchant=merchant).exists()
+        ]
+        if merchants:
+            self._live_the_days(merchants, csm, now)
         scoring.compute_health()
-        tea_house = Merchant.objects.filter(slug="tea-house").first()
-        survey = open_survey(tea_house) if tea_house else None
-        if survey is not None:
-            owner = tea_house.memberships.get(role="owner").user
-            services.answer_nps(survey=survey, score=9, comment="Live in a month.", user=owner)
+
+    def _live_the_days(self, merchants: list[Merchant], csm: User | None, now: datetime) -> None:
+        zone = ZoneInfo(merchants[0].timezone)
+        signups = {m.pk: m.created_at.astimezone(zone).date() for m in merchants}
+        day = min(signups.values())
+        today = now.astimezone(zone).date()
+        while day <= today:
+            for merchant in merchants:
+                offset = (day - signups[merchant.pk]).days
+                if offset < 0:
+                    continue
+                moment = datetime.combine(day, time(10), tzinfo=zone)
+                with time_machine.travel(max(moment, merchant.created_at)):
+                    self._csm_day(merchant, offset, csm)
+            sweep_at = min(datetime.combine(day, time(SWEEP_HOUR), tzinfo=zone), now)
+            with time_machine.travel(sweep_at):
+                run_sweep()
+            day += timedelta(days=1)
+        for merchant in merchants:
+            journey = Journey.objects.get(merchant=merchant)
+            self.stdout.write(f"Demo journey: {merchant.name} on day {journey.day()}")
 
     @staticmethod
-    @transaction.atomic
-    def _move_back(merchant, journey, days, done, csm, now) -> None:
-        day0 = now - timedelta(days=days)
-        Merchant.objects.filter(pk=merchant.pk).update(created_at=day0)
-        Journey.objects.filter(pk=journey.pk).update(started_at=day0)
-        for stage, (opens, due) in STAGE_WINDOWS.items():
-            Milestone.objects.filter(journey=journey, stage=stage).update(
-                opens_at=day0 + opens, due_at=day0 + due
-            )
-        NpsSurvey.objects.filter(merchant=merchant).delete()
-        if days > 3 and csm is not None:
-            contacted = day0 + timedelta(hours=20)
-            ContactLog.objects.create(
+    def _csm_day(merchant: Merchant, offset: int, csm: User | None) -> None:
+        call_day, confirmed, score = DEMO_JOURNEYS[merchant.slug]
+        if offset == 0:
+            services.start_journey(merchant=merchant, csm=csm)
+        journey = Journey.objects.get(merchant=merchant)
+        if offset == call_day and csm is not None:
+            services.log_contact(
                 journey=journey,
-                channel="phone",
-                notes="Welcome call: walked through the set-up checklist.",
-                logged_by=csm,
-                contacted_at=contacted,
-            )
-            Journey.objects.filter(pk=journey.pk).update(
-                system_contact=f"Owner of {merchant.name}",
-                store_role_owners="Owner: products, orders, till",
-            )
-            services.complete_milestone(
-                milestone=Milestone.objects.get(journey=journey, stage=Stage.FIRST_CONTACT),
+                data=services.ContactInput(
+                    channel="phone",
+                    notes="Welcome call: walked through the set-up checklist.",
+                    system_contact=f"Owner of {merchant.name}",
+                    store_role_owners="Owner: products, orders, till",
+                ),
                 actor=csm,
-                via="contact",
-                at=contacted,
-                require_note=False,
             )
-        for stage, day in done.items():
-            services.complete_milestone(
-                milestone=Milestone.objects.get(journey=journey, stage=stage),
-                actor=csm,
-                note="Demo: confirmed on a call",
-                at=day0 + timedelta(days=day),
-            )
+        for stage, day in confirmed.items():
+            if offset == day:
+                services.complete_milestone(
+                    milestone=Milestone.objects.get(journey=journey, stage=stage),
+                    actor=csm,
+                    note="Demo: confirmed on a call",
+                )
+        survey = open_survey(merchant)
+        if (
+            score is not None
+            and survey is not None
+            and survey.sent_at.date() < timezone.now().date()
+        ):
+            owner = merchant.memberships.get(role="owner").user
+            services.answer_nps(survey=survey, score=score, comment="", user=owner)
