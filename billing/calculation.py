@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
 from analytics.models import DailyMerchantStats, MerchantEvent
 from billing.models import (
+    BillingAccount,
     BillingInterval,
     CommissionTier,
     CreditNote,
@@ -25,6 +26,7 @@ from billing.models import (
     PlanChange,
     PluginPrice,
     Subscription,
+    TaxRate,
 )
 from billing.pricing import (
     ZERO,
@@ -54,6 +56,7 @@ class PlanTerms:
     extra_storage_gb_price: Decimal
     included_plugins: frozenset[str]
     tiers: tuple[Tier, ...]
+    tax_rate_percent: Decimal = ZERO
 
 
 @dataclass
@@ -72,6 +75,8 @@ class PeriodFacts:
     # plugin -> [(first day, last day)] it was switched on, clipped to the period
     plugin_days: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
     credit_notes: list[CreditNote] = field(default_factory=list)
+    # The billing account's tax region's rate, when the region has one (else the plan's).
+    regional_tax: TaxRate | None = None
 
     @property
     def net_gmv(self) -> Decimal:
@@ -86,6 +91,8 @@ class Priced:
     commitment: Decimal
     gmv: Decimal
     net_gmv: Decimal
+    tax_rate_percent: Decimal = ZERO
+    tax_name: str = ""
 
 
 def plan_terms() -> dict[int, PlanTerms]:
@@ -105,6 +112,7 @@ def plan_terms() -> dict[int, PlanTerms]:
             extra_storage_gb_price=plan.extra_storage_gb_price,
             included_plugins=frozenset(plan.included_plugins),
             tiers=tuple(sorted(tiers[plan.pk], key=lambda tier: tier.lower_bound)),
+            tax_rate_percent=plan.tax_rate_percent,
         )
         for plan in Plan.objects.all()
     }
@@ -152,6 +160,7 @@ def gather_facts(
     )
     for row in seats:
         facts[row["merchant_id"]].seats = row["count"]
+    _gather_tax_regions(facts, ids)
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(
@@ -159,6 +168,17 @@ def gather_facts(
     ).order_by("issued_at", "id"):
         facts[note.merchant_id].credit_notes.append(note)
     return facts
+
+
+def _gather_tax_regions(facts: dict[int, PeriodFacts], ids: list[int]) -> None:
+    """Each merchant's regional tax rate, when its billing account's region has one."""
+    rates = {rate.region.upper(): rate for rate in TaxRate.objects.all()}
+    if not rates:
+        return
+    for merchant_id, region in BillingAccount.objects.filter(merchant_id__in=ids).values_list(
+        "merchant_id", "region"
+    ):
+        facts[merchant_id].regional_tax = rates.get((region or "").strip().upper())
 
 
 def _gather_storage(facts: dict[int, PeriodFacts], ids: list[int], period_end: date) -> None:
@@ -276,12 +296,18 @@ def price_period(
                 details={"credit_note": note.pk},
             )
         )
+    if facts.regional_tax is not None:
+        tax_rate, tax_name = facts.regional_tax.rate_percent, facts.regional_tax.name
+    else:
+        tax_rate, tax_name = (final_plan.tax_rate_percent if final_plan else ZERO), ""
     return Priced(
         lines=lines,
         plan_id=final_plan.id if final_plan else None,
         commitment=commitment,
         gmv=facts.gmv,
         net_gmv=net_gmv,
+        tax_rate_percent=tax_rate,
+        tax_name=tax_name,
     )
 
 

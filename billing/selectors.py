@@ -13,6 +13,7 @@ from analytics.models import DailyMerchantStats
 from billing.calculation import gather_facts, plan_terms, price_period
 from billing.models import (
     CreditNote,
+    CreditNoteStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -57,13 +58,84 @@ def invoices(filters: InvoiceFilters) -> QuerySet[Invoice]:
     return found.order_by("-period_start", "merchant__name", "-id")
 
 
-def totals_by_currency(found: QuerySet[Invoice]) -> list[dict]:
-    return list(
+ISSUED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.SETTLED)
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """The listed invoices of one currency, each figure saying what it includes.
+
+    `count`/`total` are the live invoices (drafts and issued); voided invoices are never in
+    them (a voided invoice and its re-issue would otherwise count twice) and are shown
+    apart, as are the credit notes issued against the listed invoices."""
+
+    currency: str
+    count: int
+    total: Decimal
+    draft_count: int
+    draft_total: Decimal
+    issued_count: int
+    issued_total: Decimal
+    outstanding_count: int
+    outstanding_total: Decimal
+    void_count: int
+    void_total: Decimal
+    credited_count: int
+    credited_total: Decimal
+
+    @property
+    def issued_less_credited(self) -> Decimal:
+        return self.issued_total - self.credited_total
+
+
+def totals_by_currency(found: QuerySet[Invoice]) -> list[CurrencyTotals]:
+    """Two queries whatever the number of invoices."""
+    zero = Decimal("0")
+    live = ~Q(status=InvoiceStatus.VOID)
+    issued = Q(status__in=ISSUED_STATUSES)
+    rows = (
         found.order_by()
         .values("currency")
-        .annotate(count=Count("id"), total=Sum("total"))
+        .annotate(
+            sum_count=Count("id", filter=live),
+            sum_total=Sum("total", filter=live),
+            sum_draft_count=Count("id", filter=Q(status=InvoiceStatus.DRAFT)),
+            sum_draft_total=Sum("total", filter=Q(status=InvoiceStatus.DRAFT)),
+            sum_issued_count=Count("id", filter=issued),
+            sum_issued_total=Sum("total", filter=issued),
+            sum_outstanding_count=Count("id", filter=Q(status=InvoiceStatus.OPEN)),
+            sum_outstanding_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN)),
+            sum_void_count=Count("id", filter=Q(status=InvoiceStatus.VOID)),
+            sum_void_total=Sum("total", filter=Q(status=InvoiceStatus.VOID)),
+        )
         .order_by("currency")
     )
+    credited = {
+        row["invoice__currency"]: (row["sum_count"], row["sum_total"] or zero)
+        for row in CreditNote.objects.filter(
+            status=CreditNoteStatus.ISSUED, invoice__in=found.order_by().values("pk")
+        )
+        .values("invoice__currency")
+        .annotate(sum_count=Count("id"), sum_total=Sum("amount"))
+    }
+    return [
+        CurrencyTotals(
+            currency=row["currency"],
+            count=row["sum_count"],
+            total=row["sum_total"] or zero,
+            draft_count=row["sum_draft_count"],
+            draft_total=row["sum_draft_total"] or zero,
+            issued_count=row["sum_issued_count"],
+            issued_total=row["sum_issued_total"] or zero,
+            outstanding_count=row["sum_outstanding_count"],
+            outstanding_total=row["sum_outstanding_total"] or zero,
+            void_count=row["sum_void_count"],
+            void_total=row["sum_void_total"] or zero,
+            credited_count=credited.get(row["currency"], (0, zero))[0],
+            credited_total=credited.get(row["currency"], (0, zero))[1],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -331,11 +331,35 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
         collection_method=invoice.collection_method,
         replaces=invoice,
     )
-    # Credit notes applied to the voided invoice become applicable again.
+    carry_adjustments(invoice, replacement)
+    # Credit notes applied to the voided invoice become applicable again: the re-issue's
+    # recalculation applies every issued, unapplied note, so they carry over with the rest.
     InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
     recalculate(replacement.pk, actor=actor)
     audit("reissue", actor=actor, invoice=replacement, after=snapshot(replacement), reason=why)
     return replacement
+
+
+def carry_adjustments(voided: Invoice, replacement: Invoice) -> list[InvoiceLine]:
+    """Copy the voided invoice's adjustments, each with its amount, reason and author, to
+    its replacement draft: finance corrected them once and is not asked line by line again.
+    The replacement's recalculation keeps adjustment lines as they are."""
+    copies = [
+        InvoiceLine(
+            invoice=replacement,
+            position=line.position,
+            kind=LineKind.ADJUSTMENT,
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            exact_amount=line.exact_amount,
+            amount=line.amount,
+            reason=line.reason,
+            created_by_id=line.created_by_id,
+        )
+        for line in voided.lines.filter(kind=LineKind.ADJUSTMENT).order_by("position", "id")
+    ]
+    return InvoiceLine.objects.bulk_create(copies)
 
 
 @transaction.atomic

@@ -204,6 +204,11 @@ def test_voiding_a_settled_invoice_withdraws_its_carried_credit_from_the_next_dr
     assert note.status == "void"
     assert november.total == Decimal("299.00")
     assert not november.lines.filter(kind="credit").exists()
+    # The re-issue carries the mistaken adjustment with its reason; finance removes it there.
+    carried = replacement.lines.get(kind="adjustment")
+    assert (carried.amount, carried.reason) == (Decimal("-600"), "Typo")
+    remove_adjustment(replacement.pk, carried.pk, actor=finance.user)
+    replacement.refresh_from_db()
     assert (replacement.status, replacement.total) == ("draft", Decimal("499.00"))
 
 
