@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
 from analytics.models import DailyMerchantStats, MerchantEvent
+from billing.formatting import format_date
 from billing.models import (
     BillingAccount,
     BillingInterval,
@@ -449,4 +449,4 @@ def _money_label(amount: Decimal) -> str:
 
 
 def _day(day: date) -> str:
-    return date_format(day, "SHORT_DATE_FORMAT")
+    return format_date(day)
