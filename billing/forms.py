@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import InvoiceStatus, Plan
+from billing.models import BillingAccount, InvoiceStatus, Plan
 
 
 class InvoiceFilterForm(forms.Form):
@@ -60,3 +60,32 @@ class ChangePlanForm(forms.Form):
     plan = forms.ModelChoiceField(
         label=_("Plan"), queryset=Plan.objects.filter(is_active=True), empty_label=None
     )
+
+
+class BillingDetailsForm(forms.ModelForm):
+    """Who the invoices are addressed to; the merchant's owner and finance edit it."""
+
+    class Meta:
+        model = BillingAccount
+        fields = ["legal_name", "address", "tax_id", "billing_email"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        data = super().clean()
+        for name in ("legal_name", "address", "tax_id"):
+            if name in data:
+                data[name] = data[name].strip()
+        return data
+
+
+class FinanceBillingAccountForm(BillingDetailsForm):
+    """Finance also sets how the merchant pays and the tax region that decides the rate."""
+
+    class Meta(BillingDetailsForm.Meta):
+        fields = [*BillingDetailsForm.Meta.fields, "region", "collection_method"]
+
+    def clean_region(self):
+        region = self.cleaned_data["region"].strip().upper()
+        if region and not (region.isascii() and region.replace("-", "").isalnum()):
+            raise forms.ValidationError(_("Use a country or region code such as CN or HK."))
+        return region

@@ -482,6 +482,7 @@ AUDIT_ACTIONS = {
     "carry_forward_credit": _("Credit carried forward"),
     "void_credit_note": _("Credit note voided"),
     "record_payment": _("Payment recorded"),
+    "update_billing_account": _("Billing details changed"),
 }
 
 

@@ -19,10 +19,12 @@ from billing.models import (
     InvoiceStatus,
     LineKind,
     PluginPrice,
+    RenewalReminder,
     Subscription,
+    SubscriptionStatus,
 )
 from billing.pricing import days_in, month_bounds, overlap_days
-from billing.subscriptions import local_today
+from billing.subscriptions import LIVE_STATUSES, local_today
 from tenants.models import Merchant
 from tenants.money import round_money
 
@@ -400,3 +402,198 @@ def _net_gmv_by_month(
         row["month"]: (row["month_net"] or Decimal("0"), row["range_net"] or Decimal("0"))
         for row in rows
     }
+
+
+# -- the merchant's billing page and the upcoming renewals -----------------------------------
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    kind: str
+    label: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """This month so far, priced as if it closed today, line by line as the invoice will be."""
+
+    period_start: date
+    period_end: date
+    currency: str
+    gmv: Decimal
+    net_gmv: Decimal
+    lines: list[EstimateLine]
+    subtotal: Decimal
+    tax_label: str
+    tax: Decimal
+    credits: Decimal
+    total: Decimal
+
+
+ESTIMATE_GROUPS = (
+    LineKind.SUBSCRIPTION,
+    LineKind.COMMISSION,
+    LineKind.TRUE_UP,
+    LineKind.PLUGIN,
+    LineKind.SEATS,
+    LineKind.STORAGE,
+)
+
+
+def estimate_this_month(subscription: Subscription) -> Estimate:
+    """The lines the merchant's invoice for this month would have if the month closed today:
+    plan fee, commission on the GMV so far, plugins, seats and storage, then tax and the
+    credit notes it would apply; the same pricing the billing run uses."""
+    from billing.run import tax_label, tax_on
+
+    merchant = subscription.merchant
+    currency = merchant.currency
+    today = local_today(merchant)
+    start, end = month_bounds(today.year, today.month)
+    facts = gather_facts([subscription], start, end)[subscription.merchant_id]
+    priced = price_period(
+        facts, plan_terms(), {price.plugin: price for price in PluginPrice.objects.all()}
+    )
+    labels = dict(LineKind.choices)
+    lines = [
+        EstimateLine(
+            kind=line.kind,
+            label=str(labels[line.kind]),
+            description=line.description,
+            amount=line.rounded(currency),
+        )
+        for kind in ESTIMATE_GROUPS
+        for line in priced.lines
+        if line.kind == kind
+    ]
+    subtotal = sum((line.amount for line in lines), Decimal("0"))
+    credits = sum(
+        (line.rounded(currency) for line in priced.lines if line.kind == LineKind.CREDIT),
+        Decimal("0"),
+    )
+    tax = tax_on(subtotal, priced.tax_rate_percent, currency)
+    return Estimate(
+        period_start=start,
+        period_end=end,
+        currency=currency,
+        gmv=facts.gmv,
+        net_gmv=facts.net_gmv,
+        lines=lines,
+        subtotal=subtotal,
+        tax_label=tax_label(priced.tax_name, priced.tax_rate_percent),
+        tax=tax,
+        credits=credits,
+        total=max(subtotal + tax + credits, Decimal("0")),
+    )
+
+
+@dataclass(frozen=True)
+class SubscriptionOverview:
+    subscription: Subscription
+    today: date
+    on_trial: bool
+    trial_ends_on: date | None
+    trial_days_left: int | None
+    term_start: date
+    term_end: date
+    # The day the next term starts (auto-renewing, live) or None (it ends on term_end).
+    next_renewal_on: date | None
+    ends_on: date | None
+    reminders: list[RenewalReminder]
+
+
+def subscription_overview(subscription: Subscription) -> SubscriptionOverview:
+    """Plan, trial, current term and renewal as of the merchant's today. The caller brings
+    the term up to date first (`reminders.catch_up_term`); a term that has ended is never
+    shown as current: it then reads as ended."""
+    today = local_today(subscription.merchant)
+    live = subscription.status in LIVE_STATUSES and subscription.term_end >= today
+    on_trial = subscription.status == SubscriptionStatus.TRIAL and bool(
+        subscription.trial_ends_on and subscription.trial_ends_on >= today
+    )
+    return SubscriptionOverview(
+        subscription=subscription,
+        today=today,
+        on_trial=on_trial,
+        trial_ends_on=subscription.trial_ends_on,
+        trial_days_left=(subscription.trial_ends_on - today).days + 1 if on_trial else None,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        next_renewal_on=subscription.term_end + timedelta(days=1)
+        if live and subscription.auto_renew
+        else None,
+        ends_on=subscription.ended_on
+        or (subscription.term_end if not subscription.auto_renew else None),
+        reminders=list(subscription.renewal_reminders.order_by("-sent_at", "-id")[:20]),
+    )
+
+
+@dataclass(frozen=True)
+class UpcomingRenewal:
+    merchant_id: int
+    merchant_name: str
+    plan_name: str
+    interval: str
+    status: str
+    auto_renew: bool
+    term_end: date
+    renews_on: date
+    days_left: int
+    past_due: bool
+    overdue_invoices: int
+    renewal_value: Decimal
+    currency: str
+    reminders: list[RenewalReminder]
+
+
+RENEWAL_HORIZON_DAYS = 120
+
+
+def upcoming_renewals(
+    today: date | None = None, *, days: int = RENEWAL_HORIZON_DAYS
+) -> list[UpcomingRenewal]:
+    """Live subscriptions whose term ends within `days`, soonest first, each with the
+    renewal reminders sent for its current term. Three queries whatever the number."""
+    from django.utils import timezone
+
+    today = today or timezone.now().date()
+    subscriptions = list(
+        Subscription.objects.filter(
+            status__in=LIVE_STATUSES,
+            term_end__gte=today - timedelta(days=1),
+            term_end__lte=today + timedelta(days=days),
+        )
+        .select_related("merchant", "plan")
+        .order_by("term_end", "merchant__name")
+    )
+    reminders: dict[tuple[int, date], list[RenewalReminder]] = {}
+    for reminder in RenewalReminder.objects.filter(
+        subscription__in=[subscription.pk for subscription in subscriptions]
+    ).order_by("-days_before"):
+        reminders.setdefault((reminder.subscription_id, reminder.term_end), []).append(reminder)
+    overdue = invoice_facts([subscription.merchant_id for subscription in subscriptions])
+    rows = []
+    for subscription in subscriptions:
+        facts = overdue.get(subscription.merchant_id)
+        rows.append(
+            UpcomingRenewal(
+                merchant_id=subscription.merchant_id,
+                merchant_name=subscription.merchant.name,
+                plan_name=subscription.plan.name,
+                interval=subscription.get_interval_display(),
+                status=subscription.status,
+                auto_renew=subscription.auto_renew,
+                term_end=subscription.term_end,
+                renews_on=subscription.term_end + timedelta(days=1),
+                days_left=(subscription.term_end - today).days,
+                past_due=subscription.status == SubscriptionStatus.PAST_DUE
+                or bool(facts and facts.overdue_count),
+                overdue_invoices=facts.overdue_count if facts else 0,
+                renewal_value=subscription.plan.fee_for(subscription.interval),
+                currency=subscription.merchant.currency,
+                reminders=reminders.get((subscription.pk, subscription.term_end), []),
+            )
+        )
+    return rows

@@ -336,6 +336,7 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
     # recalculation applies every issued, unapplied note, so they carry over with the rest.
     InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
     recalculate(replacement.pk, actor=actor)
+    replacement.refresh_from_db()
     audit("reissue", actor=actor, invoice=replacement, after=snapshot(replacement), reason=why)
     return replacement
 
@@ -457,3 +458,23 @@ def mark_invoice_paid(invoice: Invoice) -> None:
     invoice.payment_failed_at = None
     invoice.save(update_fields=["status", "paid_at", "payment_failed_at"])
     clear_past_due(invoice.merchant_id)
+
+
+@transaction.atomic
+def update_billing_account(merchant_id: int, *, form, actor) -> BillingAccount:
+    """Save the billing details a bound, valid form carries (the merchant's own form or
+    finance's), audited with before and after. Issued PDFs keep what they were issued with."""
+    account = BillingAccount.objects.select_for_update().get(pk=form.instance.pk)
+    fields = list(form.cleaned_data)
+    before = {name: str(getattr(account, name)) for name in fields}
+    for name in fields:
+        setattr(account, name, form.cleaned_data[name])
+    account.save(update_fields=fields)
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="update_billing_account",
+        merchant_id=merchant_id,
+        before=before,
+        after={name: str(getattr(account, name)) for name in fields},
+    )
+    return account

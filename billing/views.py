@@ -16,18 +16,21 @@ from accounts.models import PlatformRole
 from billing import exports, selectors, services
 from billing.forms import (
     AdjustmentForm,
+    BillingDetailsForm,
     ChangePlanForm,
     CreditNoteForm,
+    FinanceBillingAccountForm,
     InvoiceFilterForm,
     PaymentForm,
     VoidForm,
 )
-from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan
+from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan, Subscription
+from billing.reminders import catch_up_term
 from billing.subscriptions import change_plan, start_subscription
 from billing.webhooks import InvalidWebhook, handle_billing_webhook
 from core.views import submit_form
 from tenants.access import platform_role_required, shop_member_required
-from tenants.models import Membership, MembershipRole
+from tenants.models import Membership, MembershipRole, Merchant
 
 finance_required = platform_role_required(PlatformRole.FINANCE)
 
@@ -305,40 +308,92 @@ def stripe_billing_webhook(request):
 # -- the merchant's side -------------------------------------------------------------------
 
 
-@shop_member_required
-def manage_billing(request):
+def _is_owner(request) -> bool:
+    return Membership.objects.filter(
+        user=request.user, merchant=request.tenant, role=MembershipRole.OWNER
+    ).exists()
+
+
+def _manage_page(request, *, form=None, details_form=None, status: int = 200):
     merchant = request.tenant
     subscription = start_subscription(merchant)
-    form = ChangePlanForm(initial={"plan": subscription.plan_id})
-    status = 200
-    if request.method == "POST":
-        form = ChangePlanForm(request.POST)
-        if not Membership.objects.filter(
-            user=request.user, merchant=merchant, role=MembershipRole.OWNER
-        ).exists():
-            form.add_error(None, _("Only the shop's owner can change its plan."))
-            status = 403
-        elif form.is_valid():
-            try:
-                change_plan(subscription, to_plan=form.cleaned_data["plan"], actor=request.user)
-            except ValidationError as error:
-                form.add_error("plan", error.message_dict.get("plan", error.messages))
-            else:
-                messages.success(request, _("Your plan is changed; fees pro-rate from today."))
-                return redirect("manage_billing")
-        status = status if status != 200 else 400
+    catch_up_term(subscription)
     subscription.refresh_from_db()
+    account = services.billing_account(merchant.pk)
     return render(
         request,
         "manage/billing.html",
         {
             "subscription": subscription,
+            "overview": selectors.subscription_overview(subscription),
+            "estimate": selectors.estimate_this_month(subscription),
             "usage": selectors.usage_this_period(subscription),
             "invoices": selectors.merchant_invoices(merchant)[:24],
             "plans": Plan.objects.filter(is_active=True).prefetch_related("tiers"),
-            "form": form,
+            "form": form or ChangePlanForm(initial={"plan": subscription.plan_id}),
+            "account": account,
+            "details_form": details_form or BillingDetailsForm(instance=account),
+            "is_owner": _is_owner(request),
         },
         status=status,
+    )
+
+
+@shop_member_required
+def manage_billing(request):
+    if request.method != "POST":
+        return _manage_page(request)
+    subscription = start_subscription(request.tenant)
+    form = ChangePlanForm(request.POST)
+    if not _is_owner(request):
+        form.add_error(None, _("Only the shop's owner can change its plan."))
+        return _manage_page(request, form=form, status=403)
+    if form.is_valid():
+        try:
+            change_plan(subscription, to_plan=form.cleaned_data["plan"], actor=request.user)
+        except ValidationError as error:
+            form.add_error("plan", error.message_dict.get("plan", error.messages))
+        else:
+            messages.success(request, _("Your plan is changed; fees pro-rate from today."))
+            return redirect("manage_billing")
+    return _manage_page(request, form=form, status=400)
+
+
+@shop_member_required
+@require_POST
+def manage_billing_details(request):
+    account = services.billing_account(request.tenant.pk)
+    form = BillingDetailsForm(request.POST, instance=account)
+    if not _is_owner(request):
+        form.add_error(None, _("Only the shop's owner can change its billing details."))
+        return _manage_page(request, details_form=form, status=403)
+    if not form.is_valid():
+        return _manage_page(request, details_form=form, status=400)
+    services.update_billing_account(request.tenant.pk, form=form, actor=request.user)
+    messages.success(request, _("Billing details saved; your next invoices are addressed so."))
+    return redirect("manage_billing")
+
+
+@finance_required
+def billing_account(request, merchant_id: int):
+    merchant = get_object_or_404(Merchant.objects.exclude(schema_name="public"), pk=merchant_id)
+    account = services.billing_account(merchant.pk)
+    form = FinanceBillingAccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        services.update_billing_account(merchant.pk, form=form, actor=request.user)
+        messages.success(request, _("Billing details saved."))
+        return redirect("billing_account", merchant.pk)
+    subscription = Subscription.objects.filter(merchant=merchant).select_related("plan").first()
+    return render(
+        request,
+        "console/billing/account.html",
+        {
+            "merchant": merchant,
+            "form": form,
+            "overview": selectors.subscription_overview(subscription) if subscription else None,
+            "invoices": Invoice.objects.filter(merchant=merchant).defer("pdf")[:24],
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 
