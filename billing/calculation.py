@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
@@ -234,7 +235,15 @@ def _add_span(facts, key, first: date, last: date, period_start: date) -> None:
 def price_period(
     facts: PeriodFacts, plans: dict[int, PlanTerms], plugin_prices: dict[str, PluginPrice]
 ) -> Priced:
-    """The draft lines of one merchant's period (adjustments are kept by the caller)."""
+    """The draft lines of one merchant's period (adjustments are kept by the caller),
+    described in the merchant's language: the lines are what its invoice prints."""
+    with translation.override(facts.subscription.merchant.language or None):
+        return _price_period(facts, plans, plugin_prices)
+
+
+def _price_period(
+    facts: PeriodFacts, plans: dict[int, PlanTerms], plugin_prices: dict[str, PluginPrice]
+) -> Priced:
     subscription = facts.subscription
     start, end = facts.period_start, facts.period_end
     period_days = days_in(start, end)

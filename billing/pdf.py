@@ -24,7 +24,6 @@ from billing.formatting import format_date, format_money
 from billing.models import BillingAccount, CreditNote, Invoice, InvoiceLine, LineKind
 
 BODY_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 CJK_FONT = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2)  # 2: Simplified
 
 WIDTH = 180  # A4 less 15 mm margins
@@ -73,13 +72,13 @@ class _Document:
         self.font = "helvetica"
         if Path(BODY_FONT).exists():
             pdf.add_font("body", fname=BODY_FONT)
-            pdf.add_font("body", style="B", fname=BOLD_FONT)
             self.font = "body"
             if Path(CJK_FONT[0]).exists():
                 pdf.add_font("cjk", fname=CJK_FONT[0], collection_font_number=CJK_FONT[1])
-                pdf.set_fallback_fonts(["cjk"], exact_match=False)
-        # Chinese has no spaces to break at: wrap it by character.
-        self.wrap = WrapMode.CHAR if language.startswith("zh") else WrapMode.WORD
+                pdf.set_fallback_fonts(["cjk"])
+        # Break at spaces, never inside a Latin word; fpdf2 breaks a run of Chinese (which
+        # has no spaces) by character when it does not fit on a line.
+        self.wrap = WrapMode.WORD
         pdf.add_page()
         self.pdf = pdf
 
@@ -90,7 +89,12 @@ class _Document:
         return value
 
     def style(self, size: float, *, bold: bool = False, grey: bool = False) -> None:
-        self.pdf.set_font(self.font, style="B" if bold else "", size=size)
+        # One regular weight: emphasis is by size (a bold face mixed with the CJK fallback
+        # mis-encodes digits in fpdf2 2.8), so `bold` only makes the text a little larger.
+        # fpdf2 skips set_font when it believes the font is current, but a CJK fallback run
+        # may have left the other font selected in the page: forget it, so it is re-set.
+        self.pdf.font_family = ""
+        self.pdf.set_font(self.font, size=size + (0.5 if bold else 0))
         self.pdf.set_text_color(*(GREY if grey else (0, 0, 0)))
 
     def line(self, value: str, *, size: float = 9, bold=False, grey=False, align="L") -> None:
@@ -127,7 +131,13 @@ class _Document:
             pdf.cell(half, 5, self.text(label), new_x="LEFT", new_y="NEXT")
             self.style(10, bold=True)
             pdf.multi_cell(
-                half, 5, self.text(party.name), wrapmode=self.wrap, new_x="LEFT", new_y="NEXT"
+                half,
+                5,
+                self.text(party.name),
+                align="L",
+                wrapmode=self.wrap,
+                new_x="LEFT",
+                new_y="NEXT",
             )
             self.style(9)
             for value in (
@@ -137,7 +147,13 @@ class _Document:
             ):
                 if value:
                     pdf.multi_cell(
-                        half, 4.5, self.text(value), wrapmode=self.wrap, new_x="LEFT", new_y="NEXT"
+                        half,
+                        4.5,
+                        self.text(value),
+                        align="L",
+                        wrapmode=self.wrap,
+                        new_x="LEFT",
+                        new_y="NEXT",
                     )
             bottoms.append(pdf.get_y())
         pdf.set_xy(pdf.l_margin, max(bottoms) + 4)
@@ -167,6 +183,8 @@ def line_text(line: InvoiceLine) -> str:
     """An adjustment reads as its reason once (its stored description repeats it)."""
     if line.kind == LineKind.ADJUSTMENT and line.reason:
         return _("Adjustment: %(reason)s") % {"reason": line.reason}
+    if line.kind == LineKind.CARRY_FORWARD:
+        return str(line.get_kind_display())
     return line.description
 
 
@@ -230,7 +248,7 @@ def _render_invoice(invoice: Invoice, language: str) -> bytes:
         line_height=5,
         wrapmode=doc.wrap,
         text_align=("LEFT", "LEFT", "RIGHT"),
-        headings_style=FontFace(emphasis="BOLD"),
+        headings_style=FontFace(color=GREY),
     ) as table:
         heading = table.row()
         for label in (
@@ -243,15 +261,10 @@ def _render_invoice(invoice: Invoice, language: str) -> bytes:
             _line_row(doc, table, line, currency)
     doc.pdf.ln(2)
     summary = [(_("Subtotal"), format_money(subtotal, currency), False)]
-    tax_label = (
-        taxes[0].description
-        if taxes
-        else _("%(tax)s %(rate)s%%")
-        % {
-            "tax": invoice.tax_name or _("Tax"),
-            "rate": f"{invoice.tax_rate_percent.normalize():f}",
-        }
-    )
+    tax_label = _("%(tax)s %(rate)s%%") % {
+        "tax": invoice.tax_name or _("Tax"),
+        "rate": f"{invoice.tax_rate_percent.normalize():f}",
+    }
     summary.append((tax_label, format_money(tax, currency), False))
     for line in credits:
         summary.append((line_text(line), format_money(line.amount, currency), False))
@@ -266,10 +279,13 @@ def _render_invoice(invoice: Invoice, language: str) -> bytes:
         doc.style(11 if bold else 9, bold=bold)
         doc.pdf.set_x(doc.pdf.l_margin + 60)
         top = doc.pdf.get_y()
-        doc.pdf.multi_cell(85, 6, doc.text(label), wrapmode=doc.wrap, new_x="RIGHT", new_y="TOP")
+        doc.pdf.multi_cell(
+            85, 6, doc.text(label), align="L", wrapmode=doc.wrap, new_x="RIGHT", new_y="NEXT"
+        )
         bottom = doc.pdf.get_y()
         doc.pdf.set_y(top)
         doc.pdf.set_x(doc.pdf.l_margin + 145)
+        doc.style(11 if bold else 9, bold=bold)  # the label may have left the CJK font on
         doc.pdf.cell(35, 6, doc.text(amount), align="R", new_x="LMARGIN", new_y="NEXT")
         doc.pdf.set_y(max(bottom, doc.pdf.get_y()))
     doc.pdf.ln(4)
