@@ -78,6 +78,8 @@ class PeriodFacts:
     credit_notes: list[CreditNote] = field(default_factory=list)
     # The billing account's tax region's rate, when the region has one (else the plan's).
     regional_tax: TaxRate | None = None
+    # The merchant's language: the lines are described in it (they are what its invoice says).
+    language: str = ""
 
     @property
     def net_gmv(self) -> Decimal:
@@ -134,6 +136,7 @@ def gather_facts(
             period_end=period_end,
             subscription=subscription,
             changes=[],
+            language=subscription.merchant.language,
         )
         for merchant_id, subscription in by_merchant.items()
     }
@@ -237,7 +240,7 @@ def price_period(
 ) -> Priced:
     """The draft lines of one merchant's period (adjustments are kept by the caller),
     described in the merchant's language: the lines are what its invoice prints."""
-    with translation.override(facts.subscription.merchant.language or None):
+    with translation.override(facts.language or translation.get_language()):
         return _price_period(facts, plans, plugin_prices)
 
 

@@ -24,7 +24,15 @@ from billing.forms import (
     PaymentForm,
     VoidForm,
 )
-from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan, Subscription
+from billing.models import (
+    AuditEntry,
+    BillingAccount,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Plan,
+    Subscription,
+)
 from billing.reminders import catch_up_term
 from billing.subscriptions import change_plan, start_subscription
 from billing.webhooks import InvalidWebhook, handle_billing_webhook
@@ -319,7 +327,10 @@ def _manage_page(request, *, form=None, details_form=None, status: int = 200):
     subscription = start_subscription(merchant)
     catch_up_term(subscription)
     subscription.refresh_from_db()
-    account = services.billing_account(merchant.pk)
+    # Not created by a visit: an unsaved account shows empty details until the owner saves.
+    account = BillingAccount.objects.filter(merchant=merchant).first() or BillingAccount(
+        merchant=merchant
+    )
     return render(
         request,
         "manage/billing.html",
