@@ -59,10 +59,17 @@ def customer(merchant, account: BillingAccount | None) -> Party:
     )
 
 
+def needs_cjk(language: str, texts: list[str]) -> bool:
+    """Chinese language, or a character beyond what DejaVu Sans draws (CJK and beyond)."""
+    return language.startswith("zh") or any(
+        ord(char) >= 0x2E80 for text in texts if text for char in text
+    )
+
+
 class _Document:
     """An A4 page with the body font, Noto CJK as the fallback for Chinese, and helpers."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, texts: list[str]) -> None:
         self.language = language
         pdf = FPDF(format="A4")
         pdf.set_margins(15, 15, 15)
@@ -73,7 +80,9 @@ class _Document:
         if Path(BODY_FONT).exists():
             pdf.add_font("body", fname=BODY_FONT)
             self.font = "body"
-            if Path(CJK_FONT[0]).exists():
+            # Parsing the 19 MB collection costs most of a render: load it only for a
+            # document with Chinese in it (its language, or any name, address or line).
+            if needs_cjk(language, texts) and Path(CJK_FONT[0]).exists():
                 pdf.add_font("cjk", fname=CJK_FONT[0], collection_font_number=CJK_FONT[1])
                 pdf.set_fallback_fonts(["cjk"])
         # Break at spaces, never inside a Latin word; fpdf2 breaks a run of Chinese (which
@@ -206,9 +215,23 @@ def render_invoice(invoice: Invoice) -> bytes:
 def _render_invoice(invoice: Invoice, language: str) -> bytes:
     currency = invoice.currency
     account = BillingAccount.objects.filter(merchant_id=invoice.merchant_id).first()
-    doc = _Document(language)
+    lines = list(invoice.lines.all())
+    seller, buyer = issuer(), customer(invoice.merchant, account)
+    doc = _Document(
+        language,
+        [
+            *vars(seller).values(),
+            *vars(buyer).values(),
+            invoice.plan.name if invoice.plan_id else "",
+            invoice.tax_name,
+            settings.BILLING_BANK_ACCOUNT,
+            settings.PLATFORM_NAME,
+            *(line.description for line in lines),
+            *(line.reason for line in lines),
+        ],
+    )
     doc.title(_("Invoice"), invoice.number or _("Draft"))
-    doc.parties(issuer(), customer(invoice.merchant, account))
+    doc.parties(seller, buyer)
     rows = [
         (_("Invoice number"), invoice.number or _("Draft")),
         (_("Issue date"), format_date(invoice.issued_at.date() if invoice.issued_at else None)),
@@ -235,7 +258,6 @@ def _render_invoice(invoice: Invoice, language: str) -> bytes:
         rows.append((_("Replaces"), invoice.replaces.number or ""))
     doc.facts(rows)
 
-    lines = list(invoice.lines.all())
     charges = [line for line in lines if line.kind not in POST_TAX_KINDS]
     taxes = [line for line in lines if line.kind == LineKind.TAX]
     credits = [line for line in lines if line.kind in (LineKind.CREDIT, LineKind.CARRY_FORWARD)]
@@ -350,9 +372,11 @@ def _render_credit_note(note: CreditNote, language: str) -> bytes:
     invoice = note.invoice
     currency = invoice.currency
     account = BillingAccount.objects.filter(merchant_id=note.merchant_id).first()
-    doc = _Document(language)
+    seller, buyer = issuer(), customer(note.merchant, account)
+    texts = [*vars(seller).values(), *vars(buyer).values(), note.reason, settings.PLATFORM_NAME]
+    doc = _Document(language, texts)
     doc.title(_("Credit note"), note.number or _("Draft"))
-    doc.parties(issuer(), customer(note.merchant, account))
+    doc.parties(seller, buyer)
     doc.facts(
         [
             (_("Credit note number"), note.number or _("Draft")),

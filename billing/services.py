@@ -321,7 +321,16 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
     invoice.void_reason = why
     invoice.save(update_fields=["status", "voided_at", "void_reason"])
     audit("void", actor=actor, invoice=invoice, before=before, after=snapshot(invoice), reason=why)
+    # Credit notes applied to the voided invoice become applicable again: to the re-issue
+    # (whose recalculation applies every issued, unapplied note), or else to the merchant's
+    # current draft, or to the next invoice the run writes.
+    InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
     if not reissue:
+        draft = Invoice.objects.filter(
+            merchant_id=invoice.merchant_id, status=InvoiceStatus.DRAFT
+        ).first()
+        if draft is not None:
+            recalculate(draft.pk, actor=actor)
         return None
     replacement = Invoice.objects.create(
         merchant_id=invoice.merchant_id,
@@ -332,9 +341,6 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
         replaces=invoice,
     )
     carry_adjustments(invoice, replacement)
-    # Credit notes applied to the voided invoice become applicable again: the re-issue's
-    # recalculation applies every issued, unapplied note, so they carry over with the rest.
-    InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
     recalculate(replacement.pk, actor=actor)
     replacement.refresh_from_db()
     audit("reissue", actor=actor, invoice=replacement, after=snapshot(replacement), reason=why)
