@@ -122,10 +122,15 @@ def plan_terms() -> dict[int, PlanTerms]:
 
 
 def gather_facts(
-    subscriptions: list[Subscription], period_start: date, period_end: date
+    subscriptions: list[Subscription],
+    period_start: date,
+    period_end: date,
+    *,
+    with_tax: bool = True,
 ) -> dict[int, PeriodFacts]:
     """The facts of every given subscription's merchant for one period: a fixed number of
-    queries whatever the number of merchants or orders."""
+    queries whatever the number of merchants or orders. Without `with_tax` (readers of the
+    charges before tax, such as the data center) the regional tax rates are not read."""
     by_merchant = {s.merchant_id: s for s in subscriptions}
     ids = list(by_merchant)
     facts = {
@@ -164,7 +169,8 @@ def gather_facts(
     )
     for row in seats:
         facts[row["merchant_id"]].seats = row["count"]
-    _gather_tax_regions(facts, ids)
+    if with_tax:
+        _gather_tax_regions(facts, ids)
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(

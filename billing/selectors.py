@@ -351,7 +351,7 @@ def charges_between(merchant: Merchant, start: date, end: date) -> RangeCharges:
             if plans is None:
                 plans = plan_terms()
                 plugin_prices = {p.plugin: p for p in PluginPrice.objects.all()}
-            facts = gather_facts([subscription], first, last)[merchant.pk]
+            facts = gather_facts([subscription], first, last, with_tax=False)[merchant.pk]
             priced = price_period(facts, plans, plugin_prices)
             amounts = _line_amounts((line.kind, line.exact_amount) for line in priced.lines)
         else:

@@ -470,7 +470,8 @@ def mark_invoice_paid(invoice: Invoice) -> None:
 def update_billing_account(merchant_id: int, *, form, actor) -> BillingAccount:
     """Save the billing details a bound, valid form carries (the merchant's own form or
     finance's), audited with before and after. Issued PDFs keep what they were issued with."""
-    account = BillingAccount.objects.select_for_update().get(pk=form.instance.pk)
+    BillingAccount.objects.get_or_create(merchant_id=merchant_id)
+    account = BillingAccount.objects.select_for_update().get(merchant_id=merchant_id)
     fields = list(form.cleaned_data)
     before = {name: str(getattr(account, name)) for name in fields}
     for name in fields:

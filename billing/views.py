@@ -322,15 +322,20 @@ def _is_owner(request) -> bool:
     ).exists()
 
 
+def _account_of(merchant: Merchant) -> BillingAccount:
+    """The merchant's billing account, or an unsaved one: neither a visit nor a refused
+    form creates it (`services.update_billing_account` does, with valid details)."""
+    return BillingAccount.objects.filter(merchant=merchant).first() or BillingAccount(
+        merchant=merchant
+    )
+
+
 def _manage_page(request, *, form=None, details_form=None, status: int = 200):
     merchant = request.tenant
     subscription = start_subscription(merchant)
     catch_up_term(subscription)
     subscription.refresh_from_db()
-    # Not created by a visit: an unsaved account shows empty details until the owner saves.
-    account = BillingAccount.objects.filter(merchant=merchant).first() or BillingAccount(
-        merchant=merchant
-    )
+    account = _account_of(merchant)
     return render(
         request,
         "manage/billing.html",
@@ -373,8 +378,7 @@ def manage_billing(request):
 @shop_member_required
 @require_POST
 def manage_billing_details(request):
-    account = services.billing_account(request.tenant.pk)
-    form = BillingDetailsForm(request.POST, instance=account)
+    form = BillingDetailsForm(request.POST, instance=_account_of(request.tenant))
     if not _is_owner(request):
         form.add_error(None, _("Only the shop's owner can change its billing details."))
         return _manage_page(request, details_form=form, status=403)
@@ -388,8 +392,7 @@ def manage_billing_details(request):
 @finance_required
 def billing_account(request, merchant_id: int):
     merchant = get_object_or_404(Merchant.objects.exclude(schema_name="public"), pk=merchant_id)
-    account = services.billing_account(merchant.pk)
-    form = FinanceBillingAccountForm(request.POST or None, instance=account)
+    form = FinanceBillingAccountForm(request.POST or None, instance=_account_of(merchant))
     if request.method == "POST" and form.is_valid():
         services.update_billing_account(merchant.pk, form=form, actor=request.user)
         messages.success(request, _("Billing details saved."))
