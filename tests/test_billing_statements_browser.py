@@ -11,7 +11,7 @@ from billing.models import BillingAccount, Plan
 from billing.subscriptions import local_today
 from onboarding.models import HealthScore
 from tests.factories import PlatformStaffFactory, ShopFactory
-from tests.factories_billing import MerchantRowFactory, sale, subscribe
+from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
 from tests.test_billing_browser import log_in
 from tests.test_browser import port_of
 
@@ -39,10 +39,12 @@ def test_the_merchant_sees_its_trial_and_estimate_and_saves_its_billing_details(
     expect(estimate).to_contain_text("Estimated total this month")
     page.fill("input[name=legal_name]", "莲花茶业有限公司")
     page.fill("textarea[name=address]", "杭州市西湖区龙井路1号")
-    page.fill("input[name=tax_id]", "x" * 41)
-    page.click("button:has-text('Save billing details')")
-    expect(page.locator("[data-field=tax_id]")).to_be_visible()
     page.fill("input[name=tax_id]", "91330106MA2KX0001Y")
+    page.fill("input[name=billing_email]", "not an address")
+    page.click("button:has-text('Save billing details')")
+    expect(page.locator("[data-field=billing_email]")).to_be_visible()
+    assert not BillingAccount.objects.filter(merchant=merchant).exists()
+    page.fill("input[name=billing_email]", "accounts@lotus.test")
     page.click("button:has-text('Save billing details')")
     expect(page.locator("ul.messages")).to_contain_text("Billing details saved")
     account = BillingAccount.objects.get(merchant=merchant)
@@ -52,7 +54,7 @@ def test_the_merchant_sees_its_trial_and_estimate_and_saves_its_billing_details(
 
 
 def test_finance_opens_the_upcoming_renewals_with_the_at_risk_merchant_first(live_server, page):
-    plan = Plan.objects.get(code="basic")
+    plan = PlanFactory()
     calm = MerchantRowFactory(name="Calm Tea")
     subscribe(calm, plan, start=date.today(), interval="month")
     worried = MerchantRowFactory(name="Worried Noodles")
