@@ -562,7 +562,7 @@ def upcoming_renewals(
     subscriptions = list(
         Subscription.objects.filter(
             status__in=LIVE_STATUSES,
-            term_end__gte=today - timedelta(days=1),
+            term_end__gte=today,
             term_end__lte=today + timedelta(days=days),
         )
         .select_related("merchant", "plan")
