@@ -89,3 +89,26 @@ class FinanceBillingAccountForm(BillingDetailsForm):
         if region and not (region.isascii() and region.replace("-", "").isalnum()):
             raise forms.ValidationError(_("Use a country or region code such as CN or HK."))
         return region
+
+
+class RegionTaxRateForm(forms.Form):
+    region = forms.CharField(
+        label=_("Region"), max_length=8, help_text=_("Country or region code, e.g. CN or HK.")
+    )
+    name = forms.CharField(label=_("Tax name"), max_length=60, help_text=_("e.g. VAT, GST, 增值税"))
+    rate_percent = forms.DecimalField(
+        label=_("Rate (%)"), min_value=0, max_value=100, max_digits=7, decimal_places=4
+    )
+
+    def clean_region(self):
+        region = self.cleaned_data["region"].strip().upper()
+        if not (region.isascii() and region.replace("-", "").isalnum()):
+            raise forms.ValidationError(_("Use a country or region code such as CN or HK."))
+        return region
+
+
+class PlanTaxRateForm(forms.Form):
+    plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all(), empty_label=None)
+    rate_percent = forms.DecimalField(
+        label=_("Rate (%)"), min_value=0, max_value=100, max_digits=7, decimal_places=4
+    )

@@ -483,6 +483,7 @@ AUDIT_ACTIONS = {
     "void_credit_note": _("Credit note voided"),
     "record_payment": _("Payment recorded"),
     "update_billing_account": _("Billing details changed"),
+    "set_tax_rate": _("Tax rate set"),
 }
 
 

@@ -27,8 +27,10 @@ from billing.models import (
     InvoiceSequence,
     InvoiceStatus,
     LineKind,
+    Plan,
     PluginPrice,
     Subscription,
+    TaxRate,
 )
 from billing.run import settle_total, write_priced_lines
 from tenants.money import has_valid_precision, round_money
@@ -485,3 +487,36 @@ def update_billing_account(merchant_id: int, *, form, actor) -> BillingAccount:
         after={name: str(getattr(account, name)) for name in fields},
     )
     return account
+
+
+@transaction.atomic
+def set_region_tax_rate(*, region: str, name: str, rate_percent: Decimal, actor) -> TaxRate:
+    """Add or change a region's tax rate; drafts pick it up when recalculated, issued
+    invoices keep the rate they were issued at."""
+    existing = TaxRate.objects.select_for_update().filter(region=region).first()
+    before = {"rate": str(existing.rate_percent), "name": existing.name} if existing else {}
+    rate, _created = TaxRate.objects.update_or_create(
+        region=region, defaults={"name": name, "rate_percent": rate_percent}
+    )
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="set_tax_rate",
+        before={"region": region, **before},
+        after={"region": region, "rate": str(rate.rate_percent), "name": rate.name},
+    )
+    return rate
+
+
+@transaction.atomic
+def set_plan_tax_rate(plan: Plan, *, rate_percent: Decimal, actor) -> Plan:
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    before = {"plan": plan.code, "rate": str(plan.tax_rate_percent)}
+    plan.tax_rate_percent = rate_percent
+    plan.save(update_fields=["tax_rate_percent"])
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="set_tax_rate",
+        before=before,
+        after={"plan": plan.code, "rate": str(plan.tax_rate_percent)},
+    )
+    return plan

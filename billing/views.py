@@ -22,6 +22,8 @@ from billing.forms import (
     FinanceBillingAccountForm,
     InvoiceFilterForm,
     PaymentForm,
+    PlanTaxRateForm,
+    RegionTaxRateForm,
     VoidForm,
 )
 from billing.models import (
@@ -32,6 +34,7 @@ from billing.models import (
     InvoiceLine,
     Plan,
     Subscription,
+    TaxRate,
 )
 from billing.reminders import catch_up_term
 from billing.subscriptions import change_plan, start_subscription
@@ -387,6 +390,38 @@ def manage_billing_details(request):
     services.update_billing_account(request.tenant.pk, form=form, actor=request.user)
     messages.success(request, _("Billing details saved; your next invoices are addressed so."))
     return redirect("manage_billing")
+
+
+@finance_required
+def tax_rates(request):
+    region_form = RegionTaxRateForm(request.POST if "region" in request.POST else None)
+    plan_form = PlanTaxRateForm(request.POST if "plan" in request.POST else None)
+    if request.method == "POST":
+        if region_form.is_bound and region_form.is_valid():
+            services.set_region_tax_rate(**region_form.cleaned_data, actor=request.user)
+            messages.success(request, _("Tax rate saved; drafts use it when recalculated."))
+            return redirect("billing_tax_rates")
+        if plan_form.is_bound and plan_form.is_valid():
+            data = plan_form.cleaned_data
+            services.set_plan_tax_rate(
+                data["plan"], rate_percent=data["rate_percent"], actor=request.user
+            )
+            messages.success(request, _("Tax rate saved; drafts use it when recalculated."))
+            return redirect("billing_tax_rates")
+        if not (region_form.is_bound or plan_form.is_bound):
+            region_form = RegionTaxRateForm(request.POST)
+            region_form.is_valid()
+    return render(
+        request,
+        "console/billing/tax_rates.html",
+        {
+            "rates": TaxRate.objects.all(),
+            "plans": Plan.objects.all(),
+            "region_form": region_form,
+            "plan_form": plan_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @finance_required

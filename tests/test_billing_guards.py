@@ -32,6 +32,7 @@ from billing.services import (
     recalculate,
     record_payment,
     remove_adjustment,
+    set_region_tax_rate,
     update_billing_account,
     void_invoice,
 )
@@ -440,6 +441,7 @@ def test_the_audit_log_renders_every_kind_of_entry_the_code_writes(finance, octo
     details = BillingDetailsForm({"tax_id": "91310000X"}, instance=billing_account(other.pk))
     assert details.is_valid()
     update_billing_account(other.pk, form=details, actor=actor)
+    set_region_tax_rate(region="CN", name="VAT", rate_percent=Decimal("6"), actor=actor)
     AuditEntry.objects.create(action="from_an_older_release", before=[], after="text")
 
     page = finance.get("/console/billing/audit/")

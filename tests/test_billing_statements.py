@@ -346,3 +346,35 @@ def test_the_credit_note_count_never_includes_drafts(finance, tea_house):
     (row,) = finance.get("/console/billing/").context["totals"]
     assert (row.credited_count, row.credited_total) == (0, Decimal("0"))
     assert CreditNote.objects.count() == 1
+
+
+def test_finance_sets_region_and_plan_tax_rates_and_bad_rates_are_refused(finance):
+    plan = PlanFactory(name="Advanced")
+    too_high = finance.post(
+        "/console/billing/tax-rates/", {"region": "cn", "name": "VAT", "rate_percent": "101"}
+    )
+    bad_region = finance.post(
+        "/console/billing/tax-rates/", {"region": "中国", "name": "VAT", "rate_percent": "6"}
+    )
+    assert (too_high.status_code, bad_region.status_code) == (400, 400)
+    assert "rate_percent" in too_high.context["region_form"].errors
+    assert "region" in bad_region.context["region_form"].errors
+    assert not TaxRate.objects.exists()
+
+    finance.post(
+        "/console/billing/tax-rates/", {"region": "cn", "name": "VAT", "rate_percent": "6"}
+    )
+    finance.post(
+        "/console/billing/tax-rates/", {"region": "CN", "name": "增值税", "rate_percent": "13"}
+    )
+    finance.post("/console/billing/tax-rates/", {"plan": plan.pk, "rate_percent": "0"})
+    finance.post("/console/billing/tax-rates/", {"plan": plan.pk, "rate_percent": "8.5"})
+
+    assert list(TaxRate.objects.values_list("region", "name", "rate_percent")) == [
+        ("CN", "增值税", Decimal("13.0000"))
+    ]
+    plan.refresh_from_db()
+    assert plan.tax_rate_percent == Decimal("8.5")
+    assert AuditEntry.objects.filter(action="set_tax_rate").count() == 4
+    page = finance.get("/console/billing/tax-rates/")
+    assert page.status_code == 200 and "增值税" in page.content.decode()
