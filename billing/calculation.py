@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Sum
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
 from analytics.models import DailyMerchantStats, MerchantEvent
+from billing.formatting import format_date
 from billing.models import (
+    BillingAccount,
     BillingInterval,
     CommissionTier,
     CreditNote,
@@ -27,6 +27,7 @@ from billing.models import (
     PlanChange,
     PluginPrice,
     Subscription,
+    TaxRate,
 )
 from billing.pricing import (
     ZERO,
@@ -56,6 +57,7 @@ class PlanTerms:
     extra_storage_gb_price: Decimal
     included_plugins: frozenset[str]
     tiers: tuple[Tier, ...]
+    tax_rate_percent: Decimal = ZERO
 
 
 @dataclass
@@ -77,6 +79,10 @@ class PeriodFacts:
     # plugin -> [(first day, last day)] it was switched on, clipped to the period
     plugin_days: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
     credit_notes: list[CreditNote] = field(default_factory=list)
+    # The billing account's tax region's rate, when the region has one (else the plan's).
+    regional_tax: TaxRate | None = None
+    # The merchant's language: the lines are described in it (they are what its invoice says).
+    language: str = ""
 
     @property
     def net_gmv(self) -> Decimal:
@@ -91,6 +97,8 @@ class Priced:
     commitment: Decimal
     gmv: Decimal
     net_gmv: Decimal
+    tax_rate_percent: Decimal = ZERO
+    tax_name: str = ""
 
 
 def plan_terms() -> dict[int, PlanTerms]:
@@ -110,16 +118,22 @@ def plan_terms() -> dict[int, PlanTerms]:
             extra_storage_gb_price=plan.extra_storage_gb_price,
             included_plugins=frozenset(plan.included_plugins),
             tiers=tuple(sorted(tiers[plan.pk], key=lambda tier: tier.lower_bound)),
+            tax_rate_percent=plan.tax_rate_percent,
         )
         for plan in Plan.objects.all()
     }
 
 
 def gather_facts(
-    subscriptions: list[Subscription], period_start: date, period_end: date
+    subscriptions: list[Subscription],
+    period_start: date,
+    period_end: date,
+    *,
+    with_tax: bool = True,
 ) -> dict[int, PeriodFacts]:
     """The facts of every given subscription's merchant for one period: a fixed number of
-    queries whatever the number of merchants or orders."""
+    queries whatever the number of merchants or orders. Without `with_tax` (readers of the
+    charges before tax, such as the data center) the regional tax rates are not read."""
     by_merchant = {s.merchant_id: s for s in subscriptions}
     ids = list(by_merchant)
     facts = {
@@ -130,6 +144,7 @@ def gather_facts(
             period_end=period_end,
             subscription=subscription,
             changes=[],
+            language=subscription.merchant.language,
         )
         for merchant_id, subscription in by_merchant.items()
     }
@@ -153,6 +168,8 @@ def gather_facts(
     merchants = [subscription.merchant for subscription in subscriptions]
     for merchant_id, held in seats_held(merchants, period_start, period_end).items():
         facts[merchant_id].seats, facts[merchant_id].seats_by_day = held.current, held.by_day
+    if with_tax:
+        _gather_tax_regions(facts, ids)
     _gather_storage(facts, ids, period_end)
     _gather_plugin_days(facts, ids, period_start, period_end)
     for note in CreditNote.objects.filter(
@@ -160,6 +177,17 @@ def gather_facts(
     ).order_by("issued_at", "id"):
         facts[note.merchant_id].credit_notes.append(note)
     return facts
+
+
+def _gather_tax_regions(facts: dict[int, PeriodFacts], ids: list[int]) -> None:
+    """Each merchant's regional tax rate, when its billing account's region has one."""
+    rates = {rate.region.upper(): rate for rate in TaxRate.objects.all()}
+    if not rates:
+        return
+    for merchant_id, region in BillingAccount.objects.filter(merchant_id__in=ids).values_list(
+        "merchant_id", "region"
+    ):
+        facts[merchant_id].regional_tax = rates.get((region or "").strip().upper())
 
 
 def _gather_storage(facts: dict[int, PeriodFacts], ids: list[int], period_end: date) -> None:
@@ -215,13 +243,9 @@ def _add_span(facts, key, first: date, last: date, period_start: date) -> None:
 def price_period(
     facts: PeriodFacts, plans: dict[int, PlanTerms], plugin_prices: dict[str, PluginPrice]
 ) -> Priced:
-    """The draft lines of one merchant's period, their text in the merchant's language (an
-    invoice is the merchant's document; the run itself has no reader's language)."""
-    try:
-        language = facts.subscription.merchant.language
-    except ObjectDoesNotExist:  # priced in memory, for a merchant not stored (what-ifs)
-        language = translation.get_language()
-    with translation.override(language):
+    """The draft lines of one merchant's period (adjustments are kept by the caller),
+    described in the merchant's language: the lines are what its invoice prints."""
+    with translation.override(facts.language or translation.get_language()):
         return _price_period(facts, plans, plugin_prices)
 
 
@@ -290,12 +314,18 @@ def _price_period(
                 details={"credit_note": note.pk},
             )
         )
+    if facts.regional_tax is not None:
+        tax_rate, tax_name = facts.regional_tax.rate_percent, facts.regional_tax.name
+    else:
+        tax_rate, tax_name = (final_plan.tax_rate_percent if final_plan else ZERO), ""
     return Priced(
         lines=lines,
         plan_id=final_plan.id if final_plan else None,
         commitment=commitment,
         gmv=facts.gmv,
         net_gmv=net_gmv,
+        tax_rate_percent=tax_rate,
+        tax_name=tax_name,
     )
 
 
@@ -448,4 +478,4 @@ def _money_label(amount: Decimal) -> str:
 
 
 def _day(day: date) -> str:
-    return date_format(day, "SHORT_DATE_FORMAT")
+    return format_date(day)

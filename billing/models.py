@@ -42,11 +42,22 @@ class Plan(models.Model):
     included_storage_gb = models.PositiveIntegerField(_("included storage (GB)"), default=1)
     extra_storage_gb_price = models.DecimalField(_("price per extra GB a month"), **MONEY)
     included_plugins = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # Tax added to this plan's invoices unless the merchant's region has its own rate; 0 is
+    # a valid rate (no tax line's amount, the line still says 0%).
+    tax_rate_percent = models.DecimalField(
+        _("tax rate (%)"), max_digits=6, decimal_places=4, default=Decimal("0")
+    )
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tax_rate_percent__gte=0) & Q(tax_rate_percent__lte=100),
+                name="plan_tax_rate_is_a_percentage",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -176,8 +187,30 @@ class SubscriptionEvent(models.Model):
         return f"{self.merchant_id} {self.kind} {self.occurred_on}"
 
 
+class TaxRate(models.Model):
+    """The tax rate of a region (an ISO country or region code such as CN, HK, DE); it wins
+    over the plan's rate for merchants whose billing account is in that region."""
+
+    region = models.CharField(_("region"), max_length=8, unique=True)
+    name = models.CharField(_("tax name"), max_length=60, help_text=_("e.g. VAT, GST, 增值税"))
+    rate_percent = models.DecimalField(_("rate (%)"), max_digits=6, decimal_places=4)
+
+    class Meta:
+        ordering = ["region"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_percent__gte=0) & Q(rate_percent__lte=100),
+                name="tax_rate_is_a_percentage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.name} {self.rate_percent}%"
+
+
 class BillingAccount(models.Model):
-    """How a merchant pays: its Stripe customer, or bank transfer."""
+    """How a merchant pays (its Stripe customer, or bank transfer) and who the invoices are
+    addressed to: the legal name, address and tax id printed in the invoice's customer block."""
 
     class Collection(models.TextChoices):
         STRIPE = "stripe", _("Card (Stripe)")
@@ -191,6 +224,20 @@ class BillingAccount(models.Model):
     )
     billing_email = models.EmailField(blank=True)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
+    legal_name = models.CharField(
+        _("legal name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leave empty to use the shop name."),
+    )
+    address = models.TextField(_("billing address"), max_length=500, blank=True)
+    tax_id = models.CharField(_("tax id (纳税人识别号)"), max_length=40, blank=True)
+    region = models.CharField(
+        _("tax region"),
+        max_length=8,
+        blank=True,
+        help_text=_("Country or region code, e.g. CN or HK: decides the tax rate."),
+    )
 
     def __str__(self) -> str:
         return f"{self.merchant_id} ({self.collection_method})"
@@ -231,6 +278,9 @@ class Invoice(models.Model):
     collection_method = models.CharField(
         max_length=16, choices=BillingAccount.Collection.choices, default="stripe"
     )
+    # The rate the tax line was computed at (the region's, else the plan's), kept as issued.
+    tax_rate_percent = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    tax_name = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     calculated_at = models.DateTimeField(null=True, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -263,6 +313,10 @@ class Invoice(models.Model):
             ),
             # Credits beyond an invoice's charges are carried forward, never owed back.
             models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate_percent__gte=0) & Q(tax_rate_percent__lte=100),
+                name="invoice_tax_rate_is_a_percentage",
+            ),
         ]
         indexes = [models.Index(fields=["period_start", "status"])]
 
@@ -283,6 +337,9 @@ class LineKind(models.TextChoices):
     PLUGIN = "plugin", _("Plugin")
     CREDIT = "credit", _("Credit note applied")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    # Tax on the charges and adjustments (credit notes are applied after tax: they are
+    # amounts the merchant already paid, tax included).
+    TAX = "tax", _("Tax")
     # Brings a total that credits pushed below zero back to zero; on issue the same amount
     # becomes a credit note applied to the merchant's next invoice.
     CARRY_FORWARD = "carryforward", _("Credit carried forward to the next invoice")
@@ -425,6 +482,8 @@ AUDIT_ACTIONS = {
     "carry_forward_credit": _("Credit carried forward"),
     "void_credit_note": _("Credit note voided"),
     "record_payment": _("Payment recorded"),
+    "update_billing_account": _("Billing details changed"),
+    "set_tax_rate": _("Tax rate set"),
 }
 
 

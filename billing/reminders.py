@@ -234,18 +234,7 @@ def process_term_ends() -> SweepSummary:
     summary = SweepSummary()
     live = Subscription.objects.filter(status__in=LIVE_STATUSES).select_related("merchant", "plan")
     for subscription in live:
-        today = local_today(subscription.merchant)
-        if (
-            subscription.status == SubscriptionStatus.TRIAL
-            and subscription.trial_ends_on
-            and subscription.trial_ends_on < today
-        ):
-            summary.converted += _convert_trial(subscription)
-        while subscription.term_end < today and subscription.status in LIVE_STATUSES:
-            if subscription.auto_renew:
-                summary.renewed += _renew(subscription)
-            else:
-                summary.expired += _expire(subscription)
+        catch_up_term(subscription, summary)
     grace = timedelta(days=settings.BILLING_SUSPEND_AFTER_DAYS)
     ended = Subscription.objects.filter(
         status=SubscriptionStatus.EXPIRED, merchant__status=MerchantStatus.ACTIVE
@@ -262,6 +251,27 @@ def process_term_ends() -> SweepSummary:
                 changed_by=None,
             )
             summary.suspended += 1
+    return summary
+
+
+def catch_up_term(subscription: Subscription, summary: SweepSummary | None = None) -> SweepSummary:
+    """Bring one subscription's term to today, as the hourly sweep does: an ended trial
+    converts, ended terms renew (or the subscription expires). The merchant's billing page
+    runs it too, so it never shows a term that has ended as the current one, whether or not
+    the sweep has run. Idempotent: the events are keyed by term."""
+    summary = summary or SweepSummary()
+    today = local_today(subscription.merchant)
+    if (
+        subscription.status == SubscriptionStatus.TRIAL
+        and subscription.trial_ends_on
+        and subscription.trial_ends_on < today
+    ):
+        summary.converted += _convert_trial(subscription)
+    while subscription.term_end < today and subscription.status in LIVE_STATUSES:
+        if subscription.auto_renew:
+            summary.renewed += _renew(subscription)
+        else:
+            summary.expired += _expire(subscription)
     return summary
 
 

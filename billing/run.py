@@ -188,29 +188,72 @@ def write_priced_lines(invoice: Invoice, priced: Priced, *, keep_from: int = 0) 
         for position, line in enumerate(priced.lines, start=keep_from)
     ]
     InvoiceLine.objects.bulk_create(lines)
+    # Adjustments (finance's, or carried over from a voided invoice) read after the charges.
+    adjustments = list(invoice.lines.filter(kind=LineKind.ADJUSTMENT).order_by("position", "id"))
+    for offset, adjustment in enumerate(adjustments):
+        adjustment.position = keep_from + len(lines) + offset
+    if adjustments:
+        InvoiceLine.objects.bulk_update(adjustments, ["position"])
     invoice.plan_id = priced.plan_id
     invoice.gmv = priced.gmv
     invoice.net_gmv = priced.net_gmv
     invoice.commitment = priced.commitment
+    invoice.tax_rate_percent = priced.tax_rate_percent
+    invoice.tax_name = priced.tax_name
     settle_total(invoice)
     invoice.calculated_at = timezone.now()
-    invoice.save(update_fields=["plan", "gmv", "net_gmv", "commitment", "total", "calculated_at"])
+    invoice.save(
+        update_fields=[
+            "plan",
+            "gmv",
+            "net_gmv",
+            "commitment",
+            "tax_rate_percent",
+            "tax_name",
+            "total",
+            "calculated_at",
+        ]
+    )
 
 
 def settle_total(invoice: Invoice) -> None:
-    """Set the total from the invoice's lines, never below zero (the caller saves it).
+    """Set the tax line and the total from the invoice's lines, never below zero (the caller
+    saves it).
 
-    When credits (credit notes, negative adjustments) exceed the charges, a carry-forward
-    line brings the total back to zero; approving the invoice turns that line's amount into
-    a credit note for the merchant's next invoice (`services.approve`).
+    Tax is charged on the charges and adjustments (never below zero) at the invoice's rate,
+    rounded half-up once; credit notes are applied after tax, since they give back money
+    paid tax included. When credits exceed the charges, a carry-forward line brings the
+    total back to zero; approving the invoice turns that line's amount into a credit note
+    for the merchant's next invoice (`services.approve`).
     """
-    invoice.lines.filter(kind=LineKind.CARRY_FORWARD).delete()
-    found = invoice.lines.aggregate(total=Sum("amount"), last=Max("position"))
-    balance = found["total"] or ZERO
+    invoice.lines.filter(kind__in=(LineKind.CARRY_FORWARD, LineKind.TAX)).delete()
+    found = invoice.lines.aggregate(
+        taxable=Sum("amount", filter=~Q(kind=LineKind.CREDIT)),
+        credits=Sum("amount", filter=Q(kind=LineKind.CREDIT)),
+        last=Max("position"),
+    )
+    taxable = found["taxable"] or ZERO
+    position = found["last"] or 0
+    tax = tax_on(taxable, invoice.tax_rate_percent, invoice.currency)
+    if invoice.tax_rate_percent > 0:
+        position += 1
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=position,
+            kind=LineKind.TAX,
+            description=tax_label(invoice.tax_name, invoice.tax_rate_percent),
+            quantity=max(taxable, ZERO),
+            unit_amount=invoice.tax_rate_percent / 100,
+            basis=max(taxable, ZERO),
+            rate_percent=invoice.tax_rate_percent,
+            exact_amount=tax,
+            amount=tax,
+        )
+    balance = taxable + tax + (found["credits"] or ZERO)
     if balance < 0:
         InvoiceLine.objects.create(
             invoice=invoice,
-            position=(found["last"] or 0) + 1,
+            position=position + 1,
             kind=LineKind.CARRY_FORWARD,
             description=_("Credit beyond this invoice's charges, carried forward"),
             unit_amount=-balance,
@@ -218,6 +261,20 @@ def settle_total(invoice: Invoice) -> None:
             amount=-balance,
         )
     invoice.total = max(balance, ZERO)
+
+
+def tax_on(taxable: Decimal, rate_percent: Decimal, currency: str) -> Decimal:
+    """Tax on a subtotal of rounded lines, rounded half-up once; nothing on a credit."""
+    if taxable <= 0 or not rate_percent:
+        return ZERO
+    return round_money(taxable * rate_percent / 100, currency)
+
+
+def tax_label(name: str, rate_percent: Decimal) -> str:
+    return _("%(tax)s %(rate)s%%") % {
+        "tax": name or _("Tax"),
+        "rate": f"{rate_percent.normalize():f}",
+    }
 
 
 def commission_owed(net_gmv: Decimal, commitment: Decimal, plan: PlanTerms) -> Decimal:
@@ -286,7 +343,8 @@ def _raise_late_refund_note(invoice: Invoice, through: date, plan: PlanTerms) ->
         .aggregate(total=Sum("exact_amount"))["total"]
         or ZERO
     )
-    credit = billed - now_owed - already
+    # The commission was invoiced with tax at the invoice's rate: the credit gives both back.
+    credit = (billed - now_owed) * (1 + invoice.tax_rate_percent / 100) - already
     if round_money(credit, invoice.currency) <= 0:
         return False
     try:

@@ -13,15 +13,18 @@ from analytics.models import DailyMerchantStats
 from billing.calculation import gather_facts, plan_terms, price_period
 from billing.models import (
     CreditNote,
+    CreditNoteStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     LineKind,
     PluginPrice,
+    RenewalReminder,
     Subscription,
+    SubscriptionStatus,
 )
 from billing.pricing import days_in, month_bounds, overlap_days
-from billing.subscriptions import local_today
+from billing.subscriptions import LIVE_STATUSES, local_today
 from tenants.models import Merchant
 from tenants.money import round_money
 
@@ -57,13 +60,84 @@ def invoices(filters: InvoiceFilters) -> QuerySet[Invoice]:
     return found.order_by("-period_start", "merchant__name", "-id")
 
 
-def totals_by_currency(found: QuerySet[Invoice]) -> list[dict]:
-    return list(
+ISSUED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.SETTLED)
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """The listed invoices of one currency, each figure saying what it includes.
+
+    `count`/`total` are the live invoices (drafts and issued); voided invoices are never in
+    them (a voided invoice and its re-issue would otherwise count twice) and are shown
+    apart, as are the credit notes issued against the listed invoices."""
+
+    currency: str
+    count: int
+    total: Decimal
+    draft_count: int
+    draft_total: Decimal
+    issued_count: int
+    issued_total: Decimal
+    outstanding_count: int
+    outstanding_total: Decimal
+    void_count: int
+    void_total: Decimal
+    credited_count: int
+    credited_total: Decimal
+
+    @property
+    def issued_less_credited(self) -> Decimal:
+        return self.issued_total - self.credited_total
+
+
+def totals_by_currency(found: QuerySet[Invoice]) -> list[CurrencyTotals]:
+    """Two queries whatever the number of invoices."""
+    zero = Decimal("0")
+    live = ~Q(status=InvoiceStatus.VOID)
+    issued = Q(status__in=ISSUED_STATUSES)
+    rows = (
         found.order_by()
         .values("currency")
-        .annotate(count=Count("id"), total=Sum("total"))
+        .annotate(
+            sum_count=Count("id", filter=live),
+            sum_total=Sum("total", filter=live),
+            sum_draft_count=Count("id", filter=Q(status=InvoiceStatus.DRAFT)),
+            sum_draft_total=Sum("total", filter=Q(status=InvoiceStatus.DRAFT)),
+            sum_issued_count=Count("id", filter=issued),
+            sum_issued_total=Sum("total", filter=issued),
+            sum_outstanding_count=Count("id", filter=Q(status=InvoiceStatus.OPEN)),
+            sum_outstanding_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN)),
+            sum_void_count=Count("id", filter=Q(status=InvoiceStatus.VOID)),
+            sum_void_total=Sum("total", filter=Q(status=InvoiceStatus.VOID)),
+        )
         .order_by("currency")
     )
+    credited = {
+        row["invoice__currency"]: (row["sum_count"], row["sum_total"] or zero)
+        for row in CreditNote.objects.filter(
+            status=CreditNoteStatus.ISSUED, invoice__in=found.order_by().values("pk")
+        )
+        .values("invoice__currency")
+        .annotate(sum_count=Count("id"), sum_total=Sum("amount"))
+    }
+    return [
+        CurrencyTotals(
+            currency=row["currency"],
+            count=row["sum_count"],
+            total=row["sum_total"] or zero,
+            draft_count=row["sum_draft_count"],
+            draft_total=row["sum_draft_total"] or zero,
+            issued_count=row["sum_issued_count"],
+            issued_total=row["sum_issued_total"] or zero,
+            outstanding_count=row["sum_outstanding_count"],
+            outstanding_total=row["sum_outstanding_total"] or zero,
+            void_count=row["sum_void_count"],
+            void_total=row["sum_void_total"] or zero,
+            credited_count=credited.get(row["currency"], (0, zero))[0],
+            credited_total=credited.get(row["currency"], (0, zero))[1],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -277,7 +351,7 @@ def charges_between(merchant: Merchant, start: date, end: date) -> RangeCharges:
             if plans is None:
                 plans = plan_terms()
                 plugin_prices = {p.plugin: p for p in PluginPrice.objects.all()}
-            facts = gather_facts([subscription], first, last)[merchant.pk]
+            facts = gather_facts([subscription], first, last, with_tax=False)[merchant.pk]
             priced = price_period(facts, plans, plugin_prices)
             amounts = _line_amounts((line.kind, line.exact_amount) for line in priced.lines)
         else:
@@ -328,3 +402,198 @@ def _net_gmv_by_month(
         row["month"]: (row["month_net"] or Decimal("0"), row["range_net"] or Decimal("0"))
         for row in rows
     }
+
+
+# -- the merchant's billing page and the upcoming renewals -----------------------------------
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    kind: str
+    label: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """This month so far, priced as if it closed today, line by line as the invoice will be."""
+
+    period_start: date
+    period_end: date
+    currency: str
+    gmv: Decimal
+    net_gmv: Decimal
+    lines: list[EstimateLine]
+    subtotal: Decimal
+    tax_label: str
+    tax: Decimal
+    credits: Decimal
+    total: Decimal
+
+
+ESTIMATE_GROUPS = (
+    LineKind.SUBSCRIPTION,
+    LineKind.COMMISSION,
+    LineKind.TRUE_UP,
+    LineKind.PLUGIN,
+    LineKind.SEATS,
+    LineKind.STORAGE,
+)
+
+
+def estimate_this_month(subscription: Subscription) -> Estimate:
+    """The lines the merchant's invoice for this month would have if the month closed today:
+    plan fee, commission on the GMV so far, plugins, seats and storage, then tax and the
+    credit notes it would apply; the same pricing the billing run uses."""
+    from billing.run import tax_label, tax_on
+
+    merchant = subscription.merchant
+    currency = merchant.currency
+    today = local_today(merchant)
+    start, end = month_bounds(today.year, today.month)
+    facts = gather_facts([subscription], start, end)[subscription.merchant_id]
+    priced = price_period(
+        facts, plan_terms(), {price.plugin: price for price in PluginPrice.objects.all()}
+    )
+    labels = dict(LineKind.choices)
+    lines = [
+        EstimateLine(
+            kind=line.kind,
+            label=str(labels[line.kind]),
+            description=line.description,
+            amount=line.rounded(currency),
+        )
+        for kind in ESTIMATE_GROUPS
+        for line in priced.lines
+        if line.kind == kind
+    ]
+    subtotal = sum((line.amount for line in lines), Decimal("0"))
+    credits = sum(
+        (line.rounded(currency) for line in priced.lines if line.kind == LineKind.CREDIT),
+        Decimal("0"),
+    )
+    tax = tax_on(subtotal, priced.tax_rate_percent, currency)
+    return Estimate(
+        period_start=start,
+        period_end=end,
+        currency=currency,
+        gmv=facts.gmv,
+        net_gmv=facts.net_gmv,
+        lines=lines,
+        subtotal=subtotal,
+        tax_label=tax_label(priced.tax_name, priced.tax_rate_percent),
+        tax=tax,
+        credits=credits,
+        total=max(subtotal + tax + credits, Decimal("0")),
+    )
+
+
+@dataclass(frozen=True)
+class SubscriptionOverview:
+    subscription: Subscription
+    today: date
+    on_trial: bool
+    trial_ends_on: date | None
+    trial_days_left: int | None
+    term_start: date
+    term_end: date
+    # The day the next term starts (auto-renewing, live) or None (it ends on term_end).
+    next_renewal_on: date | None
+    ends_on: date | None
+    reminders: list[RenewalReminder]
+
+
+def subscription_overview(subscription: Subscription) -> SubscriptionOverview:
+    """Plan, trial, current term and renewal as of the merchant's today. The caller brings
+    the term up to date first (`reminders.catch_up_term`); a term that has ended is never
+    shown as current: it then reads as ended."""
+    today = local_today(subscription.merchant)
+    live = subscription.status in LIVE_STATUSES and subscription.term_end >= today
+    on_trial = subscription.status == SubscriptionStatus.TRIAL and bool(
+        subscription.trial_ends_on and subscription.trial_ends_on >= today
+    )
+    return SubscriptionOverview(
+        subscription=subscription,
+        today=today,
+        on_trial=on_trial,
+        trial_ends_on=subscription.trial_ends_on,
+        trial_days_left=(subscription.trial_ends_on - today).days + 1 if on_trial else None,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        next_renewal_on=subscription.term_end + timedelta(days=1)
+        if live and subscription.auto_renew
+        else None,
+        ends_on=subscription.ended_on
+        or (subscription.term_end if not subscription.auto_renew else None),
+        reminders=list(subscription.renewal_reminders.order_by("-sent_at", "-id")[:20]),
+    )
+
+
+@dataclass(frozen=True)
+class UpcomingRenewal:
+    merchant_id: int
+    merchant_name: str
+    plan_name: str
+    interval: str
+    status: str
+    auto_renew: bool
+    term_end: date
+    renews_on: date
+    days_left: int
+    past_due: bool
+    overdue_invoices: int
+    renewal_value: Decimal
+    currency: str
+    reminders: list[RenewalReminder]
+
+
+RENEWAL_HORIZON_DAYS = 120
+
+
+def upcoming_renewals(
+    today: date | None = None, *, days: int = RENEWAL_HORIZON_DAYS
+) -> list[UpcomingRenewal]:
+    """Live subscriptions whose term ends within `days`, soonest first, each with the
+    renewal reminders sent for its current term. Three queries whatever the number."""
+    from django.utils import timezone
+
+    today = today or timezone.now().date()
+    subscriptions = list(
+        Subscription.objects.filter(
+            status__in=LIVE_STATUSES,
+            term_end__gte=today,
+            term_end__lte=today + timedelta(days=days),
+        )
+        .select_related("merchant", "plan")
+        .order_by("term_end", "merchant__name")
+    )
+    reminders: dict[tuple[int, date], list[RenewalReminder]] = {}
+    for reminder in RenewalReminder.objects.filter(
+        subscription__in=[subscription.pk for subscription in subscriptions]
+    ).order_by("-days_before"):
+        reminders.setdefault((reminder.subscription_id, reminder.term_end), []).append(reminder)
+    overdue = invoice_facts([subscription.merchant_id for subscription in subscriptions])
+    rows = []
+    for subscription in subscriptions:
+        facts = overdue.get(subscription.merchant_id)
+        rows.append(
+            UpcomingRenewal(
+                merchant_id=subscription.merchant_id,
+                merchant_name=subscription.merchant.name,
+                plan_name=subscription.plan.name,
+                interval=subscription.get_interval_display(),
+                status=subscription.status,
+                auto_renew=subscription.auto_renew,
+                term_end=subscription.term_end,
+                renews_on=subscription.term_end + timedelta(days=1),
+                days_left=(subscription.term_end - today).days,
+                past_due=subscription.status == SubscriptionStatus.PAST_DUE
+                or bool(facts and facts.overdue_count),
+                overdue_invoices=facts.overdue_count if facts else 0,
+                renewal_value=subscription.plan.fee_for(subscription.interval),
+                currency=subscription.merchant.currency,
+                reminders=reminders.get((subscription.pk, subscription.term_end), []),
+            )
+        )
+    return rows

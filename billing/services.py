@@ -27,8 +27,10 @@ from billing.models import (
     InvoiceSequence,
     InvoiceStatus,
     LineKind,
+    Plan,
     PluginPrice,
     Subscription,
+    TaxRate,
 )
 from billing.run import settle_total, write_priced_lines
 from tenants.money import has_valid_precision, round_money
@@ -321,7 +323,16 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
     invoice.void_reason = why
     invoice.save(update_fields=["status", "voided_at", "void_reason"])
     audit("void", actor=actor, invoice=invoice, before=before, after=snapshot(invoice), reason=why)
+    # Credit notes applied to the voided invoice become applicable again: to the re-issue
+    # (whose recalculation applies every issued, unapplied note), or else to the merchant's
+    # current draft, or to the next invoice the run writes.
+    InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
     if not reissue:
+        draft = Invoice.objects.filter(
+            merchant_id=invoice.merchant_id, status=InvoiceStatus.DRAFT
+        ).first()
+        if draft is not None:
+            recalculate(draft.pk, actor=actor)
         return None
     replacement = Invoice.objects.create(
         merchant_id=invoice.merchant_id,
@@ -331,11 +342,33 @@ def void_invoice(invoice_id: int, *, reason: str, actor, reissue: bool = True) -
         collection_method=invoice.collection_method,
         replaces=invoice,
     )
-    # Credit notes applied to the voided invoice become applicable again.
-    InvoiceLine.objects.filter(invoice=invoice, credit_note__isnull=False).update(credit_note=None)
+    carry_adjustments(invoice, replacement)
     recalculate(replacement.pk, actor=actor)
+    replacement.refresh_from_db()
     audit("reissue", actor=actor, invoice=replacement, after=snapshot(replacement), reason=why)
     return replacement
+
+
+def carry_adjustments(voided: Invoice, replacement: Invoice) -> list[InvoiceLine]:
+    """Copy the voided invoice's adjustments, each with its amount, reason and author, to
+    its replacement draft: finance corrected them once and is not asked line by line again.
+    The replacement's recalculation keeps adjustment lines as they are."""
+    copies = [
+        InvoiceLine(
+            invoice=replacement,
+            position=line.position,
+            kind=LineKind.ADJUSTMENT,
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            exact_amount=line.exact_amount,
+            amount=line.amount,
+            reason=line.reason,
+            created_by_id=line.created_by_id,
+        )
+        for line in voided.lines.filter(kind=LineKind.ADJUSTMENT).order_by("position", "id")
+    ]
+    return InvoiceLine.objects.bulk_create(copies)
 
 
 @transaction.atomic
@@ -433,3 +466,57 @@ def mark_invoice_paid(invoice: Invoice) -> None:
     invoice.payment_failed_at = None
     invoice.save(update_fields=["status", "paid_at", "payment_failed_at"])
     clear_past_due(invoice.merchant_id)
+
+
+@transaction.atomic
+def update_billing_account(merchant_id: int, *, form, actor) -> BillingAccount:
+    """Save the billing details a bound, valid form carries (the merchant's own form or
+    finance's), audited with before and after. Issued PDFs keep what they were issued with."""
+    BillingAccount.objects.get_or_create(merchant_id=merchant_id)
+    account = BillingAccount.objects.select_for_update().get(merchant_id=merchant_id)
+    fields = list(form.cleaned_data)
+    before = {name: str(getattr(account, name)) for name in fields}
+    for name in fields:
+        setattr(account, name, form.cleaned_data[name])
+    account.save(update_fields=fields)
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="update_billing_account",
+        merchant_id=merchant_id,
+        before=before,
+        after={name: str(getattr(account, name)) for name in fields},
+    )
+    return account
+
+
+@transaction.atomic
+def set_region_tax_rate(*, region: str, name: str, rate_percent: Decimal, actor) -> TaxRate:
+    """Add or change a region's tax rate; drafts pick it up when recalculated, issued
+    invoices keep the rate they were issued at."""
+    existing = TaxRate.objects.select_for_update().filter(region=region).first()
+    before = {"rate": str(existing.rate_percent), "name": existing.name} if existing else {}
+    rate, _created = TaxRate.objects.update_or_create(
+        region=region, defaults={"name": name, "rate_percent": rate_percent}
+    )
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="set_tax_rate",
+        before={"region": region, **before},
+        after={"region": region, "rate": str(rate.rate_percent), "name": rate.name},
+    )
+    return rate
+
+
+@transaction.atomic
+def set_plan_tax_rate(plan: Plan, *, rate_percent: Decimal, actor) -> Plan:
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    before = {"plan": plan.code, "rate": str(plan.tax_rate_percent)}
+    plan.tax_rate_percent = rate_percent
+    plan.save(update_fields=["tax_rate_percent"])
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action="set_tax_rate",
+        before=before,
+        after={"plan": plan.code, "rate": str(plan.tax_rate_percent)},
+    )
+    return plan

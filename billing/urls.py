@@ -32,9 +32,12 @@ urlpatterns = [
     ),
     path("credit-notes/<int:note_id>/issue/", views.credit_note_issue, name="billing_credit_issue"),
     path("credit-notes/<int:note_id>/pdf/", views.credit_note_pdf, name="billing_credit_pdf"),
+    path("merchants/<int:merchant_id>/account/", views.billing_account, name="billing_account"),
+    path("tax-rates/", views.tax_rates, name="billing_tax_rates"),
 ]
 
 manage_urlpatterns = [
     path("", views.manage_billing, name="manage_billing"),
+    path("details/", views.manage_billing_details, name="manage_billing_details"),
     path("invoices/<int:invoice_id>/pdf/", views.manage_invoice_pdf, name="manage_invoice_pdf"),
 ]

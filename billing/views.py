@@ -16,18 +16,32 @@ from accounts.models import PlatformRole
 from billing import exports, selectors, services
 from billing.forms import (
     AdjustmentForm,
+    BillingDetailsForm,
     ChangePlanForm,
     CreditNoteForm,
+    FinanceBillingAccountForm,
     InvoiceFilterForm,
     PaymentForm,
+    PlanTaxRateForm,
+    RegionTaxRateForm,
     VoidForm,
 )
-from billing.models import AuditEntry, CreditNote, Invoice, InvoiceLine, Plan
+from billing.models import (
+    AuditEntry,
+    BillingAccount,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Plan,
+    Subscription,
+    TaxRate,
+)
+from billing.reminders import catch_up_term
 from billing.subscriptions import change_plan, start_subscription
 from billing.webhooks import InvalidWebhook, handle_billing_webhook
 from core.views import submit_form
 from tenants.access import platform_role_required, shop_member_required
-from tenants.models import Membership, MembershipRole
+from tenants.models import Membership, MembershipRole, Merchant
 
 finance_required = platform_role_required(PlatformRole.FINANCE)
 
@@ -305,40 +319,130 @@ def stripe_billing_webhook(request):
 # -- the merchant's side -------------------------------------------------------------------
 
 
-@shop_member_required
-def manage_billing(request):
+def _is_owner(request) -> bool:
+    return Membership.objects.filter(
+        user=request.user, merchant=request.tenant, role=MembershipRole.OWNER
+    ).exists()
+
+
+def _account_of(merchant: Merchant) -> BillingAccount:
+    """The merchant's billing account, or an unsaved one: neither a visit nor a refused
+    form creates it (`services.update_billing_account` does, with valid details)."""
+    return BillingAccount.objects.filter(merchant=merchant).first() or BillingAccount(
+        merchant=merchant
+    )
+
+
+def _manage_page(request, *, form=None, details_form=None, status: int = 200):
     merchant = request.tenant
     subscription = start_subscription(merchant)
-    form = ChangePlanForm(initial={"plan": subscription.plan_id})
-    status = 200
-    if request.method == "POST":
-        form = ChangePlanForm(request.POST)
-        if not Membership.objects.filter(
-            user=request.user, merchant=merchant, role=MembershipRole.OWNER
-        ).exists():
-            form.add_error(None, _("Only the shop's owner can change its plan."))
-            status = 403
-        elif form.is_valid():
-            try:
-                change_plan(subscription, to_plan=form.cleaned_data["plan"], actor=request.user)
-            except ValidationError as error:
-                form.add_error("plan", error.message_dict.get("plan", error.messages))
-            else:
-                messages.success(request, _("Your plan is changed; fees pro-rate from today."))
-                return redirect("manage_billing")
-        status = status if status != 200 else 400
+    catch_up_term(subscription)
     subscription.refresh_from_db()
+    account = _account_of(merchant)
     return render(
         request,
         "manage/billing.html",
         {
             "subscription": subscription,
+            "overview": selectors.subscription_overview(subscription),
+            "estimate": selectors.estimate_this_month(subscription),
             "usage": selectors.usage_this_period(subscription),
             "invoices": selectors.merchant_invoices(merchant)[:24],
             "plans": Plan.objects.filter(is_active=True).prefetch_related("tiers"),
-            "form": form,
+            "form": form or ChangePlanForm(initial={"plan": subscription.plan_id}),
+            "account": account,
+            "details_form": details_form or BillingDetailsForm(instance=account),
+            "is_owner": _is_owner(request),
         },
         status=status,
+    )
+
+
+@shop_member_required
+def manage_billing(request):
+    if request.method != "POST":
+        return _manage_page(request)
+    subscription = start_subscription(request.tenant)
+    form = ChangePlanForm(request.POST)
+    if not _is_owner(request):
+        form.add_error(None, _("Only the shop's owner can change its plan."))
+        return _manage_page(request, form=form, status=403)
+    if form.is_valid():
+        try:
+            change_plan(subscription, to_plan=form.cleaned_data["plan"], actor=request.user)
+        except ValidationError as error:
+            form.add_error("plan", error.message_dict.get("plan", error.messages))
+        else:
+            messages.success(request, _("Your plan is changed; fees pro-rate from today."))
+            return redirect("manage_billing")
+    return _manage_page(request, form=form, status=400)
+
+
+@shop_member_required
+@require_POST
+def manage_billing_details(request):
+    form = BillingDetailsForm(request.POST, instance=_account_of(request.tenant))
+    if not _is_owner(request):
+        form.add_error(None, _("Only the shop's owner can change its billing details."))
+        return _manage_page(request, details_form=form, status=403)
+    if not form.is_valid():
+        return _manage_page(request, details_form=form, status=400)
+    services.update_billing_account(request.tenant.pk, form=form, actor=request.user)
+    messages.success(request, _("Billing details saved; your next invoices are addressed so."))
+    return redirect("manage_billing")
+
+
+@finance_required
+def tax_rates(request):
+    region_form = RegionTaxRateForm(request.POST if "region" in request.POST else None)
+    plan_form = PlanTaxRateForm(request.POST if "plan" in request.POST else None)
+    if request.method == "POST":
+        if region_form.is_bound and region_form.is_valid():
+            services.set_region_tax_rate(**region_form.cleaned_data, actor=request.user)
+            messages.success(request, _("Tax rate saved; drafts use it when recalculated."))
+            return redirect("billing_tax_rates")
+        if plan_form.is_bound and plan_form.is_valid():
+            data = plan_form.cleaned_data
+            services.set_plan_tax_rate(
+                data["plan"], rate_percent=data["rate_percent"], actor=request.user
+            )
+            messages.success(request, _("Tax rate saved; drafts use it when recalculated."))
+            return redirect("billing_tax_rates")
+        if not (region_form.is_bound or plan_form.is_bound):
+            region_form = RegionTaxRateForm(request.POST)
+            region_form.is_valid()
+    return render(
+        request,
+        "console/billing/tax_rates.html",
+        {
+            "rates": TaxRate.objects.all(),
+            "plans": Plan.objects.all(),
+            "region_form": region_form,
+            "plan_form": plan_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@finance_required
+def billing_account(request, merchant_id: int):
+    merchant = get_object_or_404(Merchant.objects.exclude(schema_name="public"), pk=merchant_id)
+    form = FinanceBillingAccountForm(request.POST or None, instance=_account_of(merchant))
+    if request.method == "POST" and form.is_valid():
+        services.update_billing_account(merchant.pk, form=form, actor=request.user)
+        messages.success(request, _("Billing details saved."))
+        return redirect("billing_account", merchant.pk)
+    subscription = Subscription.objects.filter(merchant=merchant).select_related("plan").first()
+    return render(
+        request,
+        "console/billing/account.html",
+        {
+            "merchant": merchant,
+            "form": form,
+            "overview": selectors.subscription_overview(subscription) if subscription else None,
+            "invoices": Invoice.objects.filter(merchant=merchant).defer("pdf")[:24],
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onboarding import views
+from onboarding import renewals, views
 
 urlpatterns = [
     path("", views.my_day, name="console_onboarding"),
@@ -15,6 +15,7 @@ urlpatterns = [
         name="console_onboarding_training_session",
     ),
     path("nps/", views.nps, name="console_onboarding_nps"),
+    path("renewals/", renewals.upcoming_renewals_page, name="console_renewals"),
     path("tiers/", views.tiers, name="console_onboarding_tiers"),
     path("health/", views.health_weights, name="console_onboarding_health"),
     path("segments/", views.segment_list, name="console_onboarding_segments"),

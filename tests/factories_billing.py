@@ -25,6 +25,8 @@ class MerchantRowFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Billed Shop {n}")
     timezone = "Asia/Shanghai"
     currency = "CNY"
+    # Invoice lines are written in the merchant's language; tests read them in English.
+    language = "en"
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

@@ -64,7 +64,7 @@ def test_the_invoice_list_filters_and_totals(finance, october_invoice):
 
     page = finance.get("/console/billing/", {"period": "2026-10"})
     assert page.status_code == 200
-    assert [(row["count"], row["total"]) for row in page.context["totals"]] == [(2, Decimal("599"))]
+    assert [(row.count, row.total) for row in page.context["totals"]] == [(2, Decimal("599"))]
     found = finance.get("/console/billing/", {"q": "noodle"}).context["page"]
     assert [invoice.merchant.name for invoice in found] == ["Noodle Bar"]
     found = finance.get("/console/billing/", {"min_total": "200"}).context["page"]

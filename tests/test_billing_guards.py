@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from accounts.models import PlatformRole, User
+from billing.forms import BillingDetailsForm
 from billing.models import (
     AUDIT_ACTIONS,
     AuditEntry,
@@ -24,12 +25,15 @@ from billing.run import run_billing
 from billing.services import (
     add_adjustment,
     approve,
+    billing_account,
     create_credit_note,
     issue_credit_note,
     parse_amount,
     recalculate,
     record_payment,
     remove_adjustment,
+    set_region_tax_rate,
+    update_billing_account,
     void_invoice,
 )
 from onboarding.models import TierThreshold
@@ -204,6 +208,11 @@ def test_voiding_a_settled_invoice_withdraws_its_carried_credit_from_the_next_dr
     assert note.status == "void"
     assert november.total == Decimal("299.00")
     assert not november.lines.filter(kind="credit").exists()
+    # The re-issue carries the mistaken adjustment with its reason; finance removes it there.
+    carried = replacement.lines.get(kind="adjustment")
+    assert (carried.amount, carried.reason) == (Decimal("-600"), "Typo")
+    remove_adjustment(replacement.pk, carried.pk, actor=finance.user)
+    replacement.refresh_from_db()
     assert (replacement.status, replacement.total) == ("draft", Decimal("499.00"))
 
 
@@ -429,6 +438,10 @@ def test_the_audit_log_renders_every_kind_of_entry_the_code_writes(finance, octo
     add_adjustment(settled.pk, amount="-150", reason="goodwill", actor=actor)
     approve(settled.pk, actor=actor)
     void_invoice(settled.pk, reason="wrong credit", actor=actor)
+    details = BillingDetailsForm({"tax_id": "91310000X"}, instance=billing_account(other.pk))
+    assert details.is_valid()
+    update_billing_account(other.pk, form=details, actor=actor)
+    set_region_tax_rate(region="CN", name="VAT", rate_percent=Decimal("6"), actor=actor)
     AuditEntry.objects.create(action="from_an_older_release", before=[], after="text")
 
     page = finance.get("/console/billing/audit/")

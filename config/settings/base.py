@@ -266,6 +266,12 @@ STRIPE_BILLING_WEBHOOK_SECRET = env("STRIPE_BILLING_WEBHOOK_SECRET", default="")
 BILLING_BANK_ACCOUNT = env(
     "BILLING_BANK_ACCOUNT", default="Merchant Platform Ltd · IBAN GB00 DEMO 0000 0000 0000 00"
 )
+# The issuer block of invoices and credit notes (the platform's legal entity).
+BILLING_ISSUER_NAME = env("BILLING_ISSUER_NAME", default="Merchant Platform Ltd")
+BILLING_ISSUER_ADDRESS = env(
+    "BILLING_ISSUER_ADDRESS", default="88 Century Avenue, Pudong, Shanghai 200120, China"
+)
+BILLING_ISSUER_TAX_ID = env("BILLING_ISSUER_TAX_ID", default="91310000MA1FL0000X")
 BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=14)
 BILLING_DUNNING_DAYS = (1, 3, 7)
 BILLING_RENEWAL_REMINDER_DAYS = (30, 14, 7, 1)
