@@ -143,9 +143,7 @@ def test_an_address_gets_a_bounded_number_of_links_and_the_same_answer_past_it(
     assert deliver_outbox() == LINKS_PER_EMAIL_PER_HOUR
 
 
-def test_sign_in_requests_over_the_client_limit_are_429_and_send_nothing(
-    selling_shop, settings
-):
+def test_sign_in_requests_over_the_client_limit_are_429_and_send_nothing(selling_shop, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "shopper_sign_in": "2/h"}
     client = browser()
     for email in ("a@example.test", "b@example.test"):

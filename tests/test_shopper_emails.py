@@ -59,8 +59,9 @@ def place(shop, *, method="cash_on_delivery", shipping="pickup", email="Mei@Exam
 
 def shopper_emails(order: Order) -> list[OutboxMessage]:
     return list(
-        OutboxMessage.objects.filter(dedupe_key__contains=f":shopper-email:{order.reference}:")
-        .order_by("id")
+        OutboxMessage.objects.filter(
+            dedupe_key__contains=f":shopper-email:{order.reference}:"
+        ).order_by("id")
     )
 
 
@@ -93,9 +94,7 @@ def test_a_pickup_order_paid_in_store_sends_confirmation_payment_and_pickup_once
     assert f"Thank you for your order {order.number}. You pay when you collect it in store." in (
         confirmation.body
     )
-    assert f"We have received your payment of 60.00 CNY for order {order.number}." in (
-        payment.body
-    )
+    assert f"We have received your payment of 60.00 CNY for order {order.number}." in (payment.body)
     with selling_shop.merchant:
         outlet = online_outlet()
     assert f"Pick it up at: {outlet.name}, {outlet.address}" in pickup.body
@@ -105,9 +104,7 @@ def test_a_pickup_order_paid_in_store_sends_confirmation_payment_and_pickup_once
     assert all(mail.alternatives[0].mimetype == "text/html" for mail in mailoutbox)
 
 
-def test_a_delivered_order_tells_the_carrier_and_the_tracking_link(
-    selling_shop, owner, mailoutbox
-):
+def test_a_delivered_order_tells_the_carrier_and_the_tracking_link(selling_shop, owner, mailoutbox):
     speak(selling_shop, "en")
     order = place(selling_shop, shipping="flat")
     response = owner.post(
