@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -139,7 +140,7 @@ def render_shopper_email(order: Order, kind: ShopperEmail, *, amount=None) -> Re
             "shop_contact_email": shop.contact_email,
             "logo_url": logo_url,
             "shop_url": f"{base}/",
-            "order_url": f"{base}{reverse('storefront_order', args=[order.status_token])}",
+            "order_url": f"{base}{_shop_path('storefront_order', order.status_token)}",
             "tracking_url": carrier_tracking_url(order.carrier, order.tracking_number),
             "amount": amount,
             "is_card": order.payment_method == PaymentMethod.STRIPE,
@@ -152,6 +153,12 @@ def render_shopper_email(order: Order, kind: ShopperEmail, *, amount=None) -> Re
             body=render_to_string("email/shopper/order.txt", context),
             html=render_to_string("email/shopper/order.html", context),
         )
+
+
+def _shop_path(name: str, *args) -> str:
+    # The shop's URLconf by name: a card order is made in a webhook request on the platform
+    # host, whose URLconf has no shop pages.
+    return reverse(name, args=args, urlconf=settings.ROOT_URLCONF)
 
 
 def _subject(kind: ShopperEmail) -> str:

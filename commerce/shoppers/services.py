@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -58,7 +59,11 @@ def send_sign_in_link(email: str) -> bool:
     )
     merchant = connection.tenant
     shop = store_settings()
-    url = shop_url(None, merchant, reverse("shopper_sign_in_confirm", args=[token]))
+    url = shop_url(
+        None,
+        merchant,
+        reverse("shopper_sign_in_confirm", args=[token], urlconf=settings.ROOT_URLCONF),
+    )
     with translation.override(merchant.language):
         context = {
             "shop_name": shop.display_name,
