@@ -120,6 +120,9 @@ def test_a_delivered_order_tells_the_carrier_and_the_tracking_link(selling_shop,
     assert "Track your parcel: https://www.ups.com/track?tracknum=1Z%20999" in shipped.body
     html = shipped.alternatives[0].content
     assert '<a href="https://www.ups.com/track?tracknum=1Z%20999">Track your parcel</a>' in html
+    # The order's status page links the carrier too.
+    status_page = owner.get(f"/orders/{order.status_token}/").content.decode()
+    assert 'href="https://www.ups.com/track?tracknum=1Z%20999" id="track-parcel"' in status_page
 
 
 def test_emails_are_in_the_shops_language_chinese(selling_shop, owner, mailoutbox):
