@@ -20,7 +20,9 @@ Who hears what:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from commerce.cache import key, remember
 from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
 from commerce.orders.tracking import carrier_tracking_url
 from commerce.store.selectors import store_settings
@@ -51,17 +54,26 @@ class ShopperEmail(StrEnum):
 
 
 @dataclass(frozen=True)
+class EmailLine:
+    product_title: str
+    variant_name: str
+    quantity: int
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     body: str
     html: str
 
 
-def order_placed(order: Order) -> bool:
-    """The confirmation of a new online order (call in the transaction that created it)."""
+def order_placed(order: Order, lines: Sequence[EmailLine] | None = None) -> bool:
+    """The confirmation of a new online order (call in the transaction that created it;
+    `lines`, when the caller has them, save reading them back)."""
     if order.channel != Channel.ONLINE or GROUPBUY_TAG in order.tags:
         return False
-    return _send(order, ShopperEmail.PLACED)
+    return _send(order, ShopperEmail.PLACED, lines=lines)
 
 
 def payment_received(order: Order) -> bool:
@@ -105,13 +117,20 @@ def dedupe_key(order: Order, kind: str, key_suffix: str = "") -> str:
     return f"{key}:{key_suffix}" if key_suffix else key
 
 
-def _send(order: Order, kind: ShopperEmail, *, key_suffix: str = "", amount=None) -> bool:
+def _send(
+    order: Order,
+    kind: ShopperEmail,
+    *,
+    key_suffix: str = "",
+    amount=None,
+    lines: Sequence[EmailLine] | None = None,
+) -> bool:
     """Write the email into the outbox in the caller's transaction; False when the order
     has no email or this email was written before (nothing new is written)."""
     if not order.email:
         return False
     merchant = connection.tenant
-    rendered = render_shopper_email(order, kind, amount=amount)
+    rendered = render_shopper_email(order, kind, amount=amount, lines=lines)
     return outbox.enqueue_email(
         to=[order.email],
         subject=rendered.subject,
@@ -122,12 +141,22 @@ def _send(order: Order, kind: ShopperEmail, *, key_suffix: str = "", amount=None
     )
 
 
-def render_shopper_email(order: Order, kind: ShopperEmail, *, amount=None) -> RenderedEmail:
+def render_shopper_email(
+    order: Order,
+    kind: ShopperEmail,
+    *,
+    amount=None,
+    lines: Sequence[EmailLine] | None = None,
+) -> RenderedEmail:
     merchant = connection.tenant
     shop = store_settings()
+    if lines is None:
+        lines = [
+            EmailLine(line.product_title, line.variant_name, line.quantity, line.line_total)
+            for line in order.lines.all()
+        ]
     with translation.override(merchant.language):
-        # The shop's own host, read once (one query for its primary domain).
-        base = shop_url(None, merchant, "")
+        base = shop_base_url()
         logo_url = ""
         if shop.logo:
             logo = shop.logo.url
@@ -135,7 +164,7 @@ def render_shopper_email(order: Order, kind: ShopperEmail, *, amount=None) -> Re
         context = {
             "kind": str(kind),
             "order": order,
-            "lines": list(order.lines.all()),
+            "lines": lines,
             "shop_name": shop.display_name,
             "shop_contact_email": shop.contact_email,
             "logo_url": logo_url,
@@ -153,6 +182,14 @@ def render_shopper_email(order: Order, kind: ShopperEmail, *, amount=None) -> Re
             body=render_to_string("email/shopper/order.txt", context),
             html=render_to_string("email/shopper/order.html", context),
         )
+
+
+def shop_base_url() -> str:
+    """`scheme://host[:port]` of the shop's primary host. Kept for a minute per shop (every
+    checkout sends a confirmation; the domain rarely changes, and the old host still
+    reaches the shop meanwhile)."""
+    merchant = connection.tenant
+    return remember(key("shop-base-url"), lambda: shop_url(None, merchant, ""))
 
 
 def _shop_path(name: str, *args) -> str:

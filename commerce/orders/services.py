@@ -328,7 +328,15 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         order.pk, order.customer_id, order.is_new_customer = cursor.fetchone()
     order._state.adding = False
     order._state.db = connection.alias
-    notifications.order_placed(order)
+    notifications.order_placed(
+        order,
+        lines=[
+            notifications.EmailLine(
+                line.variant.product.title, line.variant.name, line.quantity, line.line_total
+            )
+            for line in data.lines
+        ],
+    )
     return order
 
 
