@@ -116,6 +116,7 @@ def test_a_delivered_order_tells_the_carrier_and_the_tracking_link(selling_shop,
     shipped = mailoutbox[1]
     assert shipped.subject == f"Alpha Tea: order {order.number} is on its way"
     assert "Carrier: UPS" in shipped.body
+    assert "Delivery address: 1 Bund, Shanghai 200000" in shipped.body
     assert "Tracking number: 1Z 999" in shipped.body
     assert "Track your parcel: https://www.ups.com/track?tracknum=1Z%20999" in shipped.body
     html = shipped.alternatives[0].content
