@@ -322,3 +322,30 @@ def test_bad_sign_in_input_is_a_400_naming_the_field_and_writes_nothing(selling_
     with selling_shop.merchant:
         assert SignInLink.objects.count() == 0
     assert not OutboxMessage.objects.exists()
+
+
+def test_signing_in_from_the_checkout_comes_back_to_it_and_only_to_this_shop(
+    selling_shop, mailoutbox
+):
+    client = browser()
+    with selling_shop.merchant:
+        variant_id = Variant.objects.get(sku="OOL-100").pk
+    connection.set_schema_to_public()
+    client.post("/cart/add/", {"variant": variant_id, "quantity": "1"})
+    offer = client.get("/checkout/").content.decode()
+    assert 'href="/account/sign-in/?next=/checkout/"' in offer
+    form = client.get("/account/sign-in/?next=/checkout/").context["form"]
+    assert form.initial["next"] == "/checkout/"
+    assert client.post("/account/sign-in/", {"email": "mei@example.test", "next": "/checkout/"})
+    deliver_outbox()
+    token = LINK.search(mailoutbox[-1].body)["token"]
+    response = client.post(f"/account/sign-in/{token}/")
+    assert response["Location"] == "/checkout/"
+    assert client.get("/checkout/").context["form"].initial["email"] == "mei@example.test"
+
+    for elsewhere in ("https://evil.test/", "//evil.test/x", "/\\evil.test", "/" + "x" * 300):
+        other = browser(address="198.51.100.99")
+        assert other.post("/account/sign-in/", {"email": "li@example.test", "next": elsewhere})
+        deliver_outbox()
+        token = LINK.search(mailoutbox[-1].body)["token"]
+        assert other.post(f"/account/sign-in/{token}/")["Location"] == "/account/"

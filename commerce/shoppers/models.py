@@ -29,6 +29,8 @@ class SignInLink(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Where the shopper was going when they asked (a path on this shop, e.g. the checkout).
+    next_path = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -44,7 +44,7 @@ def hash_token(token: str) -> str:
 
 
 @transaction.atomic
-def send_sign_in_link(email: str) -> bool:
+def send_sign_in_link(email: str, *, next_path: str = "") -> bool:
     """Email a sign-in link to `email` (in the shop's language, through the outbox).
     False when the address had its hourly share of links already: nothing is written and
     the caller answers exactly as when it was sent."""
@@ -55,7 +55,11 @@ def send_sign_in_link(email: str) -> bool:
         return False
     token = secrets.token_urlsafe(32)
     link = SignInLink.objects.create(
-        email=email, token_hash=hash_token(token), created_at=now, expires_at=now + LINK_LIFETIME
+        email=email,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
+        next_path=next_path,
     )
     merchant = connection.tenant
     shop = store_settings()
@@ -88,7 +92,7 @@ def send_sign_in_link(email: str) -> bool:
 _REDEEM_SQL = """
     UPDATE shoppers_signinlink SET used_at = %s
     WHERE token_hash = %s AND used_at IS NULL AND expires_at > %s
-    RETURNING email
+    RETURNING email, next_path
 """
 _ACCOUNT_SQL = """
     INSERT INTO shoppers_shopperaccount (email, created_at, last_signed_in_at)
@@ -98,10 +102,17 @@ _ACCOUNT_SQL = """
 """
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    account: ShopperAccount
+    next_path: str
+
+
 @transaction.atomic
-def redeem_sign_in_link(token: str) -> ShopperAccount | None:
-    """The account the link signs in (made on the first sign-in), or None when the link is
-    unknown (another shop's, mistyped), expired or used already."""
+def redeem_sign_in_link(token: str) -> SignedIn | None:
+    """The account the link signs in (made on the first sign-in) and where the shopper was
+    going, or None when the link is unknown (another shop's, mistyped), expired or used
+    already."""
     if not token or len(token) > 200:
         return None
     now = timezone.now()
@@ -110,9 +121,10 @@ def redeem_sign_in_link(token: str) -> ShopperAccount | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        cursor.execute(_ACCOUNT_SQL, [row[0], now, now])
+        email, next_path = row
+        cursor.execute(_ACCOUNT_SQL, [email, now, now])
         (account_id,) = cursor.fetchone()
-    return ShopperAccount.objects.get(pk=account_id)
+    return SignedIn(account=ShopperAccount.objects.get(pk=account_id), next_path=next_path)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce.shoppers import selectors, services
-from commerce.shoppers.forms import AddressForm, SignInForm
+from commerce.shoppers.forms import AddressForm, SignInForm, safe_next_path
 from commerce.shoppers.session import current_account, sign_in, sign_out
 from commerce.store.selectors import store_settings
 from core.forms import add_service_errors
@@ -37,10 +37,12 @@ def shopper_required(view):
 def sign_in_request(request):
     if current_account(request) is not None and request.method == "GET":
         return redirect("shopper_account")
-    form = SignInForm(request.POST or None)
+    form = SignInForm(
+        request.POST or None, initial={"next": safe_next_path(request.GET.get("next", ""))}
+    )
     if request.method == "POST" and form.is_valid():
         # The same answer whether the address is known, new or had its share of links.
-        services.send_sign_in_link(form.cleaned_data["email"])
+        services.send_sign_in_link(form.cleaned_data["email"], next_path=form.cleaned_data["next"])
         return _page(request, "storefront/account/check_email.html", {})
     return _page(
         request,
@@ -54,11 +56,13 @@ def sign_in_confirm(request, token: str):
     """The emailed link. Opening it only shows a button: mail scanners that fetch links
     must not use up the single-use link; the shopper's click (a POST) signs in."""
     if request.method == "POST":
-        account = services.redeem_sign_in_link(token)
-        if account is not None:
-            sign_in(request, account)
-            messages.success(request, _("You are signed in as %(email)s.") % {"email": account})
-            return redirect("shopper_account")
+        signed_in = services.redeem_sign_in_link(token)
+        if signed_in is not None:
+            sign_in(request, signed_in.account)
+            messages.success(
+                request, _("You are signed in as %(email)s.") % {"email": signed_in.account}
+            )
+            return redirect(signed_in.next_path or "shopper_account")
         return _page(
             request,
             "storefront/account/link_invalid.html",
