@@ -202,6 +202,8 @@ def test_each_refund_sends_one_email_and_a_replayed_refund_none(selling_shop, ow
     assert [mail.subject for mail in refunds] == [f"Alpha Tea: refund for order {order.number}"] * 2
     assert f"We have refunded 10.00 CNY for order {order.number}." in refunds[0].body
     assert f"We have refunded 50.00 CNY for order {order.number}." in refunds[1].body
+    assert "Refunded so far: 10.00 of 60.00 CNY." in refunds[0].body
+    assert "Refunded so far: 60.00 of 60.00 CNY." in refunds[1].body
 
 
 def test_a_card_order_sends_one_confirmation_however_often_its_payment_is_reported(

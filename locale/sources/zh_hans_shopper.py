@@ -36,6 +36,9 @@ ZH = {
     "reach your account.": "我们已为订单 %(number)s 退款 %(amount)s %(currency)s，到账可能需要几天。",
     "Your order %(number)s has been cancelled.": "您的订单 %(number)s 已取消。",
     "Track your parcel": "跟踪您的包裹",
+    "Refunded so far: %(refunded)s of %(total)s %(currency)s.": (
+        "累计已退款 %(refunded)s %(currency)s（订单金额 %(total)s %(currency)s）。"
+    ),
     "Delivery address": "收货地址",
     "Pick it up at": "自提地点",
     "See your order's status": "查看订单状态",
