@@ -97,7 +97,9 @@ def extract_fill_compile() -> int:
     glossaries = sorted(str(path) for path in (project / "locale" / "sources").glob("zh_hans_*.py"))
     status = main(str(project / PO_PATH), *glossaries)
     po = project / PO_PATH
-    subprocess.run(["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
+    subprocess.run(
+        ["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True
+    )
     return status
 
 
