@@ -43,6 +43,7 @@ urlpatterns = [
     path("manage/", include(manage_patterns)),
     path("checkout/", include("commerce.payments.urls")),
     path("groupbuy/", include("commerce.groupbuy.storefront_urls")),
+    path("account/", include("commerce.shoppers.urls")),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
     path(

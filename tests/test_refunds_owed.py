@@ -56,6 +56,12 @@ def paid_event(merchant, intent_id: str, reference: str, event_id: str) -> bytes
     )
 
 
+def sent_channels(delivered) -> list[str]:
+    return sorted(
+        OutboxMessage.objects.filter(pk__in=delivered.sent_ids).values_list("channel", flat=True)
+    )
+
+
 def refund_posts(fake_stripe):
     return fake_stripe.calls("POST", "/v1/refunds")
 
@@ -175,7 +181,9 @@ def test_a_merchant_refund_while_stripe_is_down_is_owed_then_paid_once(card_shop
     assert fake_stripe.refunds == {}
 
     fake_stripe.up()
-    assert deliver_due_messages(now=later()).sent == 1
+    delivered = deliver_due_messages(now=later())
+    # The owed refund, and the shopper's emails: the order's confirmation and the refund's.
+    assert sent_channels(delivered) == ["email", "email", "stripe_refund"]
     assert deliver_due_messages(now=later(60)).sent == 0
 
     (stripe_refund,) = fake_stripe.refunds.values()
@@ -206,9 +214,10 @@ def test_a_refund_stripe_refuses_is_failed_and_the_amount_refundable_again(card_
         assert (refused.refunded_total, refused.payment_status) == (Decimal("0"), "paid")
         assert OrderEvent.objects.filter(kind="refund_failed").count() == 1
         assert not OrderEvent.objects.filter(kind="refunded").exists()
-    # Stripe answered for good: nothing is left to retry.
-    assert OutboxMessage.objects.get().status == MessageStatus.SENT
-    assert deliver_due_messages(now=later(60)).sent == 0
+    # Stripe answered for good: nothing is left to retry (the order's confirmation email
+    # is all that is still to go).
+    assert OutboxMessage.objects.get(channel=Channel.STRIPE_REFUND).status == MessageStatus.SENT
+    assert sent_channels(deliver_due_messages(now=later(60))) == ["email"]
     assert len(refund_posts(fake_stripe)) == 1
     assert DailyMerchantStats.objects.get(merchant=card_shop).refunds == Decimal("0")
 

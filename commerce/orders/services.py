@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from analytics.events import FirstInStoreOrder, OrderCancelled, OrderPaid
 from analytics.ledger import StatsDelta, record_event
 from commerce.catalog.models import Product, Stock, Variant
+from commerce.orders import notifications
 from commerce.orders.models import (
     Channel,
     FulfilmentStatus,
@@ -327,6 +328,15 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         order.pk, order.customer_id, order.is_new_customer = cursor.fetchone()
     order._state.adding = False
     order._state.db = connection.alias
+    notifications.order_placed(
+        order,
+        lines=[
+            notifications.EmailLine(
+                line.variant.product.title, line.variant.name, line.quantity, line.line_total
+            )
+            for line in data.lines
+        ],
+    )
     return order
 
 
@@ -439,6 +449,7 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
             returning_customers=1 if order.customer_id and not order.is_new_customer else 0,
         ),
     )
+    notifications.payment_received(order)
     return order
 
 
@@ -471,6 +482,7 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
         actor=actor,
         data={"carrier": order.carrier, "tracking_number": order.tracking_number},
     )
+    notifications.order_fulfilled(order)
     return order
 
 
@@ -502,6 +514,7 @@ def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
         occurred_at=order.cancelled_at,
         delta=StatsDelta(cancelled_orders=1),
     )
+    notifications.order_cancelled(order, actor=actor)
     return order
 
 

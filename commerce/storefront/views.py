@@ -14,6 +14,7 @@ from commerce.checkout.services import CheckoutRequest, place_order, reserve_che
 from commerce.orders.models import Order, PaymentMethod
 from commerce.orders.services import OutOfStock
 from commerce.plugins import hooks as plugin_hooks
+from commerce.shoppers.checkout import checkout_initial
 from commerce.store.selectors import store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
@@ -128,7 +129,7 @@ def checkout(request):
     card_enabled = connection.tenant.stripe_charges_enabled
     form = CheckoutForm(
         request.POST or None,
-        initial={"reference": uuid.uuid4()},
+        initial={"reference": uuid.uuid4(), **checkout_initial(request)},
         shop_settings=shop,
         card_enabled=card_enabled,
     )

@@ -59,6 +59,7 @@ TENANT_APPS = [
     "commerce.payments",
     "commerce.plugins",
     "commerce.groupbuy",
+    "commerce.shoppers",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -162,6 +163,9 @@ RATE_LIMITS = {
     "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
     "checkout": env("RATE_LIMIT_CHECKOUT", default="30/m"),
     "groupbuy_join": env("RATE_LIMIT_GROUPBUY_JOIN", default="30/m"),
+    # Shopper sign-in links asked for, per client address (each email address also gets at most
+    # commerce.shoppers.services.LINKS_PER_EMAIL_PER_HOUR, counted in the database).
+    "shopper_sign_in": env("RATE_LIMIT_SHOPPER_SIGN_IN", default="10/h"),
 }
 # Behind a load balancer that sets it, e.g. "HTTP_X_FORWARDED_FOR" (first hop is the client).
 RATE_LIMIT_CLIENT_IP_HEADER = env("RATE_LIMIT_CLIENT_IP_HEADER", default="")
