@@ -131,19 +131,26 @@ def test_a_team_held_on_cash_completes_on_commitment_and_ships_when_paid_on_deli
         fulfil_order(leader.order_id, carrier="SF", tracking_number="SF1", actor="owner")
         assert GroupBuyNotice.objects.count() == 5
     assert deliver_outbox() == 0  # sent inline after each commit, once
-    assert sent(mailoutbox) == [
+    # The shop's own order email for the handed-over order (commerce.orders.notifications),
+    # apart from the group-buy notices.
+    order_emails = [message for message in mailoutbox if "#1001" in message.subject]
+    notices = [message for message in mailoutbox if message not in order_emails]
+    assert [(to, subject.split("：", 1)[1]) for to, subject in sent(order_emails)] == [
+        ("lead@example.test", "订单 #1001 可以自提了")
+    ]
+    assert sent(notices) == [
         ("lead@example.test", HELD),
         ("second@example.test", HELD),
         ("lead@example.test", DONE),
         ("second@example.test", DONE),
         ("last@example.test", DONE),
     ]
-    assert "Nothing to pay now: you pay 30.00 CNY (Cash on delivery)" in mailoutbox[0].body
-    assert "The team needs 2 more members before" in mailoutbox[0].body
-    assert "needs 1 more members" in mailoutbox[1].body
+    assert "Nothing to pay now: you pay 30.00 CNY (Cash on delivery)" in notices[0].body
+    assert "The team needs 2 more members before" in notices[0].body
+    assert "needs 1 more members" in notices[1].body
     # Written when sent: the leader has paid the rider by then, the second has not.
-    assert "You pay" not in mailoutbox[2].body
-    assert "You pay 35.00 CNY (Pay in store) when you receive it." in mailoutbox[3].body
+    assert "You pay" not in notices[2].body
+    assert "You pay 35.00 CNY (Pay in store) when you receive it." in notices[3].body
     day = DailyMerchantStats.objects.get(merchant=merchant)
     assert (day.gmv, day.groupbuy_orders) == (Decimal("30.00"), 1)  # cash taken for one
 
