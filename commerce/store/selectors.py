@@ -1,8 +1,10 @@
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import QuerySet
 
 from commerce.cache import key, remember
-from commerce.store.models import Outlet, StoreSettings
+from commerce.store.models import Outlet, OutletKind, StoreSettings
 
 
 def store_settings() -> StoreSettings:
@@ -23,23 +25,73 @@ def outlets(*, active_only: bool = False) -> QuerySet[Outlet]:
     return found.filter(is_active=True) if active_only else found
 
 
+@dataclass(frozen=True)
+class OnlineRouting:
+    """Where online orders take stock from and where they may be collected."""
+
+    # Outlets fulfilling online orders, in the order stock is taken from them.
+    fulfilling: tuple[int, ...]
+    # Outlets a shopper may choose for pickup.
+    pickup: tuple[int, ...]
+
+
+def online_routing() -> OnlineRouting:
+    """Cached briefly (the outlets' save() drops it); no query on a warm cache, so the
+    checkout and the product page pay nothing for it. A shop always has a fulfilling outlet:
+    when no active outlet fulfils online orders, the first active outlet (or a warehouse
+    made on first use) is marked as fulfilling them."""
+    return remember(key(Outlet.ONLINE_CACHE_KEY), _load_online_routing)
+
+
+def _load_online_routing() -> OnlineRouting:
+    active = list(
+        Outlet.objects.filter(is_active=True)
+        .order_by("pk")
+        .values_list("pk", "kind", "fulfils_online", "online_rank")
+    )
+    fulfilling = tuple(
+        pk
+        for pk, _kind, fulfils, rank in sorted(active, key=lambda row: (row[3], row[0]))
+        if fulfils
+    )
+    if not fulfilling:
+        outlet = Outlet.objects.filter(is_active=True).order_by("pk").first()
+        if outlet is None:
+            outlet, _created = Outlet.objects.get_or_create(
+                name="Online warehouse", defaults={"address": "—", "kind": "warehouse"}
+            )
+            active = [(outlet.pk, outlet.kind, True, outlet.online_rank)]
+        outlet.fulfils_online = True
+        outlet.save(update_fields=["fulfils_online"])
+        fulfilling = (outlet.pk,)
+    stores = tuple(pk for pk, kind, _fulfils, _rank in active if kind == OutletKind.STORE)
+    return OnlineRouting(fulfilling=fulfilling, pickup=stores or tuple(pk for pk, *_rest in active))
+
+
+def online_outlet_ids() -> tuple[int, ...]:
+    """The outlets online orders take stock from, in the merchant's order (fulfilment rank,
+    then id); online availability is the sum of their stock."""
+    return online_routing().fulfilling
+
+
 def online_outlet_id(settings: StoreSettings | None = None) -> int:
-    """The id of the outlet online orders take stock from (no query once configured)."""
-    settings = settings or store_settings()
-    return settings.online_outlet_id or online_outlet().pk
+    """The first outlet online orders take stock from (group-buy seats take theirs here)."""
+    return online_outlet_ids()[0]
 
 
 def online_outlet() -> Outlet:
-    """Where online orders take stock from: the configured outlet, else the first active one,
-    else a warehouse made on first use."""
-    settings = store_settings()
-    if settings.online_outlet_id:
-        return settings.online_outlet
-    outlet = Outlet.objects.filter(is_active=True).order_by("pk").first()
-    if outlet is None:
-        outlet, _created = Outlet.objects.get_or_create(
-            name="Online warehouse", defaults={"address": "—", "kind": "warehouse"}
-        )
-    settings.online_outlet = outlet
-    settings.save(update_fields=["online_outlet"])
-    return outlet
+    """The first outlet online orders take stock from."""
+    return Outlet.objects.get(pk=online_outlet_id())
+
+
+def online_outlets() -> list[Outlet]:
+    """The outlets that fulfil online orders, in the order stock is taken from them."""
+    ids = online_outlet_ids()
+    found = Outlet.objects.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def pickup_outlets() -> list[Outlet]:
+    """Where a shopper may collect an online order: the active stores (a shop without any
+    lists its active outlets)."""
+    return list(Outlet.objects.filter(pk__in=online_routing().pickup).order_by("name", "pk"))

@@ -21,6 +21,8 @@ class OutletInput:
     address: str
     is_active: bool = True
     kind: str = "store"
+    fulfils_online: bool = False
+    online_rank: int = 1
 
 
 def update_store_settings(
@@ -88,15 +90,24 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
         duplicate = duplicate.exclude(pk=outlet.pk)
     if duplicate.exists():
         raise ValidationError({"name": [_("An outlet with this name already exists.")]})
+    was_online = outlet is not None and outlet.is_active and outlet.fulfils_online
     outlet = outlet or Outlet()
     outlet.name = name
     outlet.address = data.address.strip()
     outlet.is_active = data.is_active
     outlet.kind = data.kind
+    outlet.fulfils_online = data.fulfils_online
+    outlet.online_rank = data.online_rank
     outlet.full_clean()
     with transaction.atomic():
         before = _active_store_count()
         outlet.save()
+        if was_online and not Outlet.objects.filter(is_active=True, fulfils_online=True).exists():
+            # Online orders need somewhere to take stock from.
+            field = "fulfils_online" if outlet.is_active else "is_active"
+            raise ValidationError(
+                {field: [_("At least one active outlet must fulfil online orders.")]}
+            )
         after = _active_store_count()
         if after != before:
             # Tiering counts active physical stores; platform jobs read the ledger only.

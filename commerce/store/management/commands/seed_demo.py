@@ -97,9 +97,17 @@ class Command(BaseCommand):
                 tagline="A demo shop",
                 contact_email=f"hello@{merchant.slug}.test",
             )
-            for outlet_name in outlet_names:
+            for rank, outlet_name in enumerate(outlet_names, start=1):
                 if not Outlet.objects.filter(name=outlet_name).exists():
-                    save_outlet(data=OutletInput(name=outlet_name, address=f"{outlet_name} 1"))
+                    # Every demo outlet fulfils online orders, the first one first.
+                    save_outlet(
+                        data=OutletInput(
+                            name=outlet_name,
+                            address=f"{outlet_name} 1",
+                            fulfils_online=True,
+                            online_rank=rank,
+                        )
+                    )
             update_shipping(flat_rate="12.00", free_over="199.00", local_pickup=True)
             update_offline_payments(cash_on_delivery=True, pay_in_store=True)
             first_outlet = Outlet.objects.order_by("pk").first()
