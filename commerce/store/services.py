@@ -90,7 +90,6 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
         duplicate = duplicate.exclude(pk=outlet.pk)
     if duplicate.exists():
         raise ValidationError({"name": [_("An outlet with this name already exists.")]})
-    was_online = outlet is not None and outlet.is_active and outlet.fulfils_online
     outlet = outlet or Outlet()
     outlet.name = name
     outlet.address = data.address.strip()
@@ -101,8 +100,9 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
     outlet.full_clean()
     with transaction.atomic():
         before = _active_store_count()
+        online_before = _online_outlets_exist()
         outlet.save()
-        if was_online and not Outlet.objects.filter(is_active=True, fulfils_online=True).exists():
+        if online_before and not _online_outlets_exist():
             # Online orders need somewhere to take stock from.
             field = "fulfils_online" if outlet.is_active else "is_active"
             raise ValidationError(
@@ -119,6 +119,10 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
                 occurred_at=now,
             )
     return outlet
+
+
+def _online_outlets_exist() -> bool:
+    return Outlet.objects.filter(is_active=True, fulfils_online=True).exists()
 
 
 def _active_store_count() -> int:
