@@ -33,7 +33,8 @@ SHAREABLE_SESSION_KEYS = frozenset({cart.SESSION_KEY, SESSION_CHECKOUTS})
 
 
 def cacheable(request: HttpRequest) -> bool:
-    if request.method != "GET" or CookieStorage.cookie_name in request.COOKIES:
+    # A flash message waits in its cookie (an emptied one is no message).
+    if request.method != "GET" or request.COOKIES.get(CookieStorage.cookie_name):
         return False
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return not request.user.is_authenticated
