@@ -13,7 +13,9 @@ for a short while, so a client sending one does not cost a database query per re
 saving a session under a key overwrites that note.
 """
 
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+from django.db import DatabaseError, IntegrityError, connections, router
 
 from core import cache_guard
 
@@ -50,7 +52,24 @@ class SessionStore(DatabaseStore):
         return data
 
     def save(self, must_create: bool = False) -> None:
-        super().save(must_create)
+        connection = connections[router.db_for_write(self.model)]
+        if self.session_key is None or connection.in_atomic_block:
+            super().save(must_create)  # creates a key, or inside a transaction: Django's way
+        else:
+            # One statement, not BEGIN/UPDATE/COMMIT: in autocommit a refused INSERT or an
+            # UPDATE of no row leaves nothing to roll back (every cart change saves).
+            data = self._get_session(no_load=must_create)
+            row = self.create_model_instance(data)
+            try:
+                row.save(force_insert=must_create, force_update=not must_create)
+            except IntegrityError:
+                if must_create:
+                    raise CreateError from None
+                raise
+            except DatabaseError:
+                if not must_create:
+                    raise UpdateError from None
+                raise
         cache_guard.set(self.cache_key, self._session, self.get_expiry_age())
 
     def delete(self, session_key=None) -> None:

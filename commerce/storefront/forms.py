@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commerce.checkout.services import ShippingQuote
 from commerce.orders.models import PaymentMethod, ShippingMethod
-from commerce.store.models import Outlet
+from commerce.store.selectors import PickupPlace
 
 
 def quote_label(quote: ShippingQuote, currency: str) -> str:
@@ -45,7 +45,7 @@ class CheckoutForm(forms.Form):
         card_enabled: bool,
         quotes: Sequence[ShippingQuote] = (),
         currency: str = "",
-        pickup_outlets: Sequence[Outlet] = (),
+        pickup_outlets: Sequence[PickupPlace] = (),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -82,6 +82,8 @@ class CheckoutForm(forms.Form):
         if (
             method == ShippingMethod.PICKUP
             and "pickup_outlet" in self.fields
+            # One pickup outlet needs no choosing (the checkout takes it).
+            and len(self.fields["pickup_outlet"].choices) > 1
             and cleaned.get("pickup_outlet") is None
             and "pickup_outlet" not in self.errors
         ):
