@@ -96,10 +96,11 @@ def online_outlet() -> Outlet:
 
 
 def online_outlets() -> list[Outlet]:
-    """The outlets that fulfil online orders, in the order stock is taken from them."""
-    ids = online_outlet_ids()
-    found = Outlet.objects.in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+    """The outlets set to fulfil online orders, in the order stock is taken from them (for
+    showing; unlike online_routing it never marks or makes one)."""
+    return list(
+        Outlet.objects.filter(is_active=True, fulfils_online=True).order_by("online_rank", "pk")
+    )
 
 
 def pickup_outlets() -> tuple[PickupPlace, ...]:

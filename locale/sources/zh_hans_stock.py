@@ -23,6 +23,7 @@ ZH = {
     "Online orders take stock from:": "线上订单的库存来自：",
     "Shoppers see the sum of their stock; an item one outlet cannot fill comes partly from the next.": "顾客看到的是这些地点的库存总和；一个地点库存不足时，其余部分由下一个地点补足。",
     "Kind": "类型",
+    "No outlet fulfils online orders yet: the first active outlet will take them.": "尚无履行线上订单的门店：将由第一个启用的门店承接。",
     "Online orders": "线上订单",
     "Fulfils (%(rank)s)": "履约（%(rank)s）",
     "Update total": "更新合计",
