@@ -373,3 +373,63 @@ def test_card_at_the_till_ignores_a_cash_amount(two_outlets):
 
     with two_outlets.merchant:
         assert Order.objects.values_list("cash_tendered", "change_due").get() == (None, None)
+
+
+def test_a_card_reservation_split_across_outlets_goes_back_to_each_and_a_late_payment_retakes(
+    two_outlets,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from commerce.checkout.models import CheckoutLine
+    from commerce.checkout.services import (
+        finalize_checkout,
+        release_reservation,
+        reserve_checkout,
+    )
+    from tenants.models import Merchant
+
+    Merchant.objects.filter(pk=two_outlets.merchant.pk).update(stripe_charges_enabled=True)
+    merchant = Merchant.objects.get(pk=two_outlets.merchant.pk)
+    with merchant:
+        checkout = reserve_checkout(
+            CheckoutRequest(
+                reference=str(uuid.uuid4()),
+                lines=[LineRequest(Variant.objects.get(sku="OOL-100").pk, 12)],
+                email="mei@example.test",
+                contact_name="Mei",
+                payment_method="stripe",
+                shipping_method="flat",
+                shipping_address={"line1": "8 Century Avenue", "city": "Shanghai"},
+            )
+        )
+        assert list(
+            CheckoutLine.objects.order_by("id").values_list("quantity", "outlet__name")
+        ) == [(10, "Bund Store"), (2, "Pudong Warehouse")]
+        assert checkout.total == Decimal("360.00")  # 12 x 30.00, delivery free over 100.00
+    connection.set_schema_to_public()
+    assert stock_by_outlet(two_outlets)["Pudong Warehouse"] == 38
+
+    with merchant:
+        assert release_reservation(checkout.pk, now=timezone.now() + timedelta(hours=1))
+    connection.set_schema_to_public()
+    assert stock_by_outlet(two_outlets) == {
+        "Bund Store": 10,
+        "Pudong Warehouse": 40,
+        "Jing'an Store": 3,
+    }
+
+    with merchant:
+        Stock.objects.filter(outlet__name="Bund Store").update(quantity=4)
+        Variant.objects.filter(sku="OOL-100").update(price=Decimal("99.00"))
+        result = finalize_checkout(
+            str(checkout.reference), payment_intent_id="pi_late", amount_received=checkout.total
+        )
+        assert result.needs_refund is False
+        assert list(
+            result.order.lines.order_by("id").values_list("quantity", "unit_price", "outlet__name")
+        ) == [(4, Decimal("30.00"), "Bund Store"), (8, Decimal("30.00"), "Pudong Warehouse")]
+        assert result.order.total == Decimal("360.00")
+    connection.set_schema_to_public()
+    assert stock_by_outlet(two_outlets)["Pudong Warehouse"] == 32
