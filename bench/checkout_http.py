@@ -140,11 +140,65 @@ def checkout_client(base: str, host: str, slugs: list[str], seconds: float, gate
     )
 
 
+def query_counts(slug: str) -> list[tuple[str, int, list[str]]]:
+    """Each step's SQL statements, one shopper's checkout run in this process through
+    Django's test client (the same views and middleware gunicorn runs; the second of two
+    shoppers, so the caches are as warm as in the measured traffic)."""
+    counts: list[tuple[str, int, list[str]]] = []
+    for number in range(2):
+        counts = _counted_checkout(slug, f"10.9.{number}.1")
+    return counts
+
+
+def _counted_checkout(slug: str, address: str) -> list[tuple[str, int, list[str]]]:
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    client = Client(HTTP_HOST=HOST, REMOTE_ADDR=address)
+    counts = []
+
+    def step(name: str, method: str, url: str, data: dict | None = None):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data) if method == "post" else client.get(url)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{name}: HTTP {response.status_code}")
+        counts.append((name, len(captured), [query["sql"] for query in captured]))
+        return response
+
+    html = step("product page", "get", f"/p/{slug}/").content.decode()
+    variant = re.search(r'name="variant" value="(\d+)"', html).group(1)
+    added = {"variant": variant, "quantity": "1", "csrfmiddlewaretoken": token.search(html)[1]}
+    step("add to cart", "post", "/cart/add/", added)
+    step("cart", "get", "/cart/")
+    checkout = step("checkout page", "get", "/checkout/").content.decode()
+    order = {
+        "csrfmiddlewaretoken": token.search(checkout)[1],
+        "reference": re.search(r'name="reference" value="([^"]+)"', checkout)[1],
+        "contact_name": "HTTP shopper",
+        "email": "counted@bench.test",
+        "shipping_method": "pickup",
+        "payment_method": "cash_on_delivery",
+    }
+    placed = step("place order", "post", "/checkout/", order)
+    step("order page", "get", placed["Location"])
+    return counts
+
+
 def main() -> int:
     import _setup  # noqa: F401  (sets Django up, in this process only)
     from django.db import connection
 
     slugs = seed()
+    counts = query_counts(slugs[0])
+    print("SQL statements per request (warm caches):")
+    for name, count, statements in counts:
+        print(f"  {name:14} {count}")
+        for sql in statements:
+            print(f"      {' '.join(sql.split())[:150]}")
     connection.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -165,9 +219,12 @@ def main() -> int:
         f"checkout over HTTP ({CLIENTS} clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
         f"{per_order:.1f} requests an order; bare view {bare_rps:.0f} req/s"
     )
+    queries = " ".join(
+        f"queries_{name.replace(' ', '_')}={count}" for name, count, _statements in counts
+    )
     print(
         f"RESULT http_checkout_ratio={ratio:.2f} http_orders_per_s={orders_per_s:.1f} "
-        f"requests_per_order={per_order:.1f} bare_rps={bare_rps:.0f} failed={failed}"
+        f"requests_per_order={per_order:.1f} bare_rps={bare_rps:.0f} failed={failed} {queries}"
     )
     return 1 if failed or not orders else 0
 

@@ -226,9 +226,9 @@ def test_the_manage_overview_runs_a_fixed_number_of_queries(shop, django_assert_
     owner = shop_client(shop.owner, "alpha.localhost")
     owner.get("/manage/")  # the first read creates the store settings row
 
-    # search_path, session, user, membership, outlet count, a product? (settings: cached),
+    # search_path, user (the session comes from Redis), membership, outlet count, a product? (settings: cached),
     # the billing banner (past due / failed payment)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert owner.get("/manage/").status_code == 200
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Sum
 
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.checkout.services import CheckoutRequest, place_order
@@ -115,3 +116,71 @@ def test_three_items_bought_together_in_different_orders_never_deadlock():
     assert (placed, sold_out) == (30, 30)
     with merchant:
         assert sorted(Stock.objects.values_list("quantity", flat=True)) == [0, 0, 0]
+
+
+def seed_two_outlets(units: dict[str, tuple[int, int]]):
+    """Like seed_shop, with each item's units at two outlets fulfilling online orders:
+    {sku: (units at the first, units at the second)}. The second outlet's stock rows get the
+    lower primary keys, so the lock order (by id) differs from the outlets' order."""
+    merchant = ShopFactory(slug="rush").merchant
+    with merchant:
+        from commerce.store.models import Outlet
+        from commerce.store.selectors import store_settings
+
+        settings = store_settings()
+        settings.accepts_cash_on_delivery = True
+        settings.local_pickup = True
+        settings.save()
+        first = online_outlet()
+        second = Outlet.objects.create(
+            name="Second", address="2 Road", fulfils_online=True, online_rank=2
+        )
+        variant_ids = []
+        for sku, (at_first, at_second) in units.items():
+            product = Product.objects.create(title=sku, slug=sku.lower(), is_published=True)
+            variant = Variant.objects.create(product=product, sku=sku, price=Decimal("9.90"))
+            Stock.objects.create(variant=variant, outlet=second, quantity=at_second)
+            Stock.objects.create(variant=variant, outlet=first, quantity=at_first)
+            variant_ids.append(variant.pk)
+    connection.set_schema_to_public()
+    return merchant, variant_ids
+
+
+def test_200_concurrent_checkouts_for_50_units_over_two_outlets_make_exactly_50_orders():
+    merchant, (variant_id,) = seed_two_outlets({"HOT-TEA": (20, 30)})
+
+    placed, sold_out, errors = run_checkouts(
+        merchant, [[LineRequest(variant_id, 1)] for _ in range(200)]
+    )
+
+    assert errors == []
+    assert (placed, sold_out) == (50, 150)
+    with merchant:
+        from commerce.orders.models import OrderLine
+
+        assert Order.objects.count() == 50
+        assert sorted(Stock.objects.values_list("quantity", flat=True)) == [0, 0]
+        assert sorted(
+            OrderLine.objects.values_list("outlet__name").annotate(units=Sum("quantity"))
+        ) == [("Online warehouse", 20), ("Second", 30)]
+
+
+def test_split_lines_bought_together_in_different_orders_never_deadlock_or_oversell():
+    # Each basket takes 3 of each item: one outlet alone never has enough after a while, so
+    # most orders split lines across both outlets, locking four rows at once.
+    merchant, ids = seed_two_outlets({"A-1": (16, 14), "B-2": (14, 16), "C-3": (15, 15)})
+    orders_of_lines = [ids, list(reversed(ids)), [ids[1], ids[2], ids[0]]]
+    baskets = [
+        [LineRequest(variant_id, 3) for variant_id in orders_of_lines[index % 3]]
+        for index in range(40)
+    ]
+
+    placed, sold_out, errors = run_checkouts(merchant, baskets)
+
+    assert errors == []
+    assert (placed, sold_out) == (10, 30)
+    with merchant:
+        from commerce.orders.models import OrderLine
+
+        assert sorted(Stock.objects.values_list("quantity", flat=True)) == [0] * 6
+        assert OrderLine.objects.aggregate(units=Sum("quantity"))["units"] == 90

@@ -215,13 +215,13 @@ def test_the_order_list_query_count_does_not_grow_with_orders(
     for _ in range(3):
         order_for(selling_shop)
     owner.get("/manage/orders/")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         owner.get("/manage/orders/")
     with selling_shop.merchant:
         Stock.objects.update(quantity=100)
     for _ in range(20):
         order_for(selling_shop)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert owner.get("/manage/orders/").status_code == 200
 
 

@@ -76,3 +76,43 @@ def test_a_shopper_with_a_session_gets_the_page_rendered_for_them(selling_shop):
 
     assert [t.name for t in page.templates][:1] == ["storefront/product.html"]
     assert "Added Oolong 100 g to your cart." in page.content.decode()
+
+
+def test_a_shopper_with_only_a_cart_shares_the_render_and_reads_no_session_row(
+    selling_shop, django_assert_num_queries
+):
+    shopper = on_host(Client(enforce_csrf_checks=True), "alpha.localhost")
+    first = shopper.get("/p/oolong/")
+    token = TOKEN.search(first.content.decode()).group(1)
+    with selling_shop.merchant:
+        variant_id = Product.objects.get(slug="oolong").variants.get().pk
+    connection.set_schema_to_public()
+    shopper.post(
+        "/cart/add/", {"variant": variant_id, "quantity": "1", "csrfmiddlewaretoken": token}
+    )
+    shopper.get("/cart/")  # the flash message is shown (and gone)
+    visitor().get("/p/oolong/")  # a cookie-less visitor fills the shared render
+
+    # The shop's search_path and the live stock: the session comes from Redis.
+    with django_assert_num_queries(2):
+        page = shopper.get("/p/oolong/")
+
+    assert page.templates == []  # served from the shared render
+    own_token = TOKEN.search(page.content.decode()).group(1)
+    assert own_token != CSRF_PLACEHOLDER
+    assert shopper.get("/cart/").context["lines"][0].quantity == 1
+    added = shopper.post(
+        "/cart/add/", {"variant": variant_id, "quantity": "1", "csrfmiddlewaretoken": own_token}
+    )
+    assert added.status_code == 302
+
+
+def test_a_signed_in_visitor_gets_the_page_rendered_for_them(selling_shop):
+    member = on_host(Client(), "alpha.localhost")
+    member.force_login(selling_shop.owner)
+    visitor().get("/p/oolong/")
+
+    page = member.get("/p/oolong/")
+
+    assert [t.name for t in page.templates][:1] == ["storefront/product.html"]
+    assert selling_shop.owner.email in page.content.decode()

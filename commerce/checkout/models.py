@@ -24,6 +24,7 @@ class CheckoutSession(models.Model):
     status = models.CharField(
         max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.RESERVED
     )
+    # The order's outlet: the pickup outlet, or the first outlet the stock came from.
     outlet = models.ForeignKey("store.Outlet", on_delete=models.PROTECT, related_name="+")
     email = models.EmailField()
     contact_name = models.CharField(max_length=120)
@@ -71,6 +72,10 @@ class CheckoutLine(models.Model):
     variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(**MONEY)
+    # Where the reserved units were taken from (a line spanning outlets is one row each).
+    outlet = models.ForeignKey(
+        "store.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]

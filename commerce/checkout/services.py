@@ -28,8 +28,9 @@ from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
 from commerce.payments.services import owe_checkout_refund
 from commerce.plugins import hooks as plugin_hooks
 from commerce.store.models import StoreSettings
-from commerce.store.selectors import online_outlet_id, store_settings
+from commerce.store.selectors import online_routing, store_settings
 from deadlines.services import note_due
+from tenants.money import round_money
 
 RESERVATION_MINUTES = 15
 # A checkout is settled this long after its reservation ends (a shopper paying at the last
@@ -51,6 +52,74 @@ class CheckoutRequest:
     phone: str = ""
     shipping_address: dict = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    # Pickup: the outlet the shopper collects from (may be left out when there is one).
+    pickup_outlet_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StockPlan:
+    """Where a checkout takes its stock from, in order, and the order's outlet (the pickup
+    outlet; for delivery None: the first outlet the stock came from)."""
+
+    outlet_ids: tuple[int, ...]
+    order_outlet_id: int | None
+
+
+def stock_plan(shipping_method: str, pickup_outlet_id: int | None) -> StockPlan:
+    """Online orders take stock from the shop's fulfilling outlets in its order; a pickup
+    takes from the chosen outlet first when it fulfils online orders (the rest is brought
+    there from the others). No query on a warm cache."""
+    routing = online_routing()
+    if shipping_method != ShippingMethod.PICKUP:
+        return StockPlan(outlet_ids=routing.fulfilling, order_outlet_id=None)
+    if pickup_outlet_id is None:
+        # A caller that names none (the API, one outlet): the first pickup outlet that
+        # fulfils online orders, else the first. The storefront asks the shopper.
+        pickup_outlet_id = next(
+            (outlet_id for outlet_id in routing.fulfilling if outlet_id in routing.pickup),
+            routing.pickup[0] if routing.pickup else None,
+        )
+    if pickup_outlet_id not in routing.pickup:
+        raise ValidationError({"pickup_outlet": [_("Choose where you collect your order.")]})
+    first = (pickup_outlet_id,) if pickup_outlet_id in routing.fulfilling else ()
+    rest = tuple(outlet_id for outlet_id in routing.fulfilling if outlet_id != pickup_outlet_id)
+    return StockPlan(outlet_ids=first + rest, order_outlet_id=pickup_outlet_id)
+
+
+def _order_outlet(plan: StockPlan, priced: list[orders.PricedLine]) -> int:
+    if plan.order_outlet_id is not None:
+        return plan.order_outlet_id
+    used = {line.outlet_id for line in priced}
+    return next(
+        (outlet_id for outlet_id in plan.outlet_ids if outlet_id in used), plan.outlet_ids[0]
+    )
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    """What a shipping method costs for a basket, and the order's total with it."""
+
+    method: str
+    label: str
+    fee: Decimal
+    total: Decimal
+
+
+def shipping_quotes(subtotal: Decimal, settings: StoreSettings) -> list[ShippingQuote]:
+    """Every shipping method the shop offers, priced for this subtotal (shown at checkout
+    before the order is placed; the order itself is priced again under the stock lock)."""
+    currency = connection.tenant.currency
+    offered = []
+    if settings.shipping_flat_rate is not None:
+        offered.append(ShippingMethod.FLAT)
+    if settings.local_pickup:
+        offered.append(ShippingMethod.PICKUP)
+    quotes = []
+    for method in offered:
+        fee = round_money(shipping_cost(method, subtotal, settings), currency)
+        total = round_money(subtotal, currency) + fee
+        quotes.append(ShippingQuote(method=method, label=method.label, fee=fee, total=total))
+    return quotes
 
 
 def shipping_cost(method: str, subtotal: Decimal, settings: StoreSettings) -> Decimal:
@@ -95,18 +164,18 @@ def place_order(request: CheckoutRequest) -> Order:
     _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
     plugin_hooks.veto_order(wanted)
-    outlet_id = online_outlet_id(settings)
+    plan = stock_plan(request.shipping_method, request.pickup_outlet_id)
     try:
         with transaction.atomic():
             priced = plugin_hooks.price_lines(
-                orders.reserve_stock(outlet_id, wanted, published_only=True)
+                orders.reserve_from_outlets(plan.outlet_ids, wanted, published_only=True)
             )
             subtotal = sum((line.line_total for line in priced), Decimal("0"))
             return orders.create_order(
                 orders.NewOrder(
                     reference=request.reference,
                     channel=Channel.ONLINE,
-                    outlet_id=outlet_id,
+                    outlet_id=_order_outlet(plan, priced),
                     payment_method=request.payment_method,
                     shipping_method=request.shipping_method,
                     shipping_total=shipping_cost(request.shipping_method, subtotal, settings),
@@ -141,16 +210,16 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
     _validate(request, settings)
     wanted = orders.merge_lines(request.lines)
     plugin_hooks.veto_order(wanted)
-    outlet_id = online_outlet_id(settings)
+    plan = stock_plan(request.shipping_method, request.pickup_outlet_id)
     with transaction.atomic():
         priced = plugin_hooks.price_lines(
-            orders.reserve_stock(outlet_id, wanted, published_only=True)
+            orders.reserve_from_outlets(plan.outlet_ids, wanted, published_only=True)
         )
         subtotal = sum((line.line_total for line in priced), Decimal("0"))
         shipping = shipping_cost(request.shipping_method, subtotal, settings)
         session = CheckoutSession.objects.create(
             reference=request.reference,
-            outlet_id=outlet_id,
+            outlet_id=_order_outlet(plan, priced),
             email=request.email.strip().lower(),
             contact_name=request.contact_name,
             phone=request.phone,
@@ -171,6 +240,7 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
                     variant=line.variant,
                     quantity=line.quantity,
                     unit_price=line.unit_price,
+                    outlet_id=line.outlet_id,
                 )
                 for line in priced
             ]
@@ -220,21 +290,44 @@ def finalize_checkout(
             # Its payment is being refunded already: stock that came back since must not
             # also make it an order.
             return FinalizeResult(order=None, needs_refund=True)
-        wanted = {line.variant_id: line.quantity for line in session.lines.all()}
+        reserved = list(session.lines.select_related("variant__product"))
+        priced = [
+            orders.PricedLine(
+                variant=line.variant,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                outlet_id=line.outlet_id or session.outlet_id,
+            )
+            for line in reserved
+        ]
         if session.status == CheckoutStatus.EXPIRED:
+            # The reserved units went back: take them again, wherever they are now, at the
+            # prices the shopper paid.
+            wanted: dict[int, int] = {}
+            for line in reserved:
+                wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+            paid_price = {line.variant_id: line.unit_price for line in reserved}
+            variants = {line.variant_id: line.variant for line in reserved}
+            plan = stock_plan(
+                session.shipping_method,
+                session.outlet_id if session.shipping_method == ShippingMethod.PICKUP else None,
+            )
             try:
                 with transaction.atomic():
-                    orders.take_stock(session.outlet_id, wanted)
-            except orders.OutOfStock:
+                    taken = orders.take_stock(plan.outlet_ids, wanted)
+            except (orders.OutOfStock, ValidationError):
                 # Owed in this transaction: a Stripe outage after it cannot lose the refund.
                 owe_checkout_refund(session, payment_intent_id=payment_intent_id)
                 return FinalizeResult(order=None, needs_refund=True)
-        priced = [
-            orders.PricedLine(
-                variant=line.variant, quantity=line.quantity, unit_price=line.unit_price
-            )
-            for line in session.lines.select_related("variant__product")
-        ]
+            priced = [
+                orders.PricedLine(
+                    variant=variants[line.variant.pk],
+                    quantity=line.quantity,
+                    unit_price=paid_price[line.variant.pk],
+                    outlet_id=line.outlet_id,
+                )
+                for line in taken
+            ]
         order = orders.create_order(
             orders.NewOrder(
                 reference=str(session.reference),
@@ -285,8 +378,13 @@ def release_reservation(session_id: int, *, now) -> bool:
         )
         if session is None:
             return False
-        wanted = {line.variant_id: line.quantity for line in session.lines.all()}
-        orders.return_stock(session.outlet_id, wanted)
+        taken: dict[tuple[int, int], int] = {}
+        for variant_id, outlet_id, quantity in session.lines.values_list(
+            "variant_id", "outlet_id", "quantity"
+        ):
+            place = (outlet_id or session.outlet_id, variant_id)
+            taken[place] = taken.get(place, 0) + quantity
+        orders.return_taken_stock(taken)
         session.status = CheckoutStatus.EXPIRED
         session.save(update_fields=["status"])
         return True

@@ -93,6 +93,9 @@ class Order(models.Model):
     tags = ArrayField(models.CharField(max_length=30), default=list, blank=True)
     # The card payment behind the order (Stripe PaymentIntent), for refunds.
     payment_intent_id = models.CharField(max_length=64, blank=True)
+    # Cash handed over at the till and the change given back (POS cash sales only).
+    cash_tendered = models.DecimalField(null=True, blank=True, **MONEY)
+    change_due = models.DecimalField(null=True, blank=True, **MONEY)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
@@ -111,7 +114,15 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=models.F("total")),
                 name="order_refunds_within_total",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(cash_tendered__isnull=True) | Q(cash_tendered__gte=models.F("total")),
+                name="order_cash_tendered_covers_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(change_due__isnull=True) | Q(change_due__gte=0),
+                name="order_change_due_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +148,11 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(**MONEY)
+    # The outlet the units were taken from. A shopper's line that one outlet cannot fill
+    # alone is split into one order line per outlet (empty on lines older than this).
+    outlet = models.ForeignKey(
+        "store.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("remove/", pos_views.remove_item, name="manage_pos_remove"),
     path("pay/", pos_views.take_payment, name="manage_pos_pay"),
     path("receipts/<int:order_id>/", pos_views.receipt, name="manage_pos_receipt"),
+    path("receipts/<int:order_id>/qr.svg", pos_views.receipt_qr, name="manage_pos_receipt_qr"),
 ]

@@ -2,9 +2,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderLine
 from core.input import without_control_characters
 
 
@@ -53,6 +53,10 @@ def totals(orders: QuerySet[Order]) -> tuple[int, Decimal]:
 def order_detail(order_id: int) -> Order:
     return (
         Order.objects.select_related("customer", "outlet")
-        .prefetch_related("lines", "events", "refunds")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("outlet")),
+            "events",
+            "refunds",
+        )
         .get(pk=order_id)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -46,6 +47,8 @@ class PricedLine:
     variant: Variant
     quantity: int
     unit_price: Decimal
+    # The outlet the units were taken from; None: the order's outlet.
+    outlet_id: int | None = None
 
     @property
     def line_total(self) -> Decimal:
@@ -86,31 +89,55 @@ def merge_lines(lines: list[LineRequest]) -> dict[int, int]:
 def reserve_stock(
     outlet_id: int, wanted: dict[int, int], *, published_only: bool
 ) -> list[PricedLine]:
-    """Take the units from the outlet's stock and price them, or raise and change nothing.
+    """Take the units from one outlet's stock (the till, group-buy seats) and price them,
+    or raise and change nothing. See reserve_from_outlets."""
+    return reserve_from_outlets((outlet_id,), wanted, published_only=published_only)
 
-    One query locks the stock rows in primary-key order (so concurrent multi-item
-    checkouts cannot deadlock) and reads today's prices with them (never the client's);
-    availability is checked under the lock. Call inside a transaction.
 
-    A single item (most orders, every group-buy seat) takes one conditional UPDATE instead;
-    when it takes nothing, the general path below finds out why.
+def reserve_from_outlets(
+    outlet_ids: Sequence[int], wanted: dict[int, int], *, published_only: bool
+) -> list[PricedLine]:
+    """Take the units from the outlets' stock, the first outlet first, and price them, or
+    raise and change nothing. Call inside a transaction.
+
+    An item one outlet cannot fill alone is split: the first outlet gives what it has, the
+    next the rest, and so on; each priced line says which outlet its units came from (one
+    line per item and outlet, in the outlets' order).
+
+    One query locks the stock rows of every outlet in primary-key order (so concurrent
+    multi-item checkouts cannot deadlock) and reads today's prices with them (never the
+    client's); availability (the sum over the outlets) is checked under the lock.
+
+    A single item (most orders, every group-buy seat) first tries one conditional UPDATE
+    at the first outlet; when that takes nothing (it locks nothing either), the general
+    path below splits the item or finds out why it cannot be sold.
     """
+    if not outlet_ids:
+        raise ValidationError({"outlet": [_("This shop has no outlet for online orders.")]})
+    first = outlet_ids[0]
     if len(wanted) == 1:
         [(variant_id, quantity)] = wanted.items()
-        taken = _take_one(outlet_id, variant_id, quantity, published_only=published_only)
+        taken = _take_one(first, variant_id, quantity, published_only=published_only)
         if taken is not None:
-            return [PricedLine(variant=taken, quantity=quantity, unit_price=taken.price)]
-    stocks = _lock_stock_rows(outlet_id, list(wanted))
-    found = {stock.variant_id: stock for stock in stocks}
+            return [
+                PricedLine(
+                    variant=taken, quantity=quantity, unit_price=taken.price, outlet_id=first
+                )
+            ]
+    stocks = _lock_stock_rows(list(outlet_ids), list(wanted))
+    found: dict[int, Variant] = {}
+    available: dict[int, int] = defaultdict(int)
+    for stock in stocks:
+        found[stock.variant_id] = stock.variant
+        available[stock.variant_id] += stock.quantity
     unavailable = sorted(
         variant_id
-        for variant_id, stock in found.items()
-        if not stock.variant.is_active
-        or (published_only and not stock.variant.product.is_published)
+        for variant_id, variant in found.items()
+        if not variant.is_active or (published_only and not variant.product.is_published)
     )
     missing = sorted(set(wanted) - set(found))
     if missing:
-        # No stock row here: an unknown item, or a known one that is sold out at this outlet.
+        # No stock row here: an unknown item, or a known one that is sold out at these outlets.
         known = Variant.objects.filter(pk__in=missing, is_active=True)
         if published_only:
             known = known.filter(product__is_published=True)
@@ -123,22 +150,36 @@ def reserve_stock(
             {"variant": [_("Unknown or unavailable item: %(ids)s.") % {"ids": unavailable}]}
         )
     for variant_id, quantity in sorted(wanted.items()):
-        if found[variant_id].quantity < quantity:
-            raise OutOfStock(found[variant_id].variant.sku, found[variant_id].quantity)
-    _shift_stock([(stock.pk, -wanted[stock.variant_id]) for stock in stocks])
+        if available[variant_id] < quantity:
+            raise OutOfStock(found[variant_id].sku, available[variant_id])
+    rank = {outlet_id: position for position, outlet_id in enumerate(outlet_ids)}
+    by_outlet_order = sorted(stocks, key=lambda stock: (rank[stock.outlet_id], stock.pk))
+    still_wanted = dict(wanted)
+    changes: list[tuple[int, int]] = []
+    taken_at: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for stock in by_outlet_order:
+        take = min(still_wanted[stock.variant_id], stock.quantity)
+        if take > 0:
+            still_wanted[stock.variant_id] -= take
+            changes.append((stock.pk, -take))
+            taken_at[stock.variant_id].append((stock.outlet_id, take))
+    _shift_stock(sorted(changes))
     return [
         PricedLine(
-            variant=found[variant_id].variant,
+            variant=found[variant_id],
             quantity=quantity,
-            unit_price=found[variant_id].variant.price,
+            unit_price=found[variant_id].price,
+            outlet_id=outlet_id,
         )
-        for variant_id, quantity in sorted(wanted.items())
+        for variant_id in sorted(wanted)
+        for outlet_id, quantity in taken_at[variant_id]
     ]
 
 
 @dataclass(frozen=True)
 class LockedStock:
     pk: int
+    outlet_id: int
     variant_id: int
     quantity: int
     variant: Variant
@@ -147,12 +188,12 @@ class LockedStock:
 # Fixed SQL: on the checkout path, compiling the equivalent ORM query cost more than the
 # database's work (bench/checkout.py).
 _LOCK_STOCK_SQL = """
-    SELECT s.id, s.variant_id, s.quantity, v.sku, v.name, v.price, v.is_active,
+    SELECT s.id, s.outlet_id, s.variant_id, s.quantity, v.sku, v.name, v.price, v.is_active,
            p.id, p.title, p.slug, p.is_published
     FROM catalog_stock s
     JOIN catalog_variant v ON v.id = s.variant_id
     JOIN catalog_product p ON p.id = v.product_id
-    WHERE s.outlet_id = %s AND s.variant_id = ANY(%s)
+    WHERE s.outlet_id = ANY(%s) AND s.variant_id = ANY(%s)
     ORDER BY s.id
     FOR UPDATE OF s
 """
@@ -193,38 +234,60 @@ def _take_one(
     return variant
 
 
-def _lock_stock_rows(outlet_id: int, variant_ids: list[int]) -> list[LockedStock]:
-    """The outlet's stock rows of these variants, locked in primary-key order, each with
+def _lock_stock_rows(outlet_ids: list[int], variant_ids: list[int]) -> list[LockedStock]:
+    """The outlets' stock rows of these variants, locked in primary-key order, each with
     its variant and product as they are now."""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_STOCK_SQL, [outlet_id, variant_ids])
+        cursor.execute(_LOCK_STOCK_SQL, [outlet_ids, variant_ids])
         rows = cursor.fetchall()
     locked = []
-    for (stock_id, variant_id, quantity, sku, name, price, is_active,
+    variants: dict[int, Variant] = {}
+    for (stock_id, outlet_id, variant_id, quantity, sku, name, price, is_active,
          product_id, title, slug, is_published) in rows:  # fmt: skip
-        variant = Variant(id=variant_id, sku=sku, name=name, price=price, is_active=is_active)
-        variant.product = Product(id=product_id, title=title, slug=slug, is_published=is_published)
-        locked.append(LockedStock(stock_id, variant_id, quantity, variant))
+        variant = variants.get(variant_id)
+        if variant is None:
+            variant = Variant(id=variant_id, sku=sku, name=name, price=price, is_active=is_active)
+            variant.product = Product(
+                id=product_id, title=title, slug=slug, is_published=is_published
+            )
+            variants[variant_id] = variant
+        locked.append(LockedStock(stock_id, outlet_id, variant_id, quantity, variant))
     return locked
 
 
-def take_stock(outlet_id: int, wanted: dict[int, int]) -> None:
-    """Take units without pricing them (the prices were fixed earlier, e.g. at reservation)."""
-    reserve_stock(outlet_id, wanted, published_only=False)
+def take_stock(outlet_ids: Sequence[int], wanted: dict[int, int]) -> list[PricedLine]:
+    """Take units without pricing them (the prices were fixed earlier, e.g. at reservation):
+    the returned lines say where each came from; their prices are today's, to be ignored."""
+    return reserve_from_outlets(outlet_ids, wanted, published_only=False)
 
 
 def return_stock(outlet_id: int, wanted: dict[int, int]) -> None:
-    """Put units back (cancellations, expired reservations, failed teams)."""
-    stocks = list(
-        Stock.objects.select_for_update()
-        .filter(outlet_id=outlet_id, variant_id__in=wanted)
+    """Put units back at one outlet (cancellations, expired reservations, failed teams)."""
+    return_taken_stock({(outlet_id, variant_id): units for variant_id, units in wanted.items()})
+
+
+def return_taken_stock(taken: dict[tuple[int, int], int]) -> None:
+    """Put units back where they were taken from: {(outlet id, variant id): units}. The
+    rows are locked in primary-key order across every outlet, as checkout locks them."""
+    if not taken:
+        return
+    outlet_ids = sorted({outlet_id for outlet_id, _variant_id in taken})
+    variant_ids = sorted({variant_id for _outlet_id, variant_id in taken})
+    stocks = [
+        (pk, (outlet_id, variant_id))
+        for pk, outlet_id, variant_id in Stock.objects.select_for_update()
+        .filter(outlet_id__in=outlet_ids, variant_id__in=variant_ids)
         .order_by("pk")
-        .values_list("pk", "variant_id")
-    )
-    _shift_stock([(pk, wanted[variant_id]) for pk, variant_id in stocks])
-    missing = set(wanted) - {variant_id for _pk, variant_id in stocks}
+        .values_list("pk", "outlet_id", "variant_id")
+        if (outlet_id, variant_id) in taken
+    ]
+    _shift_stock([(pk, taken[place]) for pk, place in stocks])
+    missing = set(taken) - {place for _pk, place in stocks}
     Stock.objects.bulk_create(
-        [Stock(variant_id=vid, outlet_id=outlet_id, quantity=wanted[vid]) for vid in missing]
+        [
+            Stock(variant_id=variant_id, outlet_id=outlet_id, quantity=taken[outlet_id, variant_id])
+            for outlet_id, variant_id in sorted(missing)
+        ]
     )
 
 
@@ -269,6 +332,8 @@ class NewOrder:
     shipping_address: dict | None = None
     tags: tuple[str, ...] = ()
     reference: str | None = None
+    cash_tendered: Decimal | None = None
+    change_due: Decimal | None = None
 
 
 def create_order(data: NewOrder, *, actor: str = "") -> Order:
@@ -302,6 +367,8 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         shipping_address=data.shipping_address or {},
         tags=list(data.tags),
         created_at=timezone.now(),
+        cash_tendered=data.cash_tendered,
+        change_due=data.change_due,
     )
     params = (
         [order.email, order.contact_name, order.phone, order.created_at, order.created_at]
@@ -314,11 +381,12 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         order.shipping_total, order.total, order.refunded_total, order.email,
         order.contact_name, order.phone, order.shipping_method,
         json.dumps(order.shipping_address), order.tags, order.created_at,
+        data.cash_tendered, data.change_due,
     ]  # fmt: skip
     for line in data.lines:
         params += [
             line.variant.pk, line.variant.product.title, line.variant.name, line.variant.sku,
-            line.unit_price, line.quantity, line.line_total,
+            line.unit_price, line.quantity, line.line_total, line.outlet_id or data.outlet_id,
         ]  # fmt: skip
     params += [
         _("Order placed"), json.dumps({"total": str(total)}), actor, order.created_at
@@ -342,7 +410,8 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
 
 def _insert_order_sql(line_count: int, *, with_customer: bool) -> str:
     line_values = ", ".join(
-        ["(%s::integer, %s, %s, %s, %s::numeric, %s::integer, %s::numeric)"] * line_count
+        ["(%s::integer, %s, %s, %s, %s::numeric, %s::integer, %s::numeric, %s::integer)"]
+        * line_count
     )
     return f"""
         WITH customer AS (
@@ -353,16 +422,17 @@ def _insert_order_sql(line_count: int, *, with_customer: bool) -> str:
                 payment_method, currency, subtotal, shipping_total, total, refunded_total,
                 email, contact_name, phone, shipping_method, shipping_address, tags,
                 created_at, customer_id, is_new_customer,
-                carrier, tracking_number, payment_intent_id
+                carrier, tracking_number, payment_intent_id, cash_tendered, change_due
             )
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                     %s::jsonb, %s::varchar(30)[], %s,
-                    (SELECT id FROM customer), (SELECT is_new FROM customer), '', '', '')
+                    (SELECT id FROM customer), (SELECT is_new FROM customer), '', '', '',
+                    %s::numeric, %s::numeric)
             RETURNING id, customer_id, is_new_customer
         ), new_lines AS (
             INSERT INTO orders_orderline (
                 order_id, variant_id, product_title, variant_name, sku, unit_price, quantity,
-                line_total
+                line_total, outlet_id
             )
             SELECT new_order.id, line.* FROM new_order, (VALUES {line_values}) AS line
         ), placed AS (
@@ -453,12 +523,16 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
     return order
 
 
-def order_quantities(order: Order) -> dict[int, int]:
-    wanted: dict[int, int] = defaultdict(int)
-    for variant_id, quantity in order.lines.values_list("variant_id", "quantity"):
+def order_taken_stock(order: Order) -> dict[tuple[int, int], int]:
+    """{(outlet, variant): units} the order's lines took (lines from before outlets were
+    recorded per line took theirs from the order's outlet)."""
+    taken: dict[tuple[int, int], int] = defaultdict(int)
+    for variant_id, outlet_id, quantity in order.lines.values_list(
+        "variant_id", "outlet_id", "quantity"
+    ):
         if variant_id is not None:
-            wanted[variant_id] += quantity
-    return dict(wanted)
+            taken[outlet_id or order.outlet_id, variant_id] += quantity
+    return dict(taken)
 
 
 @transaction.atomic
@@ -500,7 +574,7 @@ def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
         and order.refundable > 0
     ):
         raise ValidationError({"status": [_("Refund the payment before cancelling.")]})
-    return_stock(order.outlet_id, order_quantities(order))
+    return_taken_stock(order_taken_stock(order))
     order.status = FulfilmentStatus.CANCELLED
     order.cancelled_at = timezone.now()
     if order.payment_status == PaymentStatus.PENDING:
@@ -522,28 +596,56 @@ POS_PAYMENT_METHODS = {PaymentMethod.CASH, PaymentMethod.CARD_OFFLINE}
 
 
 def pos_sale(
-    *, outlet_id: int, lines: list[LineRequest], payment_method: str, actor: str, email: str = ""
+    *,
+    outlet_id: int,
+    lines: list[LineRequest],
+    payment_method: str,
+    actor: str,
+    email: str = "",
+    cash_tendered: Decimal | None = None,
 ) -> Order:
     """An in-store sale: the outlet's stock drops, the order is paid and handed over at once.
+
+    For cash, `cash_tendered` (optional) is what the shopper handed over: it must cover the
+    total (checked against the total priced under the stock lock, so a refusal changes
+    nothing) and the change due is recorded with the order for the receipt.
 
     The shop's first in-store order is an onboarding signal (go-live stage).
     """
     if payment_method not in POS_PAYMENT_METHODS:
         raise ValidationError({"payment_method": [_("Choose cash or card terminal.")]})
+    if cash_tendered is not None and payment_method != PaymentMethod.CASH:
+        raise ValidationError({"cash_tendered": [_("Cash tendered is for cash payments only.")]})
     if not Outlet.objects.filter(pk=outlet_id, is_active=True).exists():
         raise ValidationError({"outlet": [_("Choose an active outlet.")]})
     wanted = merge_lines(lines)
+    currency = connection.tenant.currency
     with transaction.atomic():
         priced = reserve_stock(outlet_id, wanted, published_only=False)
+        change_due = None
+        if cash_tendered is not None:
+            total = round_money(sum((line.line_total for line in priced), Decimal("0")), currency)
+            if cash_tendered < total:
+                raise ValidationError(
+                    {
+                        "cash_tendered": [
+                            _("Cash tendered (%(tendered)s) is less than the total (%(total)s).")
+                            % {"tendered": cash_tendered, "total": total}
+                        ]
+                    }
+                )
+            change_due = cash_tendered - total
         order = create_order(
             NewOrder(
                 channel=Channel.IN_STORE,
                 outlet_id=outlet_id,
                 payment_method=payment_method,
                 shipping_method=ShippingMethod.NONE,
-                currency=connection.tenant.currency,
+                currency=currency,
                 lines=priced,
                 email=email,
+                cash_tendered=cash_tendered,
+                change_due=change_due,
             ),
             actor=actor,
         )

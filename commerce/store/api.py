@@ -10,12 +10,20 @@ from commerce.store.services import OutletInput, save_outlet
 class OutletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Outlet
-        fields = ["id", "name", "address", "is_active", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "address",
+            "is_active",
+            "fulfils_online",
+            "online_rank",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
 
 
 class OutletViewSet(viewsets.ModelViewSet):
-    """The shop's physical stores."""
+    """The shop's outlets (stores and warehouses) and which fulfil online orders."""
 
     serializer_class = OutletSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -35,6 +43,9 @@ class OutletViewSet(viewsets.ModelViewSet):
             "name": outlet.name if outlet else "",
             "address": outlet.address if outlet else "",
             "is_active": outlet.is_active if outlet else True,
+            "kind": outlet.kind if outlet else "store",
+            "fulfils_online": outlet.fulfils_online if outlet else False,
+            "online_rank": outlet.online_rank if outlet else 1,
         }
         data = OutletInput(**{**current, **serializer.validated_data})
         try:

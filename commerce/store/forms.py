@@ -38,7 +38,8 @@ class PaymentsForm(forms.Form):
 class OutletForm(forms.ModelForm):
     class Meta:
         model = Outlet
-        fields = ["name", "address", "kind", "is_active"]
+        fields = ["name", "address", "kind", "is_active", "fulfils_online", "online_rank"]
+        labels = {"online_rank": _("Online fulfilment order (1 = first)")}
 
     def validate_unique(self) -> None:
         """Uniqueness is the service's job (case-insensitive); see save_outlet."""

@@ -1,5 +1,6 @@
 """Tenant-schema models: one set of these tables per merchant."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,10 +29,6 @@ class StoreSettings(models.Model):
     accepts_cash_on_delivery = models.BooleanField(_("cash on delivery"), default=False)
     accepts_pay_in_store = models.BooleanField(_("pay in store"), default=False)
 
-    # Where online orders take their stock from.
-    online_outlet = models.ForeignKey(
-        "store.Outlet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     setup_completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,11 +61,37 @@ class Outlet(models.Model):
         _("kind"), max_length=10, choices=OutletKind.choices, default=OutletKind.STORE
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Online orders take stock from the active outlets that fulfil them, lowest
+    # `online_rank` first (ties by id); online availability is their sum.
+    fulfils_online = models.BooleanField(_("fulfils online orders"), default=False)
+    online_rank = models.IntegerField(
+        _("online fulfilment order"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(999)],
+        help_text=_("Online orders take stock from outlet 1 first, then 2, and so on."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["name"], name="outlet_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="outlet_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(online_rank__gte=1) & models.Q(online_rank__lte=999),
+                name="outlet_online_rank_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    ONLINE_CACHE_KEY = "online-outlets"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget(key(self.ONLINE_CACHE_KEY))
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget(key(self.ONLINE_CACHE_KEY))
+        return result

@@ -21,6 +21,8 @@ class OutletInput:
     address: str
     is_active: bool = True
     kind: str = "store"
+    fulfils_online: bool = False
+    online_rank: int = 1
 
 
 def update_store_settings(
@@ -93,10 +95,19 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
     outlet.address = data.address.strip()
     outlet.is_active = data.is_active
     outlet.kind = data.kind
+    outlet.fulfils_online = data.fulfils_online
+    outlet.online_rank = data.online_rank
     outlet.full_clean()
     with transaction.atomic():
         before = _active_store_count()
+        online_before = _online_outlets_exist()
         outlet.save()
+        if online_before and not _online_outlets_exist():
+            # Online orders need somewhere to take stock from.
+            field = "fulfils_online" if outlet.is_active else "is_active"
+            raise ValidationError(
+                {field: [_("At least one active outlet must fulfil online orders.")]}
+            )
         after = _active_store_count()
         if after != before:
             # Tiering counts active physical stores; platform jobs read the ledger only.
@@ -108,6 +119,10 @@ def save_outlet(*, data: OutletInput, outlet: Outlet | None = None) -> Outlet:
                 occurred_at=now,
             )
     return outlet
+
+
+def _online_outlets_exist() -> bool:
+    return Outlet.objects.filter(is_active=True, fulfils_online=True).exists()
 
 
 def _active_store_count() -> int:

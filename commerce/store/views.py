@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from commerce.payments import card
 from commerce.store.forms import OutletForm, PaymentsForm, ShippingForm, StoreSettingsForm
 from commerce.store.models import Outlet
-from commerce.store.selectors import outlets, store_settings
+from commerce.store.selectors import online_outlets, outlets, store_settings
 from commerce.store.services import (
     OutletInput,
     save_outlet,
@@ -77,7 +77,13 @@ def store_settings_view(request):
     return render(
         request,
         "manage/store.html",
-        {"form": form, "outlets": outlets(), "progress": setup_progress(), "store": settings},
+        {
+            "form": form,
+            "outlets": outlets(),
+            "online_outlets": online_outlets(),
+            "progress": setup_progress(),
+            "store": settings,
+        },
         status=400 if form.errors else 200,
     )
 

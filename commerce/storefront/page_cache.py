@@ -5,7 +5,11 @@ The page is rendered once per process and shop state, with a placeholder where t
 token goes; each response gets the visitor's own token. Live inputs (stock) are part of the
 key, so a page never shows stale stock; content (product, settings) is at most
 commerce.cache.LOCAL_TTL_SECONDS old in other processes and never in the one that saved it.
-A visitor with a session or messages cookie, or a signed-in one, gets a full render.
+A visitor whose session holds nothing but a cart (and the checkouts placed from it) gets
+the same page: nothing of the session shows on it. A visitor with a messages cookie, a
+signed-in one, or one whose session holds anything else (a flash message kept there,
+group-buy seats, whatever a later feature puts in the session) gets a full render: new
+session contents are private until they are added to SHAREABLE_SESSION_KEYS.
 """
 
 import hashlib
@@ -18,17 +22,24 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from commerce.cache import key, remember_rendered
+from commerce.storefront import cart
+from commerce.storefront.placed_checkouts import SESSION_CHECKOUTS
 
 CSRF_PLACEHOLDER = "csrf-token-placeholder-4d1f"
 
 
+# Session contents that change nothing on a product page.
+SHAREABLE_SESSION_KEYS = frozenset({cart.SESSION_KEY, SESSION_CHECKOUTS})
+
+
 def cacheable(request: HttpRequest) -> bool:
-    return (
-        request.method == "GET"
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and CookieStorage.cookie_name not in request.COOKIES
-        and not request.user.is_authenticated
-    )
+    # A flash message waits in its cookie (an emptied one is no message).
+    if request.method != "GET" or request.COOKIES.get(CookieStorage.cookie_name):
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return not request.user.is_authenticated
+    # One cache read (core/sessions.py); a signed-in visitor's session holds their id.
+    return set(request.session.keys()) <= SHAREABLE_SESSION_KEYS
 
 
 def render_shared(

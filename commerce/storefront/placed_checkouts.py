@@ -32,7 +32,7 @@ def placed_elsewhere(session: SessionBase, reference: str) -> bool:
     browser that checkout (placing is idempotent by reference)."""
     if placed_here(session, reference):
         return False
-    return (
-        CheckoutSession.objects.filter(reference=reference).exists()
-        or Order.objects.filter(reference=reference).exists()
-    )
+    # One round trip for both tables (this is on every order placed).
+    checkouts = CheckoutSession.objects.filter(reference=reference).values("pk")
+    orders = Order.objects.filter(reference=reference).values("pk")
+    return checkouts.union(orders, all=True).exists()

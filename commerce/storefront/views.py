@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,12 +11,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce.catalog.selectors import categories, published_products
-from commerce.checkout.services import CheckoutRequest, place_order, reserve_checkout
-from commerce.orders.models import Order, PaymentMethod
+from commerce.checkout.services import (
+    CheckoutRequest,
+    place_order,
+    reserve_checkout,
+    shipping_quotes,
+)
+from commerce.orders.models import Order, PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
 from commerce.plugins import hooks as plugin_hooks
 from commerce.shoppers.checkout import checkout_initial
-from commerce.store.selectors import store_settings
+from commerce.store.selectors import pickup_outlets, store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
 from commerce.storefront.placed_checkouts import placed_elsewhere, remember_checkout
@@ -59,7 +65,7 @@ def product(request, slug: str):
         raise Http404
     shop = store_settings()
     variants = list(found.variants.all())
-    units = available_units([variant.pk for variant in variants], shop)
+    units = available_units([variant.pk for variant in variants])
     blocks = plugin_hooks.product_blocks(request, [variant.pk for variant in variants])
     context = {
         "store": shop,
@@ -126,14 +132,26 @@ def checkout(request):
     items = cart.lines(request.session)
     if not items:
         return redirect("storefront_cart")
+    subtotal = sum((line.line_total for line in items), Decimal("0"))
+    quotes = shipping_quotes(subtotal, shop)
     card_enabled = connection.tenant.stripe_charges_enabled
+    # "Update total" (the no-JavaScript way to see a method's total) shows the form again
+    # with the shopper's answers and places nothing.
+    updating = request.method == "POST" and "update_total" in request.POST
     form = CheckoutForm(
-        request.POST or None,
-        initial={"reference": uuid.uuid4(), **checkout_initial(request)},
+        request.POST if request.method == "POST" and not updating else None,
+        initial={
+            "reference": uuid.uuid4(),
+            **checkout_initial(request),
+            **(request.POST.dict() if updating else {}),
+        },
         shop_settings=shop,
         card_enabled=card_enabled,
+        quotes=quotes,
+        currency=connection.tenant.currency,
+        pickup_outlets=pickup_outlets() if shop.local_pickup else (),
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not updating and form.is_valid():
         data = form.cleaned_data
         checkout_request = CheckoutRequest(
             reference=str(data["reference"]),
@@ -143,6 +161,9 @@ def checkout(request):
             phone=data["phone"],
             payment_method=data["payment_method"],
             shipping_method=data["shipping_method"],
+            pickup_outlet_id=data.get("pickup_outlet")
+            if data["shipping_method"] == ShippingMethod.PICKUP
+            else None,
             shipping_address={
                 "line1": data["address_line1"],
                 "city": data["address_city"],
@@ -178,17 +199,27 @@ def checkout(request):
             )
         except ValidationError as error:
             add_service_errors(form, error)
-    subtotal = sum((line.line_total for line in items), 0)
+    chosen = request.POST.get("shipping_method") if request.method == "POST" else None
+    selected = next((quote for quote in quotes if quote.method == chosen), None)
     return render(
         request,
         "storefront/checkout.html",
-        {"store": shop, "form": form, "lines": items, "subtotal": subtotal},
+        {
+            "store": shop,
+            "form": form,
+            "lines": items,
+            "subtotal": subtotal,
+            "quotes": quotes,
+            "selected_quote": selected or (quotes[0] if quotes else None),
+        },
         status=400 if form.errors else 200,
     )
 
 
 def order_status(request, token: str):
-    order = get_object_or_404(Order.objects.prefetch_related("lines"), status_token=token)
+    order = get_object_or_404(
+        Order.objects.select_related("outlet").prefetch_related("lines"), status_token=token
+    )
     return _page(
         request,
         "storefront/order.html",

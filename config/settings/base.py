@@ -181,7 +181,9 @@ AXES_USERNAME_CALLABLE = "accounts.identity.login_throttle_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from Redis and kept in the database (core/sessions.py: cached_db whose
+# cache calls survive a Redis outage); a shopper's page costs no session query.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

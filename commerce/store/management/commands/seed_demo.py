@@ -145,8 +145,16 @@ class Command(BaseCommand):
                     tagline="A demo shop",
                     contact_email=f"hello@{shop.slug}.test",
                 )
-                for outlet_name in shop.outlets:
-                    save_outlet(data=OutletInput(name=outlet_name, address=f"{outlet_name} 1"))
+                # Every demo outlet fulfils online orders, the first one first.
+                for rank, outlet_name in enumerate(shop.outlets, start=1):
+                    save_outlet(
+                        data=OutletInput(
+                            name=outlet_name,
+                            address=f"{outlet_name} 1",
+                            fulfils_online=True,
+                            online_rank=rank,
+                        )
+                    )
                 update_shipping(flat_rate="12.00", free_over="199.00", local_pickup=True)
                 update_offline_payments(cash_on_delivery=True, pay_in_store=True)
                 prefix = shop.slug.split("-")[0][:4].upper()

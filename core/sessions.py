@@ -1,0 +1,86 @@
+"""Sessions read from the cache (Redis) and kept in the database: Django's cached_db store
+with every cache call going through core.cache_guard.
+
+A shopper with a cart carries a session, so every page they open loads it: from Redis
+this costs a round trip instead of a database query. The database stays the record (a
+Redis flush or outage loses nothing); when Redis cannot be reached the store reads and
+writes the database alone and leaves Redis untouched for a few seconds (cache_guard), so
+an outage slows sessions down instead of failing requests (Django's own cached_db lets
+some cache errors through and pays a connection timeout on each request).
+
+A session key that names no session (expired, deleted, made up) is remembered as absent
+for a short while, so a client sending one does not cost a database query per request;
+saving a session under a key overwrites that note.
+"""
+
+from django.contrib.sessions.backends.base import CreateError, UpdateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+from django.db import DatabaseError, IntegrityError, connections, router
+
+from core import cache_guard
+
+KEY_PREFIX = "session:"
+ABSENT = "absent"
+ABSENT_SECONDS = 60
+
+
+class SessionStore(DatabaseStore):
+    cache_key_prefix = KEY_PREFIX
+
+    @property
+    def cache_key(self) -> str:
+        return self.cache_key_prefix + self._get_or_create_session_key()
+
+    def load(self) -> dict:
+        if self.session_key is None:
+            return {}
+        cache_key = self.cache_key_prefix + self.session_key
+        data = cache_guard.get(cache_key)
+        if data == ABSENT:
+            self._session_key = None
+            return {}
+        if isinstance(data, dict):
+            return data
+        stored = self._get_session_from_db()
+        if stored is None:
+            if data is None:  # the cache answered: remember the miss
+                cache_guard.set(cache_key, ABSENT, ABSENT_SECONDS)
+            return {}
+        data = self.decode(stored.session_data)
+        if data is not None:
+            cache_guard.set(cache_key, data, self.get_expiry_age(expiry=stored.expire_date))
+        return data
+
+    def save(self, must_create: bool = False) -> None:
+        connection = connections[router.db_for_write(self.model)]
+        if self.session_key is None or connection.in_atomic_block:
+            super().save(must_create)  # creates a key, or inside a transaction: Django's way
+        else:
+            # One statement, not BEGIN/UPDATE/COMMIT: in autocommit a refused INSERT or an
+            # UPDATE of no row leaves nothing to roll back (every cart change saves).
+            data = self._get_session(no_load=must_create)
+            row = self.create_model_instance(data)
+            try:
+                row.save(force_insert=must_create, force_update=not must_create)
+            except IntegrityError:
+                if must_create:
+                    raise CreateError from None
+                raise
+            except DatabaseError:
+                if not must_create:
+                    raise UpdateError from None
+                raise
+        cache_guard.set(self.cache_key, self._session, self.get_expiry_age())
+
+    def delete(self, session_key=None) -> None:
+        super().delete(session_key)
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        cache_guard.delete(self.cache_key_prefix + session_key)
+
+    def flush(self) -> None:
+        self.clear()
+        self.delete(self.session_key)
+        self._session_key = None
