@@ -92,16 +92,33 @@ class NoteInput:
     link: str
 
 
+def _checked(**checks) -> dict[str, str]:
+    """Run each field's check; refuse with every field's error at once."""
+    values, errors = {}, {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 @transaction.atomic
 def publish_note(*, data: NoteInput, actor: User | None) -> ReleaseNote:
+    checked = _checked(
+        audience_value=lambda: _check_audience(data.audience, data.audience_value),
+        link=lambda: _check_link(data.link),
+    )
     return ReleaseNote.objects.create(
         title=data.title,
         feature=data.feature,
         scenario=data.scenario,
         caveats=data.caveats,
         audience=data.audience,
-        audience_value=_check_audience(data.audience, data.audience_value),
-        link=_check_link(data.link),
+        audience_value=checked["audience_value"],
+        link=checked["link"],
         created_by=actor,
     )
 
@@ -202,6 +219,7 @@ def post_request(*, merchant: Merchant, user: User, title: str, need: str) -> Fe
 
 def _live(request: FeatureRequest) -> FeatureRequest:
     """Votes and comments go to the request a duplicate was merged into."""
+    request = FeatureRequest.objects.get(pk=request.pk)
     seen = set()
     while request.merged_into_id and request.pk not in seen:
         seen.add(request.pk)
