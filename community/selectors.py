@@ -375,3 +375,19 @@ def lifecycle_card(industry: str) -> list[CardStage]:
         for stage in LifecycleStage
         if rows.get(stage.value)
     ]
+
+
+def lifecycle_stage_of(merchant: Merchant) -> str:
+    """The lifecycle stage the merchant is in: its journey's first open milestone, or
+    "after" once the 30 days are done (or without a journey)."""
+    from onboarding.models import STAGE_ORDER, Milestone
+
+    open_stages = set(
+        Milestone.objects.filter(journey__merchant=merchant, completed_at__isnull=True).values_list(
+            "stage", flat=True
+        )
+    )
+    for stage in STAGE_ORDER:
+        if stage in open_stages and stage in LifecycleStage.values:
+            return stage
+    return LifecycleStage.AFTER

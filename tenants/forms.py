@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import Currency, MerchantStatus
+from tenants.models import Currency, Industry, MerchantStatus
 from tenants.services import slug_problem
 
 
@@ -18,6 +18,7 @@ class SignupForm(forms.Form):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+    industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()

@@ -43,6 +43,7 @@ def sign_up(
     currency: str,
     language: str,
     platform_root: str,
+    industry: str = "",
     open_shop: Callable[..., OpenedShop] = open_shop,
 ) -> SignupOutcome:
     """Open a shop for a new address, or notify an existing one. `platform_root` is the
@@ -72,6 +73,7 @@ def sign_up(
             owner_password_hash=password_hash,
             currency=currency,
             language=language,
+            industry=industry,
         )
     except ValidationError as error:
         if set(error.message_dict) != {"email"}:

@@ -16,3 +16,14 @@ def community_nav_link(context):
         unread = selectors.unread_count(user=user, merchant=merchant)
     name = request.resolver_match.url_name if request.resolver_match else ""
     return {"unread": unread, "active": (name or "").startswith("community_")}
+
+
+@register.inclusion_tag("community/includes/lifecycle_card_inner.html")
+def lifecycle_card(merchant):
+    """The card of the merchant's industry, its current journey stage marked (CSM page)."""
+    stages = selectors.lifecycle_card(merchant.industry)
+    return {
+        "stages": stages,
+        "industry_label": merchant.get_industry_display() if merchant.industry else "",
+        "current": selectors.lifecycle_stage_of(merchant),
+    }
