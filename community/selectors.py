@@ -27,7 +27,15 @@ from community.models import (
     RequestStatus,
     Vote,
 )
-from onboarding.models import HealthScore, Journey, NpsResponse, Tier, TierAssignment
+from onboarding.models import (
+    STAGE_ORDER,
+    HealthScore,
+    Journey,
+    Milestone,
+    NpsResponse,
+    Tier,
+    TierAssignment,
+)
 from tenants.models import Merchant
 
 COMMUNITY_NOTIFICATION_KINDS = ("community_answer", "community_request", "community_release")
@@ -380,8 +388,6 @@ def lifecycle_card(industry: str) -> list[CardStage]:
 def lifecycle_stage_of(merchant: Merchant) -> str:
     """The lifecycle stage the merchant is in: its journey's first open milestone, or
     "after" once the 30 days are done (or without a journey)."""
-    from onboarding.models import STAGE_ORDER, Milestone
-
     open_stages = set(
         Milestone.objects.filter(journey__merchant=merchant, completed_at__isnull=True).values_list(
             "stage", flat=True
