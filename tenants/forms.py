@@ -18,7 +18,12 @@ class SignupForm(forms.Form):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
-    industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    industry = forms.ChoiceField(
+        label=_("Industry"),
+        choices=[("", _("Choose your industry")), *Industry.choices],
+        required=False,
+        help_text=_("Your customer success manager follows your industry's playbook."),
+    )
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()
