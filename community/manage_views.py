@@ -86,7 +86,9 @@ def question(request, question_id: int):
         if response:
             return response
     services.mark_notices_read(
-        user=request.user, link=reverse("community_question", args=[found.pk])
+        user=request.user,
+        merchant=request.tenant,
+        link=reverse("community_question", args=[found.pk]),
     )
     return render(
         request,
@@ -137,7 +139,9 @@ def feature_requests(request):
 
 def _request_page(request, found: FeatureRequest, form=None, status=200):
     services.mark_notices_read(
-        user=request.user, link=reverse("community_request", args=[found.pk])
+        user=request.user,
+        merchant=request.tenant,
+        link=reverse("community_request", args=[found.pk]),
     )
     return render(
         request,

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Notification, User
@@ -27,6 +28,7 @@ from community.models import (
     RequestStatus,
     Vote,
 )
+from core import cache_guard
 from onboarding.models import (
     STAGE_ORDER,
     HealthScore,
@@ -85,15 +87,69 @@ def notes_for(merchant: Merchant, facts: AudienceFacts | None = None) -> QuerySe
     return ReleaseNote.objects.filter(_aimed_at(facts), published_at__lte=timezone.now())
 
 
+def _count(queryset: QuerySet) -> Subquery:
+    """`SELECT COUNT(*) …` of `queryset`, as a subquery."""
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+
+
 def unread_count(*, user: User, merchant: Merchant) -> int:
-    """The badge in the manage navigation: notes newer than the last visit, plus community
-    notices (an answer, a status change) not yet read."""
-    seen = NotesSeen.objects.filter(user=user, merchant=merchant).values("seen_at")[:1]
-    notes = notes_for(merchant).filter(Q(published_at__gt=seen) | ~Exists(seen)).count()
+    """The badge in the manage navigation: notes for this shop newer than the person's last
+    visit, plus community notices (an answer, a status change) not yet read. One query: it
+    runs on every manage page."""
+    journey = Journey.objects.filter(merchant_id=merchant.pk)
+    plan = Subscription.objects.filter(merchant_id=merchant.pk).values("plan__code")[:1]
+    seen = NotesSeen.objects.filter(user=user, merchant_id=merchant.pk).values("seen_at")[:1]
+    notes = ReleaseNote.objects.filter(
+        Q(audience=Audience.ALL)
+        | Q(audience=Audience.PLAN, audience_value=Subquery(plan))
+        | Q(audience=Audience.TIER, audience_value=Subquery(journey.values("tier")[:1]))
+        | Q(audience=Audience.SEGMENT, audience_value=Subquery(journey.values("segment")[:1])),
+        published_at__lte=timezone.now(),
+    ).filter(Q(published_at__gt=Subquery(seen)) | ~Exists(seen))
     notices = Notification.objects.filter(
         recipient=user, read_at__isnull=True, kind__in=COMMUNITY_NOTIFICATION_KINDS
-    ).count()
-    return notes + notices
+    )
+    row = (
+        Merchant.objects.filter(pk=merchant.pk)
+        .annotate(notes=Coalesce(_count(notes), 0), notices=Coalesce(_count(notices), 0))
+        .values("notes", "notices")
+        .first()
+    )
+    return row["notes"] + row["notices"] if row else 0
+
+
+# The badge is on every manage page: kept in Redis for a short while per person and shop.
+# The person's own reads and new notices for them drop their key; a new note bumps the
+# generation (every key); anything else (a tier change) shows within the TTL.
+UNREAD_CACHE_SECONDS = 30
+UNREAD_GENERATION_KEY = "community-unread-generation"
+
+
+def _unread_key(generation, user_id: int, merchant_id: int) -> str:
+    return f"community-unread:{generation}:{user_id}:{merchant_id}"
+
+
+def cached_unread_count(*, user: User, merchant: Merchant) -> int:
+    generation = cache_guard.get(UNREAD_GENERATION_KEY)
+    if generation is cache_guard.UNAVAILABLE:
+        return unread_count(user=user, merchant=merchant)
+    key = _unread_key(generation or 0, user.pk, merchant.pk)
+    cached = cache_guard.get(key)
+    if isinstance(cached, int):
+        return cached
+    count = unread_count(user=user, merchant=merchant)
+    cache_guard.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
+
+
+def forget_unread(*, user_id: int, merchant_id: int) -> None:
+    generation = cache_guard.get(UNREAD_GENERATION_KEY)
+    if generation is not cache_guard.UNAVAILABLE:
+        cache_guard.delete(_unread_key(generation or 0, user_id, merchant_id))
+
+
+def forget_every_unread() -> None:
+    cache_guard.set(UNREAD_GENERATION_KEY, timezone.now().timestamp(), None)
 
 
 def last_seen(*, user: User, merchant: Merchant) -> datetime | None:

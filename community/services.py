@@ -111,6 +111,7 @@ def publish_note(*, data: NoteInput, actor: User | None) -> ReleaseNote:
         audience_value=lambda: _check_audience(data.audience, data.audience_value),
         link=lambda: _check_link(data.link),
     )
+    transaction.on_commit(selectors.forget_every_unread)
     return ReleaseNote.objects.create(
         title=data.title,
         feature=data.feature,
@@ -127,15 +128,19 @@ def mark_notes_seen(*, user: User, merchant: Merchant) -> None:
     NotesSeen.objects.update_or_create(
         user=user, merchant=merchant, defaults={"seen_at": timezone.now()}
     )
+    selectors.forget_unread(user_id=user.pk, merchant_id=merchant.pk)
 
 
-def mark_notices_read(*, user: User, link: str) -> int:
-    return Notification.objects.filter(
+def mark_notices_read(*, user: User, merchant: Merchant, link: str) -> int:
+    read = Notification.objects.filter(
         recipient=user,
         read_at__isnull=True,
         kind__in=selectors.COMMUNITY_NOTIFICATION_KINDS,
         link=link,
     ).update(read_at=timezone.now())
+    if read:
+        selectors.forget_unread(user_id=user.pk, merchant_id=merchant.pk)
+    return read
 
 
 # ------------------------------------------------------------------------------ questions
@@ -201,6 +206,9 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
                 dedupe_key=f"community-answer:{reply.pk}",
                 merchant_id=question.merchant_id,
             )
+        transaction.on_commit(
+            lambda: selectors.forget_unread(user_id=asker.pk, merchant_id=question.merchant_id)
+        )
     return reply
 
 
@@ -455,6 +463,13 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
         )
     outbox.enqueue_emails(messages)
     Notification.objects.bulk_create(notices)
+    told_voters = [(vote.user_id, vote.merchant_id) for vote in voters if vote.user_id]
+    transaction.on_commit(
+        lambda: [
+            selectors.forget_unread(user_id=user_id, merchant_id=merchant_id)
+            for user_id, merchant_id in told_voters
+        ]
+    )
 
 
 @dataclass(frozen=True)

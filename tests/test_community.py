@@ -507,3 +507,19 @@ def test_a_flag_check_is_cached_and_survives_redis_failing(
         assert features.enabled(shop.merchant, "nothing") is False
     finally:
         cache_guard.reset()
+
+
+def test_the_badge_is_one_query_then_cached_until_a_note_or_a_read_changes_it(
+    shop, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    note()
+    with django_assert_num_queries(1):
+        assert selectors.unread_count(user=shop.owner, merchant=shop.merchant) == 1
+    assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 1
+    with django_assert_num_queries(0):
+        assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        note(title="Second")
+    assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 2
+    services.mark_notes_seen(user=shop.owner, merchant=shop.merchant)
+    assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 0

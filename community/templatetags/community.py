@@ -13,7 +13,7 @@ def community_nav_link(context):
     merchant = getattr(request, "tenant", None)
     unread = 0
     if user is not None and user.is_authenticated and merchant is not None and merchant.pk:
-        unread = selectors.unread_count(user=user, merchant=merchant)
+        unread = selectors.cached_unread_count(user=user, merchant=merchant)
     name = request.resolver_match.url_name if request.resolver_match else ""
     return {"unread": unread, "active": (name or "").startswith("community_")}
 
