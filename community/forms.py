@@ -111,7 +111,7 @@ class TriageForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=RequestStatus.choices)
+    status = forms.ChoiceField(label=_("New status"), choices=[("", "—"), *RequestStatus.choices])
     reason = forms.CharField(
         label=_("Reason (required to decline)"), max_length=1000, required=False
     )
@@ -173,6 +173,11 @@ class BetaForm(forms.Form):
     )
     starts_on = forms.DateField(label=_("Starts on"), widget=DateInput)
     ends_on = forms.DateField(label=_("Ends on"), widget=DateInput)
+    request = forms.ModelChoiceField(
+        label=_("For the feature request"),
+        queryset=FeatureRequest.objects.filter(merged_into__isnull=True),
+        required=False,
+    )
 
 
 class LifecycleForm(forms.Form):

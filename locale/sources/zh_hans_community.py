@@ -252,4 +252,7 @@ ZH = {
     "industry": "行业",
     "Choose an industry from the list.": "请从列表中选择行业。",
     "Product": "产品",
+    "For the feature request": "对应的需求",
+    "It is in beta: invited shops can try it now.": "此功能正在内测：受邀店铺现在即可试用。",
+    "See the betas": "查看内测",
 }
