@@ -523,3 +523,61 @@ def test_the_badge_is_one_query_then_cached_until_a_note_or_a_read_changes_it(
     assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 2
     services.mark_notes_seen(user=shop.owner, merchant=shop.merchant)
     assert selectors.cached_unread_count(user=shop.owner, merchant=shop.merchant) == 0
+
+
+HOSTILE = ["tea\x00leaf", "1e309", "9" * 40, "-1", "x" * 1_000_000]
+
+
+def test_the_detail_forms_refuse_hostile_input_naming_the_field_and_write_nothing(
+    shop, product_client, owner_client
+):
+    from community.models import BetaFeedback, Reply, StatusChange
+
+    question = services.ask_question(
+        merchant=shop.merchant, user=shop.owner, title="Q", body="", is_public=False
+    )
+    request = services.post_request(merchant=shop.merchant, user=shop.owner, title="R", need="N")
+    trial = beta()
+    services.join_beta(beta=trial, merchant=shop.merchant, user=shop.owner)
+    owner = owner_client(shop.merchant)
+    console = f"/console/product/requests/{request.pk}"
+    posts = [
+        (product_client, f"/console/product/questions/{question.pk}/", {"body": None}),
+        (product_client, f"{console}/comment/", {"body": None}),
+        (
+            product_client,
+            f"{console}/triage/",
+            {
+                "user_value": "",
+                "user_value_score": None,
+                "business_value_score": "0",
+                "capacity_cost": "0",
+            },
+        ),
+        (product_client, f"{console}/status/", {"status": None, "reason": ""}),
+        (product_client, f"{console}/merge/", {"into": None}),
+        (owner, f"/manage/community/questions/{question.pk}/", {"body": None}),
+        (owner, f"/manage/community/requests/{request.pk}/", {"body": None}),
+        (owner, f"/manage/community/betas/{trial.pk}/feedback/", {"body": None}),
+    ]
+
+    def counts():
+        return (
+            Reply.objects.count(),
+            Comment.objects.count(),
+            StatusChange.objects.count(),
+            BetaFeedback.objects.count(),
+            FeatureRequest.objects.filter(triaged_at__isnull=False).count(),
+            FeatureRequest.objects.filter(merged_into__isnull=False).count(),
+        )
+
+    before = counts()
+    for client, url, form in posts:
+        (field,) = [name for name, value in form.items() if value is None]
+        for value in HOSTILE:
+            if field == "body" and value in ("1e309", "9" * 40, "-1"):
+                continue  # plain text: accepted like any words
+            response = client.post(url, {**form, field: value})
+            assert response.status_code == 400, (url, field, value[:10])
+            assert field in response.content.decode(), (url, field, value[:10])
+    assert counts() == before
