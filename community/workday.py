@@ -12,6 +12,7 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _clock(value: str) -> time:
@@ -36,7 +37,8 @@ def answer_due(asked_at: datetime) -> datetime:
             return _at(day, settings.COMMUNITY_MORNING_CUTOFF, zone)
         if local <= _at(day, settings.COMMUNITY_LAST_INTAKE, zone):
             return _at(day, settings.COMMUNITY_EVENING_CUTOFF, zone)
-    day += timedelta(days=1)
-    while not _is_workday(day):
+    for _ in range(7):
         day += timedelta(days=1)
-    return _at(day, settings.COMMUNITY_MORNING_CUTOFF, zone)
+        if _is_workday(day):
+            return _at(day, settings.COMMUNITY_MORNING_CUTOFF, zone)
+    raise ImproperlyConfigured("COMMUNITY_WORKDAYS names no day of the week (1-7)")
