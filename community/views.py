@@ -150,7 +150,7 @@ def _request_page(request, found: FeatureRequest, status: int = 200, **forms):
             "demand": demand,
             "nps": selectors.voters_nps(found),
             "mentions": selectors.nps_mentions(found)[:50],
-            "comments": found.comments.all(),
+            "comments": found.comments.select_related("merchant"),
             "history": found.status_changes.select_related("changed_by"),
             "merged": found.merged.all(),
             "triage_form": forms.get("triage_form")

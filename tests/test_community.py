@@ -581,3 +581,19 @@ def test_the_detail_forms_refuse_hostile_input_naming_the_field_and_write_nothin
             assert response.status_code == 400, (url, field, value[:10])
             assert field in response.content.decode(), (url, field, value[:10])
     assert counts() == before
+
+
+def test_a_requests_console_page_is_a_fixed_number_of_queries(shop, other_shop, product_client):
+    request = services.post_request(merchant=shop.merchant, user=shop.owner, title="R", need="N")
+    services.comment(request=request, user=shop.owner, body="a", merchant=shop.merchant)
+    with CaptureQueriesContext(connection) as few:
+        assert product_client.get(f"/console/product/requests/{request.pk}/").status_code == 200
+    services.vote(request=request, merchant=other_shop.merchant, user=other_shop.owner)
+    for n in range(5):
+        services.comment(
+            request=request, user=other_shop.owner, body=f"c{n}", merchant=other_shop.merchant
+        )
+    with CaptureQueriesContext(connection) as many:
+        page = product_client.get(f"/console/product/requests/{request.pk}/")
+    assert page.text.count("Bravo Noodles") >= 6
+    assert len(many) == len(few)
