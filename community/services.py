@@ -590,3 +590,8 @@ def save_lifecycle_card(*, industry: str, texts: dict[str, str], actor: User) ->
             )
         else:
             LifecycleCard.objects.filter(industry=industry, stage=stage).delete()
+
+
+def set_industry(*, merchant: Merchant, industry: str) -> None:
+    Merchant.objects.filter(pk=merchant.pk).update(industry=industry)
+    merchant.industry = industry

@@ -26,4 +26,9 @@ urlpatterns = [
     path("betas/", views.betas, name="console_product_betas"),
     path("betas/<int:beta_id>/", views.beta, name="console_product_beta"),
     path("lifecycle/", views.lifecycle, name="console_product_lifecycle"),
+    path(
+        "merchants/<int:merchant_id>/industry/",
+        views.set_industry,
+        name="console_product_industry",
+    ),
 ]

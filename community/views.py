@@ -31,7 +31,7 @@ from community.forms import (
 from community.models import Beta, FeatureRequest, LifecycleStage, Question, ReleaseNote
 from core.views import submit_form
 from tenants.access import platform_role_required
-from tenants.models import Industry
+from tenants.models import Industry, Merchant
 
 product_required = platform_role_required(PlatformRole.PRODUCT)
 # Questions are answered by product and operations (customer success) staff alike.
@@ -379,3 +379,16 @@ def lifecycle(request):
         },
         status=400 if form.is_bound else 200,
     )
+
+
+@platform_role_required(PlatformRole.PRODUCT, PlatformRole.CSM)
+@require_POST
+def set_industry(request, merchant_id: int):
+    """Customer success records a merchant's industry (shops from before signup asked)."""
+    merchant = get_object_or_404(Merchant.objects.exclude(schema_name="public"), pk=merchant_id)
+    form = IndustryForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text())
+    services.set_industry(merchant=merchant, industry=form.cleaned_data["industry"])
+    messages.success(request, _("Industry saved."))
+    return redirect("console_onboarding_merchant", merchant.pk)

@@ -109,3 +109,21 @@ def test_staff_edit_a_card_in_the_console(csm_client):
     ]
     assert "Barcode import" in csm_client.get("/console/product/lifecycle/?industry=retail").text
     assert csm_client.post("/console/product/lifecycle/", {"industry": "x"}).status_code == 400
+
+
+def test_a_csm_records_the_industry_of_a_merchant_that_signed_up_without_one(shop, csm_client):
+    page = csm_client.get(f"/console/onboarding/merchants/{shop.merchant.pk}/").text
+    assert "The merchant has not told us its industry." in page
+    response = csm_client.post(
+        f"/console/product/merchants/{shop.merchant.pk}/industry/", {"industry": "beauty"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/onboarding/merchants/{shop.merchant.pk}/"
+    shop.merchant.refresh_from_db()
+    assert shop.merchant.industry == "beauty"
+    refused = csm_client.post(
+        f"/console/product/merchants/{shop.merchant.pk}/industry/", {"industry": "<b>"}
+    )
+    assert refused.status_code == 400 and "industry" in refused.content.decode()
+    shop.merchant.refresh_from_db()
+    assert shop.merchant.industry == "beauty"

@@ -1,6 +1,7 @@
 from django import template
 
 from community import selectors
+from tenants.models import Industry
 
 register = template.Library()
 
@@ -23,6 +24,8 @@ def lifecycle_card(merchant):
     """The card of the merchant's industry, its current journey stage marked (CSM page)."""
     stages = selectors.lifecycle_card(merchant.industry)
     return {
+        "merchant": merchant,
+        "industries": Industry.choices,
         "stages": stages,
         "industry_label": merchant.get_industry_display() if merchant.industry else "",
         "current": selectors.lifecycle_stage_of(merchant),

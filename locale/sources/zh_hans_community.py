@@ -255,4 +255,5 @@ ZH = {
     "For the feature request": "对应的需求",
     "It is in beta: invited shops can try it now.": "此功能正在内测：受邀店铺现在即可试用。",
     "See the betas": "查看内测",
+    "Industry saved.": "行业已保存。",
 }
