@@ -569,6 +569,18 @@ def leave_beta(*, beta: Beta, merchant: Merchant) -> bool:
 
 
 @transaction.atomic
+def end_finished_betas(today: date | None = None) -> int:
+    """Switch off the flags of betas past their end date (the beat runs it hourly; a run
+    that finds nothing left to switch off changes nothing). Participants stay as history.
+    Returns the number of flags switched off."""
+    today = today or timezone.localdate()
+    ended = list(Beta.objects.filter(ends_on__lt=today).values_list("feature", flat=True))
+    if not ended:
+        return 0
+    return features.flags.switch_off_everywhere(names=ended)
+
+
+@transaction.atomic
 def beta_feedback(*, beta: Beta, merchant: Merchant, user: User, body: str) -> BetaFeedback:
     if not BetaParticipant.objects.filter(beta=beta, merchant=merchant).exists():
         raise ValidationError(_("Join the beta to leave feedback."))

@@ -57,3 +57,13 @@ def switch_off(*, merchant_id: int, name: str) -> bool:
     deleted, _ = MerchantFeature.objects.filter(merchant_id=merchant_id, name=name).delete()
     _forget(merchant_id)
     return bool(deleted)
+
+
+def switch_off_everywhere(*, names: list[str]) -> int:
+    """Switch the features `names` off for every merchant (a beta ended)."""
+    found = MerchantFeature.objects.filter(name__in=names)
+    merchant_ids = set(found.values_list("merchant_id", flat=True))
+    deleted, _ = found.delete()
+    for merchant_id in merchant_ids:
+        _forget(merchant_id)
+    return deleted

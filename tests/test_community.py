@@ -1,6 +1,6 @@
 """The merchant community: what's new, questions, feature requests, triage, betas."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -597,3 +597,23 @@ def test_a_requests_console_page_is_a_fixed_number_of_queries(shop, other_shop, 
         page = product_client.get(f"/console/product/requests/{request.pk}/")
     assert page.text.count("Bravo Noodles") >= 6
     assert len(many) == len(few)
+
+
+def test_a_beta_past_its_end_switches_its_flag_off_once(shop, other_shop):
+    from community.tasks import end_finished_betas
+
+    running = beta()
+    ending = beta(feature="bulk-edit", ends_on=date(2026, 12, 10))
+    for merchant, owner in ((shop.merchant, shop.owner), (other_shop.merchant, other_shop.owner)):
+        services.join_beta(beta=ending, merchant=merchant, user=owner)
+    services.join_beta(beta=running, merchant=shop.merchant, user=shop.owner)
+    assert features.enabled(shop.merchant, "bulk-edit") is True  # cached now
+
+    assert services.end_finished_betas(today=date(2026, 12, 10)) == 0
+    assert services.end_finished_betas(today=date(2026, 12, 11)) == 2
+    assert features.enabled(shop.merchant, "bulk-edit") is False
+    assert features.enabled(other_shop.merchant, "bulk-edit") is False
+    assert features.enabled(shop.merchant, "order-notes") is True
+    assert BetaParticipant.objects.filter(beta=ending).count() == 2  # who took part stays
+    with time_machine.travel("2026-12-12 00:00Z"):
+        assert end_finished_betas() == 0

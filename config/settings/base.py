@@ -299,6 +299,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="default")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # A beta past its end date switches its feature flag off for every participant.
+    "community-end-betas": {
+        "task": "community.tasks.end_finished_betas",
+        "schedule": crontab(minute=5),
+    },
     "billing-monthly-run": {
         "task": "billing.tasks.run_monthly_billing",
         # Each merchant's month closes at its own local midnight. Every 15 minutes, not 6
