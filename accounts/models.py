@@ -11,6 +11,7 @@ class PlatformRole(models.TextChoices):
     CSM = "csm", _("Customer success manager")
     FINANCE = "finance", _("Finance")
     PLATFORM_ADMIN = "platform_admin", _("Platform admin")
+    PRODUCT = "product", _("Product")
 
 
 class EmailUserManager(UserManager):

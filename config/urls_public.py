@@ -27,6 +27,7 @@ console_patterns = [
     path("onboarding/", include("onboarding.urls")),
     path("billing/", include("billing.urls")),
     path("metrics/", include("reports.urls")),
+    path("product/", include("community.urls")),
     path("outbox/", outbox_console.console_outbox, name="console_outbox"),
     path(
         "outbox/<int:message_id>/retry/",

@@ -33,6 +33,7 @@ manage_patterns = [
     path("billing/", include(manage_billing_urls)),
     path("onboarding/", include("onboarding.manage_urls")),
     path("settings/", include(staff_settings_urls(seat_terms))),
+    path("community/", include("community.manage_urls")),
 ]
 
 urlpatterns = [

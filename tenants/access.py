@@ -55,6 +55,7 @@ NAV_SECTIONS: dict[str, str] = {
     "onboarding": "/manage/onboarding/",
     "marketing": "/manage/marketing/",
     "data": "/manage/data/",
+    "community": "/manage/community/",
     "billing": "/manage/billing/",
     "settings": "/manage/settings/",
 }

@@ -3,7 +3,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from tenants.models import Currency, Merchant, MerchantStatus
+from tenants.models import Currency, Industry, Merchant, MerchantStatus
 from tenants.services import slug_problem
 from tenants.signup import SignupChannel
 
@@ -20,6 +20,12 @@ class SignupForm(forms.Form):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+    industry = forms.ChoiceField(
+        label=_("Industry"),
+        choices=[("", _("Choose your industry")), *Industry.choices],
+        required=False,
+        help_text=_("Your customer success manager follows your industry's playbook."),
+    )
     heard_from = forms.ChoiceField(
         label=_("How did you hear about us?"),
         choices=[("", "—"), *SignupChannel.choices],

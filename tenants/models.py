@@ -24,6 +24,16 @@ class Currency(models.TextChoices):
     JPY = "JPY", _("Japanese yen (JPY)")
 
 
+class Industry(models.TextChoices):
+    RETAIL = "retail", _("Retail")
+    FOOD_BEVERAGE = "food_beverage", _("Food & beverage")
+    BEAUTY = "beauty", _("Beauty")
+    FASHION = "fashion", _("Fashion & apparel")
+    ELECTRONICS = "electronics", _("Electronics")
+    SERVICES = "services", _("Services")
+    OTHER = "other", _("Other")
+
+
 class Merchant(TenantMixin):
     """A shop owner's business: the tenant. Its data lives in the schema `schema_name`."""
 
@@ -37,6 +47,8 @@ class Merchant(TenantMixin):
     )
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="Asia/Shanghai")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    # Which industry's lifecycle card customer success follows (community app).
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     # Stripe Connect: only the connected account's id is kept, never a merchant's keys. It
     # lives here, in public, because webhooks name the account before we know the schema.

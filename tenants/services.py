@@ -19,6 +19,7 @@ from tenants import schemas, slugs
 from tenants.hosts import forget_merchant_hosts, shop_host_for_slug
 from tenants.models import (
     Domain,
+    Industry,
     LoginHandoff,
     Membership,
     MembershipRole,
@@ -98,6 +99,7 @@ def open_shop(
     timezone_name: str = "Asia/Shanghai",
     currency: str = "CNY",
     language: str = "zh-hans",
+    industry: str = "",
 ) -> OpenedShop:
     """Open a merchant's shop: schema, merchant, primary domain, owner account, membership.
 
@@ -115,6 +117,8 @@ def open_shop(
     problem = slug_problem(slug)
     if problem:
         errors["slug"] = [problem]
+    if industry and industry not in Industry.values:
+        errors["industry"] = [_("Choose an industry from the list.")]
     if User.objects.filter(email=owner_email).exists():
         errors["email"] = [
             _("An account with this email already exists. Log in to open another shop.")
@@ -131,6 +135,7 @@ def open_shop(
             timezone_name=timezone_name,
             currency=currency,
             language=language,
+            industry=industry,
         )
     except IntegrityError as error:
         race = _slug_race_error(error, slug)
@@ -150,6 +155,7 @@ def _open_shop_rows(
     timezone_name: str,
     currency: str,
     language: str,
+    industry: str,
 ) -> OpenedShop:
     with transaction.atomic():
         schema_name = schemas.obtain_schema()
@@ -161,6 +167,7 @@ def _open_shop_rows(
             timezone=timezone_name,
             currency=currency,
             language=language,
+            industry=industry,
         )
         domain = Domain.objects.create(
             domain=shop_host_for_slug(slug), tenant=merchant, is_primary=True

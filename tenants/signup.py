@@ -54,6 +54,7 @@ def sign_up(
     currency: str,
     language: str,
     platform_root: str,
+    industry: str = "",
     open_shop: Callable[..., OpenedShop] = open_shop,
     heard_from: str = "",
     referrer_slug: str = "",
@@ -85,6 +86,7 @@ def sign_up(
             owner_password_hash=password_hash,
             currency=currency,
             language=language,
+            industry=industry,
             **(
                 {"signup_channel": heard_from, "referrer_slug": referrer_slug}
                 if heard_from or referrer_slug

@@ -42,6 +42,7 @@ def signup(request, open_shop: Callable[..., OpenedShop] = open_shop):
                 email=data["email"],
                 password_hash=make_password(data["password"]),
                 currency=data["currency"],
+                industry=data["industry"],
                 language=translation.get_language() or "en",
                 platform_root=platform_url(request, ""),
                 open_shop=open_shop,

@@ -38,6 +38,8 @@ SHARED_APPS = [
     "reports",
     "outbox",
     "deadlines",
+    "features",
+    "community",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -311,6 +313,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="default")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # A beta past its end date switches its feature flag off for every participant.
+    "community-end-betas": {
+        "task": "community.tasks.end_finished_betas",
+        "schedule": crontab(minute=5),
+    },
     "billing-monthly-run": {
         "task": "billing.tasks.run_monthly_billing",
         # Each merchant's month closes at its own local midnight. Every 15 minutes, not 6
@@ -397,6 +404,22 @@ ONBOARDING_NPS_QUIET_DAYS = env.int("ONBOARDING_NPS_QUIET_DAYS", default=30)
 # Fewer paid orders than this in 30 days with the store live: "needs operations help".
 ONBOARDING_LOW_ACTIVITY_ORDERS = env.int("ONBOARDING_LOW_ACTIVITY_ORDERS", default=10)
 ONBOARDING_HEALTH_RED_BELOW = env.int("ONBOARDING_HEALTH_RED_BELOW", default=40)
+
+# The merchant community's questions are answered in two rounds each working day, in the
+# platform's timezone: by the morning cut-off (questions from after hours) and by the end
+# of the day (questions asked during it, up to the last intake; later ones go to the next
+# morning). Working days are ISO weekdays (1 Monday … 7 Sunday).
+COMMUNITY_TIMEZONE = env("COMMUNITY_TIMEZONE", default="Asia/Shanghai")
+COMMUNITY_WORKDAYS = env.list("COMMUNITY_WORKDAYS", cast=int, default=[1, 2, 3, 4, 5])
+COMMUNITY_WORKDAY_START = env("COMMUNITY_WORKDAY_START", default="09:00")
+COMMUNITY_MORNING_CUTOFF = env("COMMUNITY_MORNING_CUTOFF", default="10:00")
+COMMUNITY_LAST_INTAKE = env("COMMUNITY_LAST_INTAKE", default="17:30")
+COMMUNITY_EVENING_CUTOFF = env("COMMUNITY_EVENING_CUTOFF", default="18:00")
+# Demand weighting on the triage board: a voter weighs its tier's weight plus its monthly
+# average GMV divided by this (an SKA's need weighs more).
+COMMUNITY_GMV_WEIGHT_UNIT = env.int("COMMUNITY_GMV_WEIGHT_UNIT", default=100_000)
+# A voter whose subscription term ends within this many days counts as at risk.
+COMMUNITY_RENEWAL_RISK_DAYS = env.int("COMMUNITY_RENEWAL_RISK_DAYS", default=30)
 
 # Shops whose ledger the weekly check rebuilds and compares (commerce.orders.tasks).
 LEDGER_CHECK_SAMPLE_SIZE = env.int("LEDGER_CHECK_SAMPLE_SIZE", default=50)
