@@ -379,6 +379,7 @@ def test_staff_changes_are_logged_centrally_and_reads_or_refused_forms_are_not(s
             "address": "1 Zhongshan Road",
             "kind": "store",
             "is_active": "on",
+            "online_rank": "1",
         },
     )
 
