@@ -36,6 +36,7 @@ from community.models import (
 )
 from community.workday import answer_due
 from onboarding.models import Journey, Segment, Tier
+from onboarding.nps import survey_after_support_answer
 from outbox import services as outbox
 from tenants.hosts import platform_url, shop_url
 from tenants.models import MembershipRole, Merchant
@@ -209,6 +210,8 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
         transaction.on_commit(
             lambda: selectors.forget_unread(user_id=asker.pk, merchant_id=question.merchant_id)
         )
+    # How was the answer? A transactional NPS survey, inside the 30-day quota.
+    survey_after_support_answer(merchant=question.merchant)
     return reply
 
 

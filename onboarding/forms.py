@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from onboarding.models import ContactChannel, Playbook, Stage, StageStatus, Tier
 from onboarding.selectors import csm_choices
+from tenants.models import Industry
 
 
 class DateInput(forms.DateInput):
@@ -205,6 +206,9 @@ class SegmentForm(forms.Form):
         label=_("Renews within (days)"), required=False, min_value=1, max_value=366
     )
     plan = forms.ChoiceField(label=_("Plan"), required=False)
+    industry = forms.ChoiceField(
+        label=_("Industry"), required=False, choices=[("", _("Any")), *Industry.choices]
+    )
 
     def __init__(self, *args, plans: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

@@ -566,6 +566,7 @@ class SurveyKind(models.TextChoices):
     MANUAL = "manual", _("Sent by customer success")
     GO_LIVE = "go_live", _("After go-live")
     RENEWAL = "renewal", _("After renewal")
+    SUPPORT = "support", _("After a support answer")
 
 
 class NpsSurvey(models.Model):

@@ -114,6 +114,15 @@ def send_nps_survey(
     return survey
 
 
+def survey_after_support_answer(*, merchant: Merchant) -> NpsSurvey | None:
+    """The transactional survey after staff answered the merchant's question (community),
+    unless the quota says the merchant was asked lately: then nothing, silently."""
+    try:
+        return send_nps_survey(merchant=merchant, actor=None, kind=SurveyKind.SUPPORT)
+    except ValidationError:
+        return None
+
+
 def send_nps_surveys(
     *, merchants: list[Merchant], actor: User | None, now: datetime | None = None
 ) -> tuple[list[NpsSurvey], list[Merchant]]:

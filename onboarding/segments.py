@@ -1,5 +1,5 @@
 """Segments: a saved filter of merchants (tier, onboarding stage, health band, NPS band,
-renewal within N days, plan) and the bulk actions customer success runs on one: assign a
+renewal within N days, plan, industry) and the bulk actions customer success runs on one: assign a
 CSM, apply a playbook, send an NPS survey (the survey quota still holds per merchant)."""
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class SegmentFilters:
     nps: str = ""  # promoter / passive / detractor / none (never answered)
     renewal_within_days: int | None = None
     plan: str = ""  # billing Plan.code
+    industry: str = ""  # tenants.models.Industry
 
     @classmethod
     def from_json(cls, data: dict) -> SegmentFilters:
@@ -113,6 +114,8 @@ def segment_merchants(filters: SegmentFilters) -> QuerySet[Merchant]:
                 )
             )
         )
+    if filters.industry:
+        merchants = merchants.filter(industry=filters.industry)
     if filters.plan:
         merchants = merchants.filter(
             Exists(Subscription.objects.filter(merchant=OuterRef("pk"), plan__code=filters.plan))

@@ -523,6 +523,7 @@ def _filters_of(form: SegmentForm) -> segments.SegmentFilters:
         nps=data["nps"],
         renewal_within_days=data["renewal_within_days"],
         plan=data["plan"],
+        industry=data["industry"],
     )
 
 

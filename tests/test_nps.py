@@ -340,3 +340,23 @@ def test_go_live_and_renewal_bring_one_transactional_survey_each_within_the_quot
         )
     )
     assert kinds == {"live-now": SurveyKind.GO_LIVE, "renewed-now": SurveyKind.RENEWAL}
+
+
+def test_a_support_answer_brings_one_transactional_survey_within_the_quota(shop):
+    from community.services import answer_question, ask_question
+
+    staff = make_csm("support@platform.test")
+    first = ask_question(
+        merchant=shop.merchant, user=shop.owner, title="Refunds?", body="How?", is_public=False
+    )
+    second = ask_question(
+        merchant=shop.merchant, user=shop.owner, title="Stock?", body="Where?", is_public=False
+    )
+
+    answer_question(question=first, staff=staff, body="Like this.")
+    answer_question(question=second, staff=staff, body="There.")
+
+    assert list(NpsSurvey.objects.values_list("merchant", "kind")) == [
+        (shop.merchant.pk, SurveyKind.SUPPORT)
+    ]
+    assert OutboxMessage.objects.filter(dedupe_key__startswith="onboarding:nps:").count() == 1

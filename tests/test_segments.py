@@ -20,6 +20,7 @@ from onboarding.models import (
 )
 from onboarding.segments import SegmentFilters, segment_merchants
 from outbox.models import OutboxMessage
+from tenants.models import Merchant
 from tests.conftest import on_host
 from tests.factories import ShopFactory
 from tests.factories_onboarding import make_csm
@@ -85,6 +86,13 @@ def test_filters_combine_and_read_the_effective_health_and_latest_answer(merchan
     assert names(stage="first_contact") == ["c-red", "ka-green", "ka-red"]
     assert names(renewal_within_days=400) == ["c-red", "ka-green", "ka-red"]
     assert names(plan="no-such-plan") == []
+    Merchant.objects.filter(pk=c_red_pk(merchants)).update(industry="beauty")
+    assert names(industry="beauty") == ["c-red"]
+    assert names(industry="beauty", tier="KA") == []
+
+
+def c_red_pk(merchants) -> int:
+    return merchants[2].pk
 
 
 def test_a_csm_previews_saves_and_surveys_a_segment_once_each(merchants):

@@ -126,4 +126,5 @@ ZH = {
     "Spend": "投入",
     "CAC": "获客成本",
     "Spend by channel": "分渠道投入",
+    "After a support answer": "答疑之后",
 }
