@@ -148,6 +148,12 @@ def section_of(path: str) -> str:
     return ""
 
 
+def _storable(text: str) -> str:
+    """Text PostgreSQL can keep: no NUL, no lone surrogate (a PATCH or PUT body is not
+    checked by core.middleware, and the log keeps what was sent, not what was accepted)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _sent_fields(request) -> dict[str, str]:
     """The form fields a request sent, without secrets, each value cut short."""
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -158,9 +164,9 @@ def _sent_fields(request) -> dict[str, str]:
             continue
         values = request.POST.getlist(name)
         value = ", ".join(values) if len(values) > 1 else (values[0] if values else "")
-        sent[name[:60]] = value[:MAX_VALUE]
+        sent[_storable(name[:60])] = _storable(value[:MAX_VALUE])
     for name in list(request.FILES.keys())[:MAX_FIELDS]:
-        sent[name[:60]] = "(file)"
+        sent[_storable(name[:60])] = "(file)"
     return sent
 
 
