@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from accounts.models import User
@@ -26,7 +26,7 @@ from tenants.models import (
 from tenants.selectors import seats_held
 from tenants.services import add_member
 from tests.conftest import on_host
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, OutletFactory, UserFactory
 from tests.factories_billing import MerchantRowFactory, PlanFactory, subscribe
 from tests.outbox import deliver_outbox
 
@@ -516,3 +516,22 @@ def test_an_invitation_link_works_on_its_own_shop_only(shop, other_shop, mailout
     assert on_platform.status_code == 404
     assert not User.objects.filter(email="mei@example.test").exists()
     assert StaffInvitation.objects.get().accepted_at is None
+
+
+def test_a_patch_body_with_nul_and_broken_unicode_is_logged_without_them(shop):
+    with shop.merchant:
+        outlet = OutletFactory(name="Bund")
+    connection.set_schema_to_public()
+    client = shop_client(shop.owner)
+
+    patched = client.patch(
+        f"/api/v1/outlets/{outlet.pk}/",
+        "name=Bund%20East&note=a%00b%ED%A0%80c",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert patched.status_code == 200
+    entry = StaffAction.objects.get(method="PATCH")
+    assert entry.details["name"] == "Bund East"
+    assert "\x00" not in entry.details["note"]
+    assert entry.details["note"].startswith("ab")
