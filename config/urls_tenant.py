@@ -31,6 +31,7 @@ manage_patterns = [
     path("data/", include("datacenter.urls")),
     path("billing/", include(manage_billing_urls)),
     path("onboarding/", include("onboarding.manage_urls")),
+    path("developers/", include("commerce.developers.urls")),
     *(
         path(f"{section}/", shop_not_available, {"section": section}, name=f"manage_{section}")
         for section in ("settings",)

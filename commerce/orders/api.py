@@ -79,6 +79,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     """Orders, newest first; filter with ?status=, ?payment_status=, ?channel=, ?q=."""
 
     serializer_class = OrderSerializer
+    api_resource = "orders"  # the scope an API key needs
 
     def get_queryset(self):
         if self.action != "list":

@@ -17,6 +17,8 @@ class OutletSerializer(serializers.ModelSerializer):
 class OutletViewSet(viewsets.ModelViewSet):
     """The shop's physical stores."""
 
+    api_resource = "stock"  # the scope an API key needs
+
     serializer_class = OutletSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 

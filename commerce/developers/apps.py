@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class DevelopersConfig(AppConfig):
+    name = "commerce.developers"
+    label = "developers"
+
+    def ready(self) -> None:
+        # The outbox carries outbound webhooks; it knows no commerce code, so the sender
+        # is registered from here (as commerce.payments does for owed refunds).
+        from commerce.developers.delivery import send_webhook
+        from outbox.models import Channel
+        from outbox.senders import register_sender
+
+        register_sender(Channel.WEBHOOK)(send_webhook)
