@@ -19,6 +19,11 @@ class ShopMemberOrScopedKey(BasePermission):
             self.message = member.message
             return allowed
         resource = getattr(view, "api_resource", None)
+        # Imported here: rest_framework.routers imports the views, which load this class.
+        from rest_framework.routers import APIRootView
+
+        if isinstance(view, APIRootView):
+            return request.method in SAFE_METHODS  # the list of links, any key may read it
         if resource is None:
             self.message = "This operation is not open to API keys."
             return False
