@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from analytics.events import FirstInStoreOrder, OrderCancelled, OrderPaid
 from analytics.ledger import StatsDelta, record_event
 from commerce.catalog.models import Product, Stock, Variant
+from commerce.developers import events as webhooks
 from commerce.orders.models import (
     Channel,
     FulfilmentStatus,
@@ -327,6 +328,7 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
         order.pk, order.customer_id, order.is_new_customer = cursor.fetchone()
     order._state.adding = False
     order._state.db = connection.alias
+    webhooks.emit_order(webhooks.EventType.ORDER_CREATED, order)
     return order
 
 
@@ -439,6 +441,7 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
             returning_customers=1 if order.customer_id and not order.is_new_customer else 0,
         ),
     )
+    webhooks.emit_order(webhooks.EventType.ORDER_PAID, order)
     return order
 
 
@@ -471,6 +474,7 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
         actor=actor,
         data={"carrier": order.carrier, "tracking_number": order.tracking_number},
     )
+    webhooks.emit_order(webhooks.EventType.ORDER_FULFILLED, order)
     return order
 
 
@@ -502,6 +506,7 @@ def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
         occurred_at=order.cancelled_at,
         delta=StatsDelta(cancelled_orders=1),
     )
+    webhooks.emit_order(webhooks.EventType.ORDER_CANCELLED, order)
     return order
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from analytics.events import OrderRefunded
 from analytics.ledger import StatsDelta, local_date_for, record_event
 from commerce.checkout.models import CheckoutSession
+from commerce.developers import events as webhooks
 from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.orders.services import add_event
 from commerce.payments import card
@@ -255,3 +256,4 @@ def _complete(refund: Refund, order: Order) -> None:
         ),
     )
     plugin_hooks.order_refunded(order, refund.amount)
+    webhooks.emit_order(webhooks.EventType.ORDER_REFUNDED, order)
