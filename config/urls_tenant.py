@@ -9,16 +9,19 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import login_handoff
 from billing.urls import manage_urlpatterns as manage_billing_urls
 from commerce.catalog import api as catalog_api
+from commerce.groupbuy import api as groupbuy_api
 from commerce.media import shop_media
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
 from config.views import bench_bare_view, healthz, not_available
+from datacenter.api import DataDaysView
 from tenants.access import shop_member_required
 
 api_router = DefaultRouter()
 api_router.register("outlets", OutletViewSet, basename="outlet")
 catalog_api.register(api_router)
 orders_api.register(api_router)
+groupbuy_api.register(api_router)
 
 shop_not_available = shop_member_required(not_available)
 
@@ -45,6 +48,7 @@ urlpatterns = [
     path("manage/", include(manage_patterns)),
     path("checkout/", include("commerce.payments.urls")),
     path("groupbuy/", include("commerce.groupbuy.storefront_urls")),
+    path("api/v1/data/days/", DataDaysView.as_view(), name="api_data_days"),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
     path(

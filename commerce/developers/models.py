@@ -213,3 +213,26 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.response_status is not None and 200 <= self.response_status < 300
+
+
+class IdempotentRequest(models.Model):
+    """The answer to an API POST sent with an `Idempotency-Key` header, kept so that the
+    same key (from the same caller) gets the same answer back instead of a second change."""
+
+    caller = models.CharField(max_length=80)  # "key:<id>" or "user:<id>"
+    idempotency_key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.IntegerField()
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "idempotency_key"], name="developers_idempotent_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.idempotency_key}"

@@ -231,8 +231,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.ApiUserThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_user": env("RATE_LIMIT_API_USER", default="1200/min") or None},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttles.ApiUserThrottle",
+        "commerce.developers.throttles.ApiKeyThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_user": env("RATE_LIMIT_API_USER", default="1200/min") or None,
+        "api_key": env("RATE_LIMIT_API_KEY", default="600/min") or None,
+    },
     # JSON nested deeper than core.input.MAX_JSON_DEPTH is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.DepthLimitedJSONParser",
