@@ -4,6 +4,7 @@ from commerce.developers import views
 
 urlpatterns = [
     path("", views.developers, name="manage_developers"),
+    path("docs/", views.docs, name="manage_developers_docs"),
     path("keys/", views.key_create, name="manage_api_key_create"),
     path("keys/<int:key_id>/revoke/", views.key_revoke, name="manage_api_key_revoke"),
     path("webhooks/", views.endpoint_create, name="manage_webhook_create"),

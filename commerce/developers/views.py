@@ -2,11 +2,13 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.settings import api_settings
 
 from commerce.developers import keys, selectors, services
 from commerce.developers.forms import ApiKeyForm, EndpointEditForm, EndpointForm
@@ -51,6 +53,21 @@ def _page(request, *, key_form=None, endpoint_form=None, new_key=None, status=20
 @developer_required
 def developers(request):
     return _page(request)
+
+
+@shop_member_required
+def docs(request):
+    """The quick start: any member may read it (it holds no secret)."""
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    return render(
+        request,
+        "manage/developers/docs.html",
+        {
+            "base_url": f"{settings.SITE_SCHEME}://{request.get_host()}",
+            "key_rate": rates.get("api_key") or _("no limit"),
+            "event_types": services.SUBSCRIBABLE,
+        },
+    )
 
 
 @developer_required

@@ -6,7 +6,12 @@ import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -34,6 +39,13 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="Repeat a POST with the same key to get the first answer back, not a second change.",
 )
+ACTION_RESPONSES = {
+    200: None,  # filled in below, once OrderSerializer exists
+    409: OpenApiResponse(
+        response=OpenApiTypes.OBJECT,
+        description="The Idempotency-Key was used for another request.",
+    ),
+}
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -98,6 +110,9 @@ class OrderFilterSerializer(serializers.Serializer):
     )
 
 
+ACTION_RESPONSES[200] = OrderSerializer
+
+
 class FulfilSerializer(serializers.Serializer):
     carrier = serializers.CharField(max_length=60)
     tracking_number = serializers.CharField(max_length=80)
@@ -144,7 +159,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         fresh = Order.objects.prefetch_related("lines", "events").get(pk=order.pk)
         return Response(OrderSerializer(fresh).data, status=status.HTTP_200_OK)
 
-    @extend_schema(request=FulfilSerializer, responses=OrderSerializer, parameters=[IDEMPOTENCY])
+    @extend_schema(request=FulfilSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
     def fulfil(self, request, pk=None):
@@ -155,7 +170,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
             lambda order_id, data, actor: fulfil_order(order_id, actor=actor, **data),
         )
 
-    @extend_schema(request=CancelSerializer, responses=OrderSerializer, parameters=[IDEMPOTENCY])
+    @extend_schema(request=CancelSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
@@ -166,7 +181,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
             lambda order_id, data, actor: cancel_order(order_id, actor=actor, **data),
         )
 
-    @extend_schema(request=RefundSerializer, responses=OrderSerializer, parameters=[IDEMPOTENCY])
+    @extend_schema(request=RefundSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
