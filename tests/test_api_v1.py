@@ -90,7 +90,8 @@ def test_order_actions_check_what_the_console_checks_naming_the_field(selling_sh
 
     assert missing.status_code == 400 and set(missing.json()) == {"carrier", "tracking_number"}
     assert unpaid_refund.status_code == 400 and "amount" in unpaid_refund.json()
-    assert twice.status_code == 400 and "status" in twice.json()
+    assert twice.status_code == 409
+    assert twice.json() == {"detail": "Only unfulfilled orders can be cancelled."}
     with selling_shop.merchant:
         assert Order.objects.get(pk=order_id).status == "cancelled"
         assert OrderEvent.objects.filter(order_id=order_id, kind="cancelled").count() == 1

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from commerce.developers.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -39,11 +39,19 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="Repeat a POST with the same key to get the first answer back, not a second change.",
 )
+
+
+class OrderStateConflict(APIException):
+    status_code = 409
+    default_code = "order_state"
+
+
 ACTION_RESPONSES = {
     200: None,  # filled in below, once OrderSerializer exists
     409: OpenApiResponse(
         response=OpenApiTypes.OBJECT,
-        description="The Idempotency-Key was used for another request.",
+        description="The order's state does not allow this (e.g. already fulfilled), or the "
+        "Idempotency-Key was used for another request.",
     ),
 }
 
@@ -155,7 +163,15 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             change(order.pk, params.validated_data, request.user.email)
         except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from error
+            about_input = {
+                field: problems
+                for field, problems in error.message_dict.items()
+                if field in params.fields
+            }
+            if about_input:
+                raise ValidationError(about_input) from error
+            # Not the input: the order's state refuses it (already fulfilled, not paid).
+            raise OrderStateConflict(" ".join(error.messages)) from error
         fresh = Order.objects.prefetch_related("lines", "events").get(pk=order.pk)
         return Response(OrderSerializer(fresh).data, status=status.HTTP_200_OK)
 
