@@ -182,3 +182,18 @@ def test_each_key_has_its_own_rate_limit_with_retry_after(selling_shop, settings
     with selling_shop.merchant:
         assert not WebhookEvent.objects.exists()
     cache.clear()
+
+
+def test_lists_page_with_a_cursor_that_new_rows_do_not_shift(selling_shop):
+    first_orders = [place(selling_shop) for _ in range(3)]
+    api = key_client(make_key(selling_shop.merchant), HOST)
+
+    page_one = api.get("/api/v1/orders/", {"page_size": 2}).json()
+    newer = place(selling_shop)  # arrives between the pages
+    page_two = api.get(page_one["next"]).json()
+    bad = api.get("/api/v1/orders/", {"cursor": "not-a-cursor"})
+
+    assert [o["id"] for o in page_one["results"]] == first_orders[::-1][:2]
+    assert [o["id"] for o in page_two["results"]] == [first_orders[0]]
+    assert page_two["next"] is None and newer not in [o["id"] for o in page_two["results"]]
+    assert bad.status_code == 404
