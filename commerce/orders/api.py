@@ -178,7 +178,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=FulfilSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
-    def fulfil(self, request, pk=None):
+    def fulfil(self, request, pk=None, **kwargs):
         """Mark the order fulfilled with the carrier and tracking number."""
         return self._change(
             request,
@@ -189,7 +189,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=CancelSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, **kwargs):
         """Cancel an unfulfilled order (refund a paid one first); its stock comes back."""
         return self._change(
             request,
@@ -200,7 +200,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=RefundSerializer, responses=ACTION_RESPONSES, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
     @idempotent
-    def refund(self, request, pk=None):
+    def refund(self, request, pk=None, **kwargs):
         """Refund part or all of a paid order (a card payment goes back through Stripe).
         With an Idempotency-Key, a repeat makes no second refund."""
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
