@@ -104,7 +104,9 @@ def test_staff_without_the_owner_or_manager_role_cannot_open_developers(selling_
         assert not ApiKey.objects.exists()
 
 
-def test_a_key_reads_on_its_shops_host_and_each_request_is_attributed(selling_shop):
+def test_a_key_reads_on_its_shops_host_and_each_request_is_attributed(
+    selling_shop, django_assert_max_num_queries
+):
     secret = make_key(selling_shop.merchant, name="ERP")
     api = key_client(secret, HOST)
 
@@ -121,6 +123,11 @@ def test_a_key_reads_on_its_shops_host_and_each_request_is_attributed(selling_sh
             ApiKeyRequest.objects.order_by("id").values_list("method", "path", "status_code")
         )
     assert log == [("GET", "/api/v1/products/", 200), ("GET", "/api/v1/products/999999/", 404)]
+    owner = on_host(Client(), HOST)
+    owner.force_login(selling_shop.owner)
+    with django_assert_max_num_queries(12):
+        page = owner.get("/manage/developers/").content.decode()
+    assert "GET /api/v1/products/999999/" in page and "ERP" in page
 
 
 def test_a_read_scope_is_a_403_on_writes_and_writes_nothing(selling_shop):

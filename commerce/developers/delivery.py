@@ -205,12 +205,13 @@ def _deliver(delivery_id: int, merchant: Merchant) -> None:
                 "The endpoint is paused (another delivery probes it)",
                 delay=timedelta(seconds=settings.WEBHOOK_BREAKER_COOLDOWN_SECONDS),
             )
-    outcome = post(endpoint, msg_id=delivery.event.event_id, body=request_body(delivery))
+    body = request_body(delivery)
+    outcome = post(endpoint, msg_id=delivery.event.event_id, body=body)
     delivery.attempts += 1
     WebhookAttempt.objects.create(
         delivery=delivery,
         number=delivery.attempts,
-        request_body=request_body(delivery),
+        request_body=body,
         response_status=outcome.status,
         response_body=outcome.body,
         error=outcome.error,

@@ -25,7 +25,8 @@ class IdempotencyConflict(APIException):
     default_code = "idempotency_conflict"
 
 
-def _caller(request) -> str:
+def caller_of(request) -> str:
+    """Who sent the request, for keys that must not collide between callers."""
     if isinstance(request.auth, ApiKey):
         return f"key:{request.auth.pk}"
     return f"user:{request.user.pk}"
@@ -41,7 +42,7 @@ def idempotent(action):
             return action(view, request, *args, **kwargs)
         if len(key) > MAX_LENGTH:
             raise ValidationError({HEADER: [f"Use at most {MAX_LENGTH} characters."]})
-        caller = _caller(request)
+        caller = caller_of(request)
         stored = IdempotentRequest.objects.filter(caller=caller, idempotency_key=key).first()
         if stored is not None:
             return _replay(stored, request)

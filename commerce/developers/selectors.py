@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from commerce.developers.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from commerce.developers.models import ApiKey, ApiKeyRequest, WebhookDelivery, WebhookEndpoint
 
 
 def api_keys() -> QuerySet[ApiKey]:
@@ -19,3 +19,8 @@ def deliveries_for(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[Webhoo
         .prefetch_related("log")
         .order_by("-id")[:limit]
     )
+
+
+def recent_key_requests(*, limit: int = 20) -> list[ApiKeyRequest]:
+    """The API's audit log, newest first, each request with its key."""
+    return list(ApiKeyRequest.objects.select_related("key").order_by("-id")[:limit])

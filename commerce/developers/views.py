@@ -45,6 +45,7 @@ def _page(request, *, key_form=None, endpoint_form=None, new_key=None, status=20
             "key_form": key_form or ApiKeyForm(),
             "endpoint_form": endpoint_form or EndpointForm(),
             "new_key": new_key,
+            "key_requests": selectors.recent_key_requests(),
         },
         status=status,
     )

@@ -18,7 +18,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from commerce.developers.idempotency import HEADER as IDEMPOTENCY_HEADER
-from commerce.developers.idempotency import idempotent
+from commerce.developers.idempotency import caller_of, idempotent
 from commerce.orders.models import (
     Channel,
     Customer,
@@ -204,7 +204,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         """Refund part or all of a paid order (a card payment goes back through Stripe).
         With an Idempotency-Key, a repeat makes no second refund."""
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
-        caller = f"{getattr(request.auth, 'pk', None) or request.user.pk}"
+        caller = caller_of(request)
         return self._change(
             request,
             RefundSerializer,

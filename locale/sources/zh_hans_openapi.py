@@ -99,4 +99,7 @@ ZH = {
     "Add endpoint": "添加端点",
     "Expired": "已过期",
     "no limit": "不限",
+    "Recent API requests": "最近的 API 请求",
+    "Time": "时间",
+    "Request": "请求",
 }
