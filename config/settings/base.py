@@ -248,7 +248,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant API",
-    "DESCRIPTION": "The API of one shop: every call runs in the shop named by the host.",
+    "DESCRIPTION": (
+        "The API of one shop: every call runs in the shop named by the host. "
+        "Authenticate with an API key made in /manage/developers/ "
+        "(`Authorization: Bearer mpk_…`; scopes read/write per resource: a missing scope is "
+        "a 403) or a member's browser session. Limits: 600 requests a minute per key "
+        "(RATE_LIMIT_API_KEY), 1,200 per signed-in member; over it 429 with Retry-After. "
+        "Lists use cursor pagination (`next`/`previous` links, `page_size` up to 200). "
+        "Every POST accepts an `Idempotency-Key` header: a repeat replays the first answer. "
+        'Errors: `{"<field>": ["…"]}` naming the field (400) or `{"detail": "…"}`.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed package, not a CDN.
