@@ -9,11 +9,13 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import login_handoff
 from billing.urls import manage_urlpatterns as manage_billing_urls
 from commerce.catalog import api as catalog_api
+from commerce.groupbuy import api as groupbuy_api
 from commerce.media import shop_media
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
 from config.seats import seat_terms
 from config.views import bench_bare_view, healthz
+from datacenter.api import DataDaysView
 from tenants.access import shop_member_required
 from tenants.staff_urls import urlpatterns_with as staff_settings_urls
 from tenants.staff_views import accept_invitation
@@ -22,6 +24,7 @@ api_router = DefaultRouter()
 api_router.register("outlets", OutletViewSet, basename="outlet")
 catalog_api.register(api_router)
 orders_api.register(api_router)
+groupbuy_api.register(api_router)
 
 manage_patterns = [
     path("", include("commerce.store.urls")),
@@ -34,6 +37,7 @@ manage_patterns = [
     path("onboarding/", include("onboarding.manage_urls")),
     path("settings/", include(staff_settings_urls(seat_terms))),
     path("community/", include("community.manage_urls")),
+    path("developers/", include("commerce.developers.urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +49,7 @@ urlpatterns = [
     path("checkout/", include("commerce.payments.urls")),
     path("groupbuy/", include("commerce.groupbuy.storefront_urls")),
     path("account/", include("commerce.shoppers.urls")),
+    path("api/v1/data/days/", DataDaysView.as_view(), name="api_data_days"),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", shop_member_required(SpectacularAPIView.as_view()), name="api_schema"),
     path(

@@ -28,3 +28,8 @@ class _FailOpen:
 
 class ApiUserThrottle(_FailOpen, UserRateThrottle):
     scope = "api_user"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated and request.user.pk is None:
+            return None  # an API key: limited per key by its own throttle
+        return super().get_cache_key(request, view)

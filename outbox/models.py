@@ -1,4 +1,4 @@
-"""One outbox for everything that leaves the system (emails now, outbound webhooks next).
+"""One outbox for everything that leaves the system (emails, owed refunds, outbound webhooks).
 
 A message is a row written in the business transaction that caused it; after the commit a
 task claims due rows one at a time (FOR UPDATE SKIP LOCKED), hands each to the sender of
@@ -15,6 +15,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     # A card refund owed to a shopper (its sender is registered by commerce.payments).
     STRIPE_REFUND = "stripe_refund", _("Stripe refund")
+    # An outbound webhook delivery to a merchant's endpoint (sender: commerce.developers).
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class MessageStatus(models.TextChoices):

@@ -1,16 +1,32 @@
 """The sender of each channel: a function taking the message's payload that returns when
-the message has left, and raises otherwise. Outbound webhooks register a "webhook" sender
-here next; nothing else in the outbox knows what a channel is."""
+the message has left, and raises otherwise. Nothing else in the outbox knows what a channel
+is. A sender that owns its retry policy (outbound webhooks: only some failures are worth
+another try, for days) raises `RetryLater` or `GiveUp` instead of any other error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.core import mail
 
 from outbox.models import Channel
 
 Sender = Callable[[dict], None]
+
+
+class RetryLater(Exception):
+    """Try this message again after `delay` (the sender's own backoff), however many
+    attempts it took: the sender decides when to give up."""
+
+    def __init__(self, reason: str, *, delay: timedelta) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class GiveUp(Exception):
+    """The message cannot be delivered, now or later (a definite refusal): mark it failed."""
+
 
 SENDERS: dict[str, Sender] = {}
 

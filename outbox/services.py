@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core import cache_guard
 from outbox.models import Channel, MessageStatus, OutboxMessage
-from outbox.senders import sender_for
+from outbox.senders import GiveUp, RetryLater, sender_for
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +212,18 @@ def _attempt(message: OutboxMessage, result: DeliveryResult) -> None:
     message.attempts += 1
     try:
         sender_for(message.channel)(message.payload)
+    except RetryLater as later:
+        message.last_error = str(later)[:2000]
+        message.next_attempt_at = timezone.now() + later.delay
+        result.retrying += 1
+        message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        return
+    except GiveUp as refusal:
+        message.last_error = str(refusal)[:2000]
+        message.status = MessageStatus.FAILED
+        result.failed += 1
+        message.save(update_fields=["attempts", "last_error", "status"])
+        return
     except Exception as error:  # any failure of the channel: record it, try again later
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
@@ -236,6 +248,17 @@ def _attempt(message: OutboxMessage, result: DeliveryResult) -> None:
     message.save(update_fields=["attempts", "status", "sent_at", "payload"])
     result.sent += 1
     result.sent_ids.append(message.pk)
+
+
+def make_due_now(dedupe_keys: Iterable[str]) -> int:
+    """Pending messages with these keys are due at once (a paused webhook endpoint resumed
+    by its merchant); woken after the commit."""
+    due = OutboxMessage.objects.filter(
+        dedupe_key__in=list(dedupe_keys), status=MessageStatus.PENDING
+    ).update(next_attempt_at=timezone.now())
+    if due:
+        wake_delivery_after_commit()
+    return due
 
 
 def retry_message(message_id: int) -> bool:

@@ -57,6 +57,7 @@ NAV_SECTIONS: dict[str, str] = {
     "data": "/manage/data/",
     "community": "/manage/community/",
     "billing": "/manage/billing/",
+    "developers": "/manage/developers/",
     "settings": "/manage/settings/",
 }
 

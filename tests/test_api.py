@@ -46,7 +46,7 @@ def test_products_are_listed_created_and_updated(api, selling_shop):
     )
     assert updated.status_code == 200, updated.json()
     listed = api.get("/api/v1/products/").json()
-    assert listed["count"] == 3
+    assert len(listed["results"]) == 3 and listed["next"] is None
     with selling_shop.merchant:
         assert Variant.objects.get(pk=variant_id).price == 70
 
@@ -112,7 +112,7 @@ def test_orders_are_listed_with_their_lines_and_timeline(api, selling_shop):
     assert [(o["total"], o["lines"][0]["sku"], o["events"][0]["kind"]) for o in orders] == [
         ("120.00", "PUER-357", "placed")
     ]
-    assert api.get("/api/v1/orders/", {"payment_status": "paid"}).json()["count"] == 0
+    assert api.get("/api/v1/orders/", {"payment_status": "paid"}).json()["results"] == []
 
 
 def test_the_api_is_described_and_documented(api):

@@ -69,7 +69,7 @@ def test_a_product_is_created_with_variants_listed_and_updated(api, selling_shop
     hidden = api.get("/api/v1/products/", {"published": "no"}).json()
     assert [p["id"] for p in found["results"]] == [body["id"]]
     assert [p["id"] for p in hidden["results"]] == [body["id"]]
-    assert api.get("/api/v1/products/").json()["count"] == 3
+    assert len(api.get("/api/v1/products/").json()["results"]) == 3
     with selling_shop.merchant:
         assert list(
             Variant.objects.filter(product_id=body["id"])
@@ -168,7 +168,7 @@ def test_stock_is_listed_and_set_per_variant_and_outlet(api, selling_shop):
     ]
     assert (not_an_id.status_code, list(not_an_id.json())) == (400, ["variant"])
     assert (too_large.status_code, list(too_large.json())) == (400, ["outlet"])
-    assert api.get("/api/v1/stock/").json()["count"] == 2
+    assert len(api.get("/api/v1/stock/").json()["results"]) == 2
     with selling_shop.merchant:
         assert Stock.objects.filter(variant=variant).count() == 1
 
@@ -219,4 +219,6 @@ def test_the_catalog_api_is_for_members_only(api, other_shop):
 
     assert stranger.get("/api/v1/products/").status_code == 403
     assert stranger.post("/api/v1/stock/", {}).status_code == 403
-    assert on_host(Client(), "alpha.localhost").get("/api/v1/products/").status_code == 403
+    assert (
+        on_host(Client(), "alpha.localhost").get("/api/v1/products/").status_code == 401
+    )  # no credentials: the Bearer challenge

@@ -142,7 +142,7 @@ def test_merchant_a_cannot_reach_merchant_b_through_any_tenant_url(two_shops, me
         response = send(anonymous_on_b, method, url)
         assert_no_private_data(response, f"anonymous on B's host {method} {url}")
         if staff_only:
-            assert response.status_code in (302, 403, 404, 405), f"anonymous {method} {url}"
+            assert response.status_code in (302, 401, 403, 404, 405), f"anonymous {method} {url}"
 
         response = send(a_on_a_host, method, url)
         assert_no_private_data(response, f"B's ids on A's host {method} {url}")
@@ -188,3 +188,34 @@ def test_a_shops_media_is_served_on_its_own_host_only(two_shops, platform_client
         assert {where: r.status_code for where, r in refused.items()} == {
             where: 404 for where in refused
         }, url
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch"])
+def test_a_shops_api_key_is_a_401_on_every_other_shops_host(two_shops, method):
+    """Invariant 1 for API keys: B's key, full scopes, is unknown on A's host (and A's on
+    B's): every API URL answers 401 and nothing of either shop leaks or changes."""
+    from tests.api_keys import key_client, make_key
+
+    alpha, bravo, bravo_outlet_id = two_shops
+    bravo_key = make_key(bravo.merchant)
+    alpha_key = make_key(alpha.merchant)
+    bravo_before = snapshot(bravo.merchant)
+    alpha_before = snapshot(alpha.merchant)
+
+    api_routes = [route for route in tenant_routes() if url_for(route, 1).startswith("/api/v1/")]
+    assert len(api_routes) >= 6
+    for route in api_routes:
+        url = url_for(route, bravo_outlet_id)
+        for secret, host in ((bravo_key, "alpha.localhost"), (alpha_key, "bravo.localhost")):
+            response = send(key_client(secret, host), method, url)
+            assert_no_private_data(response, f"a foreign key on {host} {method} {url}")
+            assert response.status_code == 401, f"{method} {url} on {host}"
+            assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+            connection.set_schema_to_public()
+        # Each key still works on its own host.
+        own = send(key_client(bravo_key, "bravo.localhost"), "get", url)
+        assert own.status_code in (200, 404, 405), url
+        connection.set_schema_to_public()
+
+    assert snapshot(bravo.merchant) == bravo_before
+    assert snapshot(alpha.merchant) == alpha_before

@@ -106,6 +106,7 @@ class ProductViewSet(
     out are deactivated). Filters: `?q=` (title or SKU), `?published=yes|no`."""
 
     serializer_class = ProductSerializer
+    api_resource = "products"  # the scope an API key needs
     http_method_names = ["get", "post", "put", "head", "options"]
 
     def get_queryset(self):
@@ -141,6 +142,7 @@ class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
     `?variant=`, `?outlet=`, `?product=` (ids)."""
 
     serializer_class = StockSerializer
+    api_resource = "stock"  # the scope an API key needs
 
     def get_queryset(self):
         if self.action != "list":

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from commerce.catalog.models import Category, Product, ProductImage, Stock, Variant
+from commerce.developers import events as webhooks
 from commerce.images import reencode_image
 from commerce.money import check_price
 from core.fields import decimal_precision
@@ -200,6 +201,7 @@ def save_product(
         if leftover not in chosen and leftover.is_active:
             leftover.is_active = False
             leftover.save(update_fields=["is_active"])
+    webhooks.emit_product_updated(product)
     return product
 
 
@@ -207,6 +209,7 @@ def save_product(
 def set_published(*, product: Product, published: bool) -> Product:
     product.is_published = published
     product.save(update_fields=["is_published", "updated_at"])
+    webhooks.emit_product_updated(product)
     return product
 
 
@@ -216,6 +219,7 @@ def set_stock(*, variant_id: int, outlet_id: int, quantity) -> Stock:
     stock, _created = Stock.objects.update_or_create(
         variant_id=variant_id, outlet_id=outlet_id, defaults={"quantity": quantity}
     )
+    webhooks.emit_stock_changed(stock)
     return stock
 
 

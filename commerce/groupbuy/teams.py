@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from commerce.developers import events as webhooks
 from commerce.groupbuy.models import (
     SEAT_HOLDING,
     Campaign,
@@ -261,6 +262,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> str:
         team.status = TeamStatus.FAILED
         team.closed_at = now
         team.save(update_fields=["status", "closed_at"])
+        webhooks.emit_team(webhooks.EventType.TEAM_FAILED, team)
         return "failed"
 
 
@@ -323,3 +325,4 @@ def succeed_team(team: Team) -> None:
         )
         if cursor.fetchall():
             send_notices_soon()
+    webhooks.emit_team(webhooks.EventType.TEAM_COMPLETED, team)

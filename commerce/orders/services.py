@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from analytics.events import FirstInStoreOrder, OrderCancelled, OrderPaid
 from analytics.ledger import StatsDelta, record_event
 from commerce.catalog.models import Product, Stock, Variant
+from commerce.developers import events as webhooks
 from commerce.orders import notifications
 from commerce.orders.models import (
     Channel,
@@ -405,6 +406,7 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
             for line in data.lines
         ],
     )
+    webhooks.emit_order(webhooks.EventType.ORDER_CREATED, order)
     return order
 
 
@@ -520,6 +522,7 @@ def mark_paid(order: Order, *, actor: str = "", payment_data: dict | None = None
         ),
     )
     notifications.payment_received(order)
+    webhooks.emit_order(webhooks.EventType.ORDER_PAID, order)
     return order
 
 
@@ -557,6 +560,7 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
         data={"carrier": order.carrier, "tracking_number": order.tracking_number},
     )
     notifications.order_fulfilled(order)
+    webhooks.emit_order(webhooks.EventType.ORDER_FULFILLED, order)
     return order
 
 
@@ -589,6 +593,7 @@ def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
         delta=StatsDelta(cancelled_orders=1),
     )
     notifications.order_cancelled(order, actor=actor)
+    webhooks.emit_order(webhooks.EventType.ORDER_CANCELLED, order)
     return order
 
 

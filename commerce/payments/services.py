@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from analytics.events import OrderRefunded
 from analytics.ledger import StatsDelta, local_date_for, record_event
 from commerce.checkout.models import CheckoutSession
+from commerce.developers import events as webhooks
 from commerce.orders import notifications
 from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.orders.services import add_event
@@ -259,3 +260,4 @@ def _complete(refund: Refund, order: Order) -> None:
     notifications.order_refunded(
         order, amount=refund.amount, refund_key=refund.idempotency_key, actor=refund.actor
     )
+    webhooks.emit_order(webhooks.EventType.ORDER_REFUNDED, order)

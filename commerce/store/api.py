@@ -25,6 +25,8 @@ class OutletSerializer(serializers.ModelSerializer):
 class OutletViewSet(viewsets.ModelViewSet):
     """The shop's outlets (stores and warehouses) and which fulfil online orders."""
 
+    api_resource = "stock"  # the scope an API key needs
+
     serializer_class = OutletSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 

@@ -62,6 +62,7 @@ TENANT_APPS = [
     "commerce.plugins",
     "commerce.groupbuy",
     "commerce.shoppers",
+    "commerce.developers",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -81,6 +82,8 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "tenants.middleware.MerchantHostMiddleware",
+    # Records each API request made with a key (in the shop's schema, after the answer).
+    "commerce.developers.middleware.ApiKeyAuditMiddleware",
     # NUL and other control characters in any parameter, and JSON nested too deep: a 400
     # naming the field before any view or the database sees them.
     "core.middleware.RejectControlCharactersMiddleware",
@@ -229,15 +232,23 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Merchant Platform <no-reply@localhost>")
 
 REST_FRAMEWORK = {
+    # The key first: its challenge makes "not authenticated" a 401 (WWW-Authenticate).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "commerce.developers.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsShopMember"],
+    "DEFAULT_PERMISSION_CLASSES": ["commerce.developers.permissions.ShopMemberOrScopedKey"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "commerce.developers.pagination.ApiCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.ApiUserThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_user": env("RATE_LIMIT_API_USER", default="1200/min") or None},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttles.ApiUserThrottle",
+        "commerce.developers.throttles.ApiKeyThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_user": env("RATE_LIMIT_API_USER", default="1200/min") or None,
+        "api_key": env("RATE_LIMIT_API_KEY", default="600/min") or None,
+    },
     # JSON nested deeper than core.input.MAX_JSON_DEPTH is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.DepthLimitedJSONParser",
@@ -247,7 +258,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant API",
-    "DESCRIPTION": "The API of one shop: every call runs in the shop named by the host.",
+    "DESCRIPTION": (
+        "The API of one shop: every call runs in the shop named by the host. "
+        "Authenticate with an API key made in /manage/developers/ "
+        "(`Authorization: Bearer mpk_…`; scopes read/write per resource: a missing scope is "
+        "a 403) or a member's browser session. Limits: 600 requests a minute per key "
+        "(RATE_LIMIT_API_KEY), 1,200 per signed-in member; over it 429 with Retry-After. "
+        "Lists use cursor pagination (`next`/`previous` links, `page_size` up to 200). "
+        "Every POST accepts an `Idempotency-Key` header: a repeat replays the first answer. "
+        'Errors: `{"<field>": ["…"]}` naming the field (400) or `{"detail": "…"}`.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed package, not a CDN.
@@ -390,6 +410,20 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_CAP_SECONDS = env.int("OUTBOX_RETRY_CAP_SECONDS", default=60 * 60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+
+# Outbound webhooks (commerce/developers/delivery.py): timeouts, retries of timeouts,
+# connection errors and 5xx with backoff and jitter for up to three days, the circuit
+# breaker. WEBHOOK_ALLOW_LOOPBACK lets tests and benches deliver to a receiver on
+# 127.0.0.1; production never sets it (prod.py forces it off).
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=5)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_CAP_SECONDS = env.int("WEBHOOK_RETRY_CAP_SECONDS", default=6 * 60 * 60)
+WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=3 * 24 * 60 * 60)
+WEBHOOK_BREAKER_THRESHOLD = env.int("WEBHOOK_BREAKER_THRESHOLD", default=10)
+WEBHOOK_BREAKER_COOLDOWN_SECONDS = env.int("WEBHOOK_BREAKER_COOLDOWN_SECONDS", default=600)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env.int("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 60 * 60)
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 CELERY_TIMEZONE = "UTC"
 
 # Customer success (onboarding app). A stage past its due date is Behind; this many days

@@ -31,3 +31,6 @@ if not MEDIA_URL.startswith("/"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(MEDIA_URL)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+
+# Webhooks go to public addresses only, whatever the environment says.
+WEBHOOK_ALLOW_LOOPBACK = False

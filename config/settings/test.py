@@ -33,5 +33,5 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="merchant-platform-media-")
 RATE_LIMITS = {scope: "" for scope in RATE_LIMITS}  # noqa: F405
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"api_user": None},
+    "DEFAULT_THROTTLE_RATES": {"api_user": None, "api_key": None},
 }
