@@ -15,6 +15,7 @@ from commerce.developers.models import WebhookEvent
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import LineRequest, record_offline_payment
 from commerce.payments.models import Refund
+from outbox.models import OutboxMessage
 from tests.api_keys import READ_ONLY, key_client, make_key
 from tests.conftest import on_host
 
@@ -69,6 +70,16 @@ def test_an_order_fulfilled_over_the_api_gets_the_consoles_timeline_entry(sellin
     assert entries[by_api]["data"] == entries[by_console]["data"]
     assert entries[by_api]["actor"].startswith("API key ERP (mpk_")
     assert entries[by_console]["actor"] == selling_shop.owner.email
+    # The same "ready for pickup" email to the shopper, once each, whichever way it was fulfilled.
+    with selling_shop.merchant:
+        references = dict(Order.objects.values_list("pk", "reference"))
+    shipped = OutboxMessage.objects.filter(dedupe_key__contains=":shopper-email:").filter(
+        dedupe_key__endswith=":ready_for_pickup"
+    )
+    assert sorted(shipped.values_list("dedupe_key", flat=True)) == sorted(
+        f"{selling_shop.merchant.schema_name}:shopper-email:{references[order_id]}:ready_for_pickup"
+        for order_id in (by_api, by_console)
+    )
 
 
 def test_order_actions_check_what_the_console_checks_naming_the_field(selling_shop):

@@ -94,7 +94,9 @@ def test_a_bad_key_form_names_the_field_and_makes_no_key(owner, selling_shop, ch
 
 def test_staff_without_the_owner_or_manager_role_cannot_open_developers(selling_shop):
     clerk = UserFactory(email="clerk@alpha.test", password=make_password("x"))
-    Membership.objects.create(user=clerk, merchant=selling_shop.merchant, role=MembershipRole.STAFF)
+    Membership.objects.create(
+        user=clerk, merchant=selling_shop.merchant, role=MembershipRole.CASHIER
+    )
     client = on_host(Client(), HOST)
     client.force_login(clerk)
 
