@@ -15,6 +15,7 @@ from analytics.models import DailyMerchantStats, MerchantEvent
 from billing.models import Invoice, InvoiceStatus, LineKind, Subscription
 from commerce.orders.models import Order
 from devstack.demo import SEED_STEPS
+from onboarding.models import NpsResponse
 from reports.selectors import month_start
 from tenants.models import Merchant
 from tests.conftest import on_host
@@ -116,7 +117,12 @@ def test_every_figure_of_the_demo_agrees_with_every_other(client):
     page = client.get("/console/metrics/").context["page"]
     headline = {figure.key: figure.value for figure in page.headline}
     assert None not in headline.values(), headline
-    assert headline["nps"] == Decimal("50.0")  # a promoter (10) and a passive (7)
+    # Tea House answered its go-live survey and its first quarterly wave (10 each), Paper
+    # Kite its go-live survey (7): two promoters and a passive.
+    assert sorted(
+        NpsResponse.objects.values_list("survey__merchant__slug", "survey__kind", "score")
+    ) == [("paper-kite", "go_live", 7), ("tea-house", "go_live", 10), ("tea-house", "wave", 10)]
+    assert headline["nps"] == Decimal("66.7")
     assert Decimal("0") < headline["grr"] < Decimal("100")  # Paper Kite lapsed
     assert headline["nrr"] > headline["grr"]  # Tea House moved up to Advanced
     first_signup = month_start(min(m.created_at.date() for m in merchants.values()))

@@ -14,7 +14,11 @@ from commerce.store.selectors import online_outlet, store_settings
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("outbox_delivered_by_test"),
+]
 
 LINK = re.compile(r"http://lotus\.localhost(/account/sign-in/[A-Za-z0-9_-]+/)")
 

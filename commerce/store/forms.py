@@ -41,5 +41,15 @@ class OutletForm(forms.ModelForm):
         fields = ["name", "address", "kind", "is_active", "fulfils_online", "online_rank"]
         labels = {"online_rank": _("Online fulfilment order (1 = first)")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only outlets that fulfil online need a place in the order: left empty, an outlet
+        # keeps its place (a new one goes first).
+        self.fields["online_rank"].required = False
+
+    def clean_online_rank(self) -> int:
+        rank = self.cleaned_data.get("online_rank")
+        return rank if rank is not None else self.instance.online_rank or 1
+
     def validate_unique(self) -> None:
         """Uniqueness is the service's job (case-insensitive); see save_outlet."""
