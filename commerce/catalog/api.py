@@ -2,13 +2,26 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
-from commerce.catalog.models import Product, ProductImage, Stock, Variant
+from commerce.catalog.models import Product, ProductImage, Stock, StockMovement, Variant
 from commerce.catalog.selectors import products_for_api, stock_rows
-from commerce.catalog.services import ProductInput, VariantInput, save_product, set_stock
+from commerce.catalog.services import (
+    MAX_QUANTITY,
+    ProductInput,
+    VariantInput,
+    adjust_stock,
+    save_product,
+    set_stock,
+)
+from commerce.developers.idempotency import HEADER as IDEMPOTENCY_HEADER
+from commerce.developers.idempotency import idempotent
+from commerce.store.models import Outlet
 from core.fields import integer_serializer_field
 
 
@@ -130,6 +143,28 @@ class StockSerializer(serializers.ModelSerializer):
         validators = []
 
 
+class StockAdjustSerializer(serializers.Serializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects.all())
+    outlet = serializers.PrimaryKeyRelatedField(queryset=Outlet.objects.all())
+    delta = serializers.IntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY)
+    reason = serializers.CharField(max_length=200)
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "variant",
+            "outlet",
+            "delta",
+            "quantity_after",
+            "reason",
+            "actor",
+            "created_at",
+        ]
+
+
 class StockFilterSerializer(serializers.Serializer):
     variant = integer_serializer_field(Variant._meta.get_field("id"), required=False, min_value=1)
     outlet = integer_serializer_field(Variant._meta.get_field("id"), required=False, min_value=1)
@@ -166,6 +201,41 @@ class StockViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
                 )
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from error
+
+    @extend_schema(
+        request=StockAdjustSerializer,
+        responses={201: StockMovementSerializer},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Repeat the POST with the same key: the first answer comes back "
+                "and the stock moves once.",
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def adjust(self, request, **kwargs):
+        """Add units (`delta` > 0) or take them away (`delta` < 0) at one outlet, with the
+        reason kept in the stock's history; stock never goes below zero (400 naming
+        `delta`)."""
+        params = StockAdjustSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        try:
+            _stock, movement = adjust_stock(
+                variant_id=data["variant"].pk,
+                outlet_id=data["outlet"].pk,
+                delta=data["delta"],
+                reason=data["reason"],
+                actor=request.user.email,
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
 def register(router) -> None:

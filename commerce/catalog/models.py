@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commerce.cache import forget, key
@@ -118,3 +119,29 @@ class Stock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id}@{self.outlet_id}: {self.quantity}"
+
+
+class StockMovement(models.Model):
+    """An adjustment of a variant's units at an outlet, with its reason (goods received,
+    damaged, found in a recount…): who changed stock by how much, and why."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="movements")
+    outlet = models.ForeignKey("store.Outlet", on_delete=models.PROTECT, related_name="+")
+    delta = models.IntegerField()
+    quantity_after = models.IntegerField()
+    reason = models.CharField(max_length=200)
+    actor = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="stock_movement_not_zero"),
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="stock_movement_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["variant", "created_at"], name="stock_movement_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.outlet_id} {self.delta:+d}: {self.reason}"

@@ -11,10 +11,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_unicode_slug
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from commerce.catalog.models import Category, Product, ProductImage, Stock, Variant
+from commerce.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    Stock,
+    StockMovement,
+    Variant,
+)
 from commerce.developers import events as webhooks
 from commerce.images import reencode_image
 from commerce.money import check_price
@@ -24,6 +32,7 @@ MAX_IMAGE_MEGABYTES = 5
 # Stock.quantity is a PostgreSQL integer.
 MAX_QUANTITY = 2_147_483_647
 QUANTITY = re.compile(r"[0-9]+")
+DELTA = re.compile(r"[+-]?[0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -221,6 +230,70 @@ def set_stock(*, variant_id: int, outlet_id: int, quantity) -> Stock:
     )
     webhooks.emit_stock_changed(stock)
     return stock
+
+
+@transaction.atomic
+def adjust_stock(
+    *, variant_id: int, outlet_id: int, delta, reason: str, actor: str
+) -> tuple[Stock, StockMovement]:
+    """Add or take units (goods received, damaged, a recount's difference) with the reason
+    kept in the stock's movement history. The change is one conditional UPDATE, so units
+    sold at the same moment are never overwritten and stock never goes below zero."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        delta = int(delta) if isinstance(delta, str) and DELTA.fullmatch(delta.strip()) else None
+    if delta is None or delta == 0 or abs(delta) > MAX_QUANTITY:
+        raise ValidationError(
+            {
+                "delta": [
+                    _("Adjust by a whole number other than 0, at most %(limit)s either way.")
+                    % {"limit": MAX_QUANTITY}
+                ]
+            }
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the stock changes.")]})
+    if len(reason) > 200:
+        raise ValidationError({"reason": [_too_long(reason, 200)]})
+    if not Variant.objects.filter(pk=variant_id).exists():
+        raise ValidationError({"variant": [_("Unknown variant.")]})
+    if delta > 0:
+        Stock.objects.get_or_create(variant_id=variant_id, outlet_id=outlet_id)
+    changed = Stock.objects.filter(
+        variant_id=variant_id,
+        outlet_id=outlet_id,
+        quantity__gte=max(0, -delta),
+        quantity__lte=MAX_QUANTITY - max(0, delta),
+    ).update(quantity=F("quantity") + delta)
+    if not changed and delta > 0:
+        raise ValidationError(
+            {"delta": [_("Stock can be at most %(limit)s.") % {"limit": MAX_QUANTITY}]}
+        )
+    if not changed:
+        on_hand = (
+            Stock.objects.filter(variant_id=variant_id, outlet_id=outlet_id)
+            .values_list("quantity", flat=True)
+            .first()
+        ) or 0
+        raise ValidationError(
+            {
+                "delta": [
+                    _("Only %(units)s in stock at this outlet: it cannot go below zero.")
+                    % {"units": on_hand}
+                ]
+            }
+        )
+    stock = Stock.objects.get(variant_id=variant_id, outlet_id=outlet_id)
+    movement = StockMovement.objects.create(
+        variant_id=variant_id,
+        outlet_id=outlet_id,
+        delta=delta,
+        quantity_after=stock.quantity,
+        reason=reason,
+        actor=actor[:200],
+    )
+    webhooks.emit_stock_changed(stock)
+    return stock, movement
 
 
 @transaction.atomic

@@ -127,4 +127,8 @@ ZH = {
     "CAC": "获客成本",
     "Spend by channel": "分渠道投入",
     "After a support answer": "答疑之后",
+    "Adjust by a whole number other than 0, at most %(limit)s either way.": "请按非零整数调整，增减均不超过 %(limit)s。",
+    "Say why the stock changes.": "请说明库存变动的原因。",
+    "Unknown variant.": "规格不存在。",
+    "Only %(units)s in stock at this outlet: it cannot go below zero.": "该门店只有 %(units)s 件库存，库存不能低于零。",
 }
