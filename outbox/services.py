@@ -158,6 +158,9 @@ def wake_delivery_after_commit() -> None:
 def _wake_delivery() -> None:
     from outbox.tasks import deliver_outbox
 
+    if not settings.OUTBOX_WAKE_AFTER_COMMIT:
+        return
+
     # Redis down (it is the broker too): no wake-up; the beat run delivers within a minute.
     if cache_guard.add(WAKE_FLAG_KEY, 1, WAKE_FLAG_SECONDS, when_unavailable=False):
         # Sent from whatever schema committed: the outbox table is public, on every

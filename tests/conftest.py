@@ -51,15 +51,11 @@ def tasks_run_inline():
 
 
 @pytest.fixture
-def outbox_delivered_by_test():
+def outbox_delivered_by_test(settings):
     """Outbox rows stay for the test's own `deliver_outbox()` (and land in its `mailoutbox`):
-    the wake-up flag is held, so commits send no delivery task to the session's Celery
-    worker, which would otherwise send them from its own process first."""
-    from outbox.services import WAKE_FLAG_KEY
-
-    cache.set(WAKE_FLAG_KEY, 1, 3600)
-    yield
-    cache.delete(WAKE_FLAG_KEY)
+    commits wake no delivery task, which the session's Celery worker would otherwise run
+    from its own process first."""
+    settings.OUTBOX_WAKE_AFTER_COMMIT = False
 
 
 @pytest.fixture

@@ -390,6 +390,7 @@ def test_the_console_sends_a_test_event_and_redelivers(selling_shop, receiver):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("outbox_delivered_by_test")
 def test_two_concurrent_senders_send_each_attempt_exactly_once(loopback):
     from tests.factories import ShopFactory
 

@@ -36,7 +36,7 @@ def _subscriptions_key() -> str:
 def subscribed_types() -> frozenset[str]:
     """The event types at least one enabled endpoint of this shop listens to."""
     cached = cache_guard.get(_subscriptions_key())
-    if cached is not None:
+    if cached is not None and cached is not cache_guard.UNAVAILABLE:
         return frozenset(cached)
     types: set[str] = set()
     for event_types in WebhookEndpoint.objects.filter(is_enabled=True).values_list(

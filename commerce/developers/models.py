@@ -177,7 +177,9 @@ class WebhookDelivery(models.Model):
                 fields=["endpoint", "event", "round"], name="developers_delivery_uniq"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "succeeded", "failed"]),
+                # ORs, not IN: a tenant schema is cloned from the template's constraint
+                # definitions, and PostgreSQL prints `= ANY (ARRAY[…])` back differently.
+                condition=Q(status="pending") | Q(status="succeeded") | Q(status="failed"),
                 name="developers_delivery_status_valid",
             ),
         ]

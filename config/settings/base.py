@@ -408,6 +408,9 @@ CELERY_BEAT_SCHEDULE = {
 # The outbox retries a failed message after 1, 2, 4 … minutes (at most an hour apart);
 # after this many attempts it is parked as failed until staff retry it.
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+# A commit that enqueued wakes a delivery task at once (else the beat run sends within a
+# minute). Tests that deliver the outbox themselves switch it off.
+OUTBOX_WAKE_AFTER_COMMIT = env.bool("OUTBOX_WAKE_AFTER_COMMIT", default=True)
 OUTBOX_RETRY_CAP_SECONDS = env.int("OUTBOX_RETRY_CAP_SECONDS", default=60 * 60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 

@@ -128,6 +128,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'succeeded', 'failed'])), name='developers_delivery_status_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('status', 'pending'), ('status', 'succeeded'), ('status', 'failed'), _connector='OR'), name='developers_delivery_status_valid'),
         ),
     ]
