@@ -48,7 +48,10 @@ class Merchant(TenantMixin):
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="Asia/Shanghai")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
     # Which industry's lifecycle card customer success follows (community app).
-    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
+    # db_default: rows written by set-based SQL (bulk seeds) that name no industry.
+    industry = models.CharField(
+        _("industry"), max_length=30, choices=Industry.choices, blank=True, db_default=""
+    )
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     # Stripe Connect: only the connected account's id is kept, never a merchant's keys. It
     # lives here, in public, because webhooks name the account before we know the schema.

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='merchant',
             name='industry',
-            field=models.CharField(blank=True, choices=[('retail', 'Retail'), ('food_beverage', 'Food & beverage'), ('beauty', 'Beauty'), ('fashion', 'Fashion & apparel'), ('electronics', 'Electronics'), ('services', 'Services'), ('other', 'Other')], max_length=30, verbose_name='industry'),
+            field=models.CharField(blank=True, db_default='', choices=[('retail', 'Retail'), ('food_beverage', 'Food & beverage'), ('beauty', 'Beauty'), ('fashion', 'Fashion & apparel'), ('electronics', 'Electronics'), ('services', 'Services'), ('other', 'Other')], max_length=30, verbose_name='industry'),
         ),
     ]
