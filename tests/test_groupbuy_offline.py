@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from analytics.models import DailyMerchantStats
 from commerce.catalog.models import Product, Stock, Variant
-from commerce.groupbuy.campaigns import CampaignInput, create_campaign, end_campaign_early
+from commerce.groupbuy.campaigns import create_campaign, end_campaign_early
 from commerce.groupbuy.models import (
     Campaign,
     GroupBuyNotice,
@@ -31,6 +31,7 @@ from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet, store_settings
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
+from tests.test_groupbuy import campaign_input
 
 COD = "cash_on_delivery"
 IN_STORE = "pay_in_store"
@@ -62,19 +63,10 @@ def offline_shop(units: int = 100, *, cash_on_delivery=True, pay_in_store=True):
 
 
 def launch(variant_id: int, **overrides) -> Campaign:
-    now = timezone.now()
-    values = {
-        "name": "Lychee trio",
-        "variant_id": variant_id,
-        "group_price": Decimal("35.00"),
-        "leader_price": Decimal("30.00"),
-        "team_size": 3,
-        "team_window_hours": 24,
-        "starts_at": now - timedelta(minutes=1),
-        "ends_at": now + timedelta(days=3),
-    }
-    values.update(overrides)
-    return create_campaign(CampaignInput(**values))
+    """A trio with a leader price (tests.test_groupbuy's campaign, in teams of three)."""
+    return create_campaign(
+        campaign_input(variant_id, **{"name": "Lychee trio", "team_size": 3, **overrides})
+    )
 
 
 def hold(campaign: Campaign, email: str, team: Team | None = None, method: str = COD):
