@@ -13,8 +13,12 @@ Redis outage never fails a storefront page.
 
 The process copy is kept pickled and every hit unpickles a fresh object, so a caller that
 changes what it got (a form bound to the store settings) cannot change the next request's.
+Each copy also carries a digest of those bytes (`fingerprint`): a page rendered from
+remembered values and keyed by their fingerprint is the same page for as long as they are
+the same, however often they are reloaded (commerce.storefront.page_cache).
 """
 
+import hashlib
 import pickle
 import time
 from collections.abc import Callable
@@ -27,8 +31,12 @@ from core import cache_guard
 TTL_SECONDS = 60
 LOCAL_TTL_SECONDS = 2.0
 LOCAL_MAX_ENTRIES = 4096
+# A rendered page keyed by the fingerprints of everything it shows can be kept until memory
+# says otherwise; the limit only bounds what a page nobody opens any more holds on to.
+PAGE_TTL_SECONDS = 300.0
 
-_local: dict[str, tuple[float, bytes]] = {}
+# key -> (expiry, pickled value, digest of the pickled value)
+_local: dict[str, tuple[float, bytes, str]] = {}
 # Rendered pages (commerce.storefront.page_cache), process-only, dropped with any entry of
 # their shop.
 _pages: dict[str, tuple[float, str]] = {}
@@ -47,18 +55,38 @@ def remember(cache_key: str, load: Callable[[], Any]) -> Any:
     if value is None or value is cache_guard.UNAVAILABLE:
         shared_cache_answered = value is None
         value = load()
+        if value is not None:
+            # A copy, as Redis would give it: a fresh ORM object pickles its shared
+            # references differently from its copy, and the fingerprint must not tell the
+            # first load from the same content read back.
+            value = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
         if value is not None and shared_cache_answered:
             cache_guard.set(cache_key, value, TTL_SECONDS)
     if value is not None:
         if len(_local) >= LOCAL_MAX_ENTRIES:
             _local.clear()
-        _local[cache_key] = (now + LOCAL_TTL_SECONDS, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.blake2b(pickled, digest_size=8).hexdigest()
+        _local[cache_key] = (now + LOCAL_TTL_SECONDS, pickled, digest)
     return value
 
 
-def remember_rendered(cache_key: str, render: Callable[[], str]) -> str:
-    """A rendered page kept in this process for LOCAL_TTL_SECONDS; any change that drops a
-    cache entry of the shop (forget) drops its pages too."""
+def fingerprint(*cache_keys: str) -> str | None:
+    """One digest of the values this process holds under `cache_keys` (call right after
+    `remember` read them); None when one of them is not held (nothing was found, or the
+    process copies were just emptied): the caller then cannot name what it showed."""
+    digests = []
+    for cache_key in cache_keys:
+        held = _local.get(cache_key)
+        if held is None:
+            return None
+        digests.append(held[2])
+    return "-".join(digests)
+
+
+def remember_rendered(cache_key: str, render: Callable[[], str], *, seconds: float) -> str:
+    """A rendered page kept in this process for `seconds`; any change that drops a cache
+    entry of the shop (forget) drops its pages too."""
     now = time.monotonic()
     held = _pages.get(cache_key)
     if held is not None and held[0] > now:
@@ -66,7 +94,7 @@ def remember_rendered(cache_key: str, render: Callable[[], str]) -> str:
     html = render()
     if len(_pages) >= LOCAL_MAX_ENTRIES:
         _pages.clear()
-    _pages[cache_key] = (now + LOCAL_TTL_SECONDS, html)
+    _pages[cache_key] = (now + seconds, html)
     return html
 
 

@@ -1,12 +1,15 @@
 """Product pages for cookie-less visitors are rendered once and shared (page_cache.py)."""
 
 import re
+import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from commerce.catalog.models import Product, Stock
+from commerce import cache as commerce_cache
+from commerce.catalog.models import Product, Stock, product_page_key
 from commerce.storefront.page_cache import CSRF_PLACEHOLDER
 from tests.conftest import on_host
 
@@ -116,3 +119,51 @@ def test_a_signed_in_visitor_gets_the_page_rendered_for_them(selling_shop):
 
     assert [t.name for t in page.templates][:1] == ["storefront/product.html"]
     assert selling_shop.owner.email in page.content.decode()
+
+
+def test_changed_stock_is_filled_into_the_shared_render_and_sold_out_renders_anew(
+    selling_shop,
+):
+    visitor().get("/p/oolong/")  # fills the shared render: 5 in stock
+    with selling_shop.merchant:
+        Stock.objects.filter(variant__product__slug="oolong").update(quantity=3)
+    connection.set_schema_to_public()
+
+    three_left = visitor().get("/p/oolong/")
+    with selling_shop.merchant:
+        Stock.objects.filter(variant__product__slug="oolong").update(quantity=0)
+    connection.set_schema_to_public()
+    sold_out = visitor().get("/p/oolong/")
+
+    assert three_left.templates == []  # the same render, today's figure
+    html = three_left.content.decode()
+    assert "3 in stock" in html and "5 in stock" not in html
+    assert "live-figure" not in html
+    assert [t.name for t in sold_out.templates][:1] == ["storefront/product.html"]
+    sold_out_html = sold_out.content.decode()
+    assert "Sold out" in sold_out_html and "in stock" not in sold_out_html
+    assert re.search(r'name="variant" value="\d+" checked disabled', sold_out_html)
+
+
+def test_the_shared_render_outlives_the_process_copies_and_follows_a_change_made_elsewhere(
+    selling_shop, monkeypatch
+):
+    visitor().get("/p/oolong/")
+    started = time.monotonic()
+    # A minute later: the process copies have lapsed, the values come back from Redis.
+    monkeypatch.setattr(commerce_cache.time, "monotonic", lambda: started + 60)
+
+    same_content = visitor().get("/p/oolong/")
+    with selling_shop.merchant:
+        # Another process saves the product: its save() drops the shared entries, not this
+        # process's copy, which lives out its two seconds.
+        Product.objects.filter(slug="oolong").update(title="Tieguanyin oolong")
+        product = Product.objects.get(slug="oolong")
+        cache.delete(product_page_key(product.pk))
+    connection.set_schema_to_public()
+    commerce_cache._local.clear()
+    changed = visitor().get("/p/oolong/")
+
+    assert same_content.templates == []
+    assert [t.name for t in changed.templates][:1] == ["storefront/product.html"]
+    assert "Tieguanyin oolong" in changed.content.decode()

@@ -1,31 +1,48 @@
-"""Rendered storefront pages for visitors who carry no cookies (first visits from a shared
-link, search engines): the bulk of product-page traffic, and the same HTML for all of them.
+"""Rendered storefront pages shared by visitors whose session shows nothing on the page
+(first visits from a shared link, search engines, a shopper with only a cart): the bulk of
+product-page traffic, and the same HTML for all of them.
 
-The page is rendered once per process and shop state, with a placeholder where the CSRF
-token goes; each response gets the visitor's own token. Live inputs (stock) are part of the
-key, so a page never shows stale stock; content (product, settings) is at most
-commerce.cache.LOCAL_TTL_SECONDS old in other processes and never in the one that saved it.
-A visitor whose session holds nothing but a cart (and the checkouts placed from it) gets
-the same page: nothing of the session shows on it. A visitor with a messages cookie, a
-signed-in one, or one whose session holds anything else (a flash message kept there,
-group-buy seats, whatever a later feature puts in the session) gets a full render: new
-session contents are private until they are added to SHAREABLE_SESSION_KEYS.
+A page is rendered once per process for the same content, with placeholders where the CSRF
+token and live figures (units in stock) go; each response gets the visitor's own token and
+the figures read for this request, so a page never shows stale stock. What the figures
+change in the page's shape (a sold-out variant cannot be chosen) is part of the key. So is
+the content's fingerprint (commerce.cache.fingerprint of the remembered product and
+settings): a page is kept for as long as what it shows is what the caches hold, and a
+product saved in any process shows as soon as the caches show it (at most
+commerce.cache.LOCAL_TTL_SECONDS later; at once in the process that saved it). A page whose
+content has no fingerprint is kept LOCAL_TTL_SECONDS only.
+
+A visitor with a messages cookie, a signed-in one, or one whose session holds anything else
+(a flash message kept there, group-buy seats, whatever a later feature puts in the session)
+gets a full render: new session contents are private until they are added to
+SHAREABLE_SESSION_KEYS.
 """
 
 import hashlib
+import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.formats import localize
 from django.utils.translation import get_language
 
-from commerce.cache import key, remember_rendered
+from commerce.cache import LOCAL_TTL_SECONDS, PAGE_TTL_SECONDS, key, remember_rendered
 from commerce.storefront import cart
 from commerce.storefront.placed_checkouts import SESSION_CHECKOUTS
 
 CSRF_PLACEHOLDER = "csrf-token-placeholder-4d1f"
+# One per live figure, e.g. live-figure-units-12-4d1f; letters, digits and dashes only, so
+# escaping leaves them as they are.
+LIVE_PLACEHOLDER = "live-figure-{name}-4d1f"
+_LIVE = re.compile(LIVE_PLACEHOLDER.format(name="([a-z0-9-]+)"))
+
+
+def live_placeholder(name: str) -> str:
+    return LIVE_PLACEHOLDER.format(name=name)
 
 
 # Session contents that change nothing on a product page.
@@ -43,14 +60,28 @@ def cacheable(request: HttpRequest) -> bool:
 
 
 def render_shared(
-    request: HttpRequest, template: str, context: dict, *, live: object
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    content: str | None,
+    shape: object,
+    figures: Mapping[str, int] | None = None,
 ) -> HttpResponse:
-    """`render` for a cookie-less visitor: the same HTML for the same page, language and
-    live inputs (`live`, e.g. stock per variant), with the visitor's CSRF token put in."""
-    digest = hashlib.blake2b(repr(live).encode(), digest_size=8).hexdigest()
+    """`render` for a visitor who sees nothing private: the same HTML for the same page,
+    language, `content` (the fingerprint of every remembered value the context shows; None
+    when it cannot be named) and `shape` (what live inputs change in the markup), with the
+    visitor's CSRF token and this request's `figures` put in where the context holds
+    `live_placeholder(name)`."""
+    digest = hashlib.blake2b(repr((content, shape)).encode(), digest_size=8).hexdigest()
     page_key = key("page", request.get_full_path(), get_language(), digest)
     html = remember_rendered(
         page_key,
         lambda: render_to_string(template, {**context, "csrf_token": CSRF_PLACEHOLDER}, request),
+        seconds=PAGE_TTL_SECONDS if content else LOCAL_TTL_SECONDS,
     )
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    if figures:
+        # Every placeholder gets its figure: one without would fail here, not show.
+        html = _LIVE.sub(lambda found: str(localize(figures[found[1]])), html)
+    return HttpResponse(html)

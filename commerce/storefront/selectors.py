@@ -1,8 +1,9 @@
 from django.db import connection
 from django.db.models import Prefetch
 
-from commerce.cache import key, remember
+from commerce.cache import fingerprint, key, remember
 from commerce.catalog.models import Category, Product, Variant, product_page_key
+from commerce.store.models import StoreSettings
 from commerce.store.selectors import online_outlet_ids
 
 
@@ -17,6 +18,12 @@ def product_page(slug: str) -> Product | None:
     if product is None or product.slug != slug or not product.is_published:
         return None
     return product
+
+
+def product_page_fingerprint(product: Product) -> str | None:
+    """What a product page shows besides live stock, as the caches hold it now: the product
+    with its variants and images, and the shop's settings (call after reading both)."""
+    return fingerprint(product_page_key(product.pk), key(StoreSettings.CACHE_KEY))
 
 
 def _product_id(slug: str) -> int | None:

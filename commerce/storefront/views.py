@@ -25,7 +25,12 @@ from commerce.store.selectors import pickup_outlets, store_settings
 from commerce.storefront import cart, page_cache
 from commerce.storefront.forms import CheckoutForm
 from commerce.storefront.placed_checkouts import placed_elsewhere, remember_checkout
-from commerce.storefront.selectors import available_units, category_by_slug, product_page
+from commerce.storefront.selectors import (
+    available_units,
+    category_by_slug,
+    product_page,
+    product_page_fingerprint,
+)
 from core.forms import add_service_errors
 from core.ratelimit import rate_limited
 
@@ -65,20 +70,36 @@ def product(request, slug: str):
         raise Http404
     shop = store_settings()
     variants = list(found.variants.all())
-    units = available_units([variant.pk for variant in variants])
+    available = available_units([variant.pk for variant in variants])
+    units = {variant.pk: available.get(variant.pk, 0) for variant in variants}
     blocks = plugin_hooks.product_blocks(request, [variant.pk for variant in variants])
     context = {
         "store": shop,
         "product": found,
-        "variants": [(variant, units.get(variant.pk, 0)) for variant in variants],
         "images": list(found.images.all()),
         "plugin_blocks": blocks,
     }
     # Plugin blocks show live state (a group-buy's open teams): rendered for each visitor.
     if blocks or not page_cache.cacheable(request):
+        context["variants"] = [
+            (variant, units[variant.pk], units[variant.pk] > 0) for variant in variants
+        ]
         return render(request, "storefront/product.html", context)
+    # Shared: the render keeps which variants are sold out; the units go in per request.
+    context["variants"] = [
+        (variant, page_cache.live_placeholder(f"units-{variant.pk}"), units[variant.pk] > 0)
+        for variant in variants
+    ]
     return page_cache.render_shared(
-        request, "storefront/product.html", context, live=sorted(units.items())
+        request,
+        "storefront/product.html",
+        context,
+        content=product_page_fingerprint(found),
+        shape=(
+            connection.tenant.currency,
+            sorted(pk for pk, count in units.items() if count < 1),
+        ),
+        figures={f"units-{pk}": count for pk, count in units.items()},
     )
 
 
