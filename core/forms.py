@@ -1,5 +1,36 @@
+from pathlib import Path
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.renderers import Jinja2
+from django.utils.functional import cached_property
+
+
+class FormRenderer(Jinja2):
+    """Every form of the site, its fields, labels, widgets and errors, rendered by Jinja2
+    from Django's own Jinja2 copies of its form templates, and our field layout
+    (templates/jinja2/forms/fields.html, what `{{ form }}` and includes/form.html show).
+
+    The same HTML as Django's template engine gives, compiled to Python: with that engine a
+    checkout form's ten fields cost more than the rest of the page (bench/checkout_http.py).
+    """
+
+    form_template_name = "forms/fields.html"
+
+    @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": False,
+                "DIRS": [
+                    Path(settings.BASE_DIR) / "templates" / "jinja2",
+                    Path(forms.__file__).parent / "jinja2",
+                ],
+                "NAME": "forms",
+                "OPTIONS": {},
+            }
+        )
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -15,7 +15,7 @@ saving a session under a key overwrites that note.
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
-from django.db import DatabaseError, IntegrityError, connections, router
+from django.db import IntegrityError, connections, router
 from django.utils.crypto import get_random_string
 
 from core import cache_guard
@@ -23,6 +23,10 @@ from core import cache_guard
 KEY_PREFIX = "session:"
 ABSENT = "absent"
 ABSENT_SECONDS = 60
+
+
+_INSERT_SQL = "INSERT INTO {table} (session_data, expire_date, session_key) VALUES (%s, %s, %s)"
+_UPDATE_SQL = "UPDATE {table} SET session_data = %s, expire_date = %s WHERE session_key = %s"
 
 
 class SessionStore(DatabaseStore):
@@ -64,20 +68,22 @@ class SessionStore(DatabaseStore):
         if self.session_key is None or connection.in_atomic_block:
             super().save(must_create)  # creates a key, or inside a transaction: Django's way
         else:
-            # One statement, not BEGIN/UPDATE/COMMIT: in autocommit a refused INSERT or an
-            # UPDATE of no row leaves nothing to roll back (every cart change saves).
+            # One fixed statement, not the ORM's BEGIN/UPDATE/COMMIT: in autocommit a refused
+            # INSERT or an UPDATE of no row leaves nothing to roll back, and every cart change
+            # saves (compiling the ORM's write cost more than the database's work).
             data = self._get_session(no_load=must_create)
-            row = self.create_model_instance(data)
-            try:
-                row.save(force_insert=must_create, force_update=not must_create)
-            except IntegrityError:
+            values = [self.encode(data), self.get_expiry_date(), self.session_key]
+            table = connection.ops.quote_name(self.model._meta.db_table)
+            with connection.cursor() as cursor:
                 if must_create:
-                    raise CreateError from None
-                raise
-            except DatabaseError:
-                if not must_create:
-                    raise UpdateError from None
-                raise
+                    try:
+                        cursor.execute(_INSERT_SQL.format(table=table), values)
+                    except IntegrityError:
+                        raise CreateError from None
+                else:
+                    cursor.execute(_UPDATE_SQL.format(table=table), values)
+                    if cursor.rowcount != 1:
+                        raise UpdateError
         cache_guard.set(self.cache_key, self._session, self.get_expiry_age())
 
     def delete(self, session_key=None) -> None:

@@ -167,3 +167,44 @@ def test_the_shared_render_outlives_the_process_copies_and_follows_a_change_made
     assert same_content.templates == []
     assert [t.name for t in changed.templates][:1] == ["storefront/product.html"]
     assert "Tieguanyin oolong" in changed.content.decode()
+
+
+def test_the_checkout_form_is_rendered_once_and_each_shopper_gets_their_own_reference(
+    selling_shop,
+):
+    with selling_shop.merchant:
+        variant_id = Product.objects.get(slug="oolong").variants.get().pk
+    connection.set_schema_to_public()
+    pages = []
+    for _shopper in range(2):
+        shopper = on_host(Client(), "alpha.localhost")
+        shopper.post("/cart/add/", {"variant": variant_id, "quantity": "1"})
+        pages.append(shopper.get("/checkout/"))
+
+    references = [
+        re.search(r'name="reference" value="([^"]+)"', page.content.decode())[1] for page in pages
+    ]
+    form_renders = [page_key for page_key in commerce_cache._pages if ":form:" in page_key]
+    assert references == [str(page.context["form"].initial["reference"]) for page in pages]
+    assert references[0] != references[1]
+    assert "live-figure" not in pages[1].content.decode()
+    assert len(form_renders) == 1  # the second shopper's form came from the first render
+    assert 'name="contact_name"' in pages[1].content.decode()
+
+
+def test_only_the_hidden_fields_of_an_unbound_form_are_filled_in():
+    from commerce.storefront.forms import CheckoutForm
+    from commerce.storefront.page_cache import render_unbound_form
+
+    class Shop:
+        local_pickup = accepts_cash_on_delivery = accepts_pay_in_store = True
+
+    form = CheckoutForm(shop_settings=Shop(), card_enabled=False)
+
+    with pytest.raises(ValueError, match="email"):
+        render_unbound_form(form, live={"email": "someone@example.test"})
+    with pytest.raises(ValueError, match="reference"):
+        render_unbound_form(
+            CheckoutForm({}, shop_settings=Shop(), card_enabled=False),
+            live={"reference": "x"},
+        )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from commerce.catalog.models import Variant
@@ -17,12 +18,15 @@ SESSION_KEY = "cart"
 
 @dataclass(frozen=True)
 class CartLine:
-    variant: Variant
+    variant_id: int
+    product_title: str
+    variant_name: str
+    unit_price: Decimal
     quantity: int
 
     @property
     def line_total(self) -> Decimal:
-        return self.variant.price * self.quantity
+        return self.unit_price * self.quantity
 
 
 def parse_quantity(raw, *, allow_zero: bool = False) -> int:
@@ -91,13 +95,35 @@ def clear(session) -> None:
     session.pop(SESSION_KEY, None)
 
 
+# One fixed statement: the cart, the checkout page and placing an order each read it, and
+# compiling the ORM's join cost three times the database's work.
+_LINES_SQL = """
+    SELECT v.id, p.title, v.name, v.price
+    FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id
+    WHERE v.id = ANY(%s) AND v.is_active AND p.is_published
+"""
+
+
 def lines(session) -> list[CartLine]:
-    """The cart's items that can still be bought, with today's prices."""
+    """The cart's items that can still be bought, with today's prices, in the order they
+    were added."""
     cart = read(session)
-    variants = Variant.objects.select_related("product").filter(
-        pk__in=cart, is_active=True, product__is_published=True
-    )
-    return [CartLine(variant=variant, quantity=cart[variant.pk]) for variant in variants]
+    if not cart:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_LINES_SQL, [list(cart)])
+        found = {row[0]: row for row in cursor.fetchall()}
+    return [
+        CartLine(
+            variant_id=variant_id,
+            product_title=found[variant_id][1],
+            variant_name=found[variant_id][2],
+            unit_price=found[variant_id][3],
+            quantity=quantity,
+        )
+        for variant_id, quantity in cart.items()
+        if variant_id in found
+    ]
 
 
 def line_requests(session) -> list[LineRequest]:

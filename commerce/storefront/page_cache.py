@@ -18,16 +18,20 @@ gets a full render: new session contents are private until they are added to
 SHAREABLE_SESSION_KEYS.
 """
 
+import copy
 import hashlib
 import re
 from collections.abc import Mapping
 
+from django import forms
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from commerce.cache import LOCAL_TTL_SECONDS, PAGE_TTL_SECONDS, key, remember_rendered
@@ -85,3 +89,45 @@ def render_shared(
         # Every placeholder gets its figure: one without would fail here, not show.
         html = _LIVE.sub(lambda found: str(localize(figures[found[1]])), html)
     return HttpResponse(html)
+
+
+def render_unbound_form(form: forms.Form, *, live: Mapping[str, str]) -> SafeString:
+    """An unbound form's HTML, rendered once per process for the same fields (labels,
+    choices, initial values, widgets, in the active language), with `live` initial values
+    (a fresh checkout reference) put in for each request. Hidden fields only: a placeholder
+    must not be shown or typed over."""
+    for name in live:
+        if form.is_bound or not form.fields[name].widget.is_hidden:
+            raise ValueError(f"{name}: only an unbound form's hidden fields are filled in")
+    shape = repr(
+        [
+            (
+                name,
+                type(field.widget).__name__,
+                str(field.label),
+                field.required,
+                field.widget.attrs,
+                str(field.help_text),
+                list(getattr(field, "choices", ())),
+                None if name in live else form.get_initial_for_field(field, name),
+            )
+            for name, field in form.fields.items()
+        ]
+    )
+    digest = hashlib.blake2b(shape.encode(), digest_size=8).hexdigest()
+    form_key = key("form", type(form).__name__, get_language(), digest)
+
+    def render() -> str:
+        # A copy: the caller's form keeps its own initial values.
+        with_placeholders = copy.copy(form)
+        with_placeholders.initial = {
+            **form.initial,
+            **{name: live_placeholder(name) for name in live},
+        }
+        with_placeholders._bound_fields_cache = {}
+        return str(with_placeholders)
+
+    html = remember_rendered(form_key, render, seconds=PAGE_TTL_SECONDS)
+    for name, value in live.items():
+        html = html.replace(live_placeholder(name), conditional_escape(value))
+    return mark_safe(html)  # a form's own render, with escaped values put in

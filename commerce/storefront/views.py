@@ -159,10 +159,11 @@ def checkout(request):
     # "Update total" (the no-JavaScript way to see a method's total) shows the form again
     # with the shopper's answers and places nothing.
     updating = request.method == "POST" and "update_total" in request.POST
+    reference = uuid.uuid4()
     form = CheckoutForm(
         request.POST if request.method == "POST" and not updating else None,
         initial={
-            "reference": uuid.uuid4(),
+            "reference": reference,
             **checkout_initial(request),
             **(request.POST.dict() if updating else {}),
         },
@@ -228,6 +229,11 @@ def checkout(request):
         {
             "store": shop,
             "form": form,
+            # The form as every shopper with this cart total and these answers sees it,
+            # rendered once; each gets a reference of their own.
+            "form_html": page_cache.render_unbound_form(form, live={"reference": str(reference)})
+            if request.method == "GET"
+            else None,
             "lines": items,
             "subtotal": subtotal,
             "quotes": quotes,

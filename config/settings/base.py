@@ -120,10 +120,8 @@ TEMPLATES = [
     }
 ]
 
-# Form widgets, labels and error lists render through Django's own Jinja2 copies of its form
-# templates: the same HTML, compiled to Python. With the Django engine a checkout form's ten
-# fields cost more than the rest of the page (bench/checkout_http.py).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Forms render through Jinja2 (core/forms.py says why).
+FORM_RENDERER = "core.forms.FormRenderer"
 
 WSGI_APPLICATION = "config.wsgi.application"
 # bench/storefront.py compares the product page with a bare view served the same way.
