@@ -119,15 +119,32 @@ class _Forms(HTMLParser):
 
 
 class Page:
+    """A page as the shopper got it; its forms and links are parsed when first asked for
+    (the client shares the cores it measures, and most pages are only passed through)."""
+
     def __init__(self, response: requests.Response):
         self.url = response.url
         self.status = response.status_code
         self.text = response.text
-        parsed = _Forms()
-        parsed.feed(self.text)
-        self.forms = parsed.forms
-        self.links = parsed.links
-        self.data = parsed.data_attributes
+        self._parsed: _Forms | None = None
+
+    def _parse(self) -> _Forms:
+        if self._parsed is None:
+            self._parsed = _Forms()
+            self._parsed.feed(self.text)
+        return self._parsed
+
+    @property
+    def forms(self) -> list[dict]:
+        return self._parse().forms
+
+    @property
+    def links(self) -> list[str]:
+        return self._parse().links
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._parse().data_attributes
 
     def form(self, *, action_contains: str = "", field: str = "", method: str = "post") -> dict:
         """The first form posting to an address containing `action_contains` and having the

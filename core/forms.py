@@ -3,7 +3,8 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.forms.renderers import Jinja2
+from django.forms.renderers import DjangoTemplates, Jinja2
+from django.template import TemplateDoesNotExist
 from django.utils.functional import cached_property
 
 
@@ -17,6 +18,24 @@ class FormRenderer(Jinja2):
     """
 
     form_template_name = "forms/fields.html"
+
+    def get_template(self, template_name: str):
+        try:
+            return self.engine.get_template(template_name)
+        except TemplateDoesNotExist:
+            # The widgets of Django's contrib apps (admin, auth) exist as Django templates only.
+            return self.django_engine.get_template(template_name)
+
+    @cached_property
+    def django_engine(self):
+        return DjangoTemplates.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [Path(forms.__file__).parent / "templates"],
+                "NAME": "contrib-forms",
+                "OPTIONS": {},
+            }
+        )
 
     @cached_property
     def engine(self):

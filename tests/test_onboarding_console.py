@@ -1,5 +1,6 @@
 """The CSM console pages and the merchant's checklist, over HTTP."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -94,7 +95,7 @@ def test_a_bad_contact_is_refused_naming_the_field_and_nothing_is_written(consol
     assert response.status_code == 400
     page = response.content.decode()
     assert 'data-field="system_contact"' in page
-    assert "Record the merchant&#x27;s system contact." in page
+    assert "Record the merchant's system contact." in html.unescape(page)
     assert not ContactLog.objects.exists()
 
 

@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from commerce.catalog.models import Product, Stock, Variant
 from commerce.orders.models import Order
@@ -221,3 +223,38 @@ def test_a_price_change_shows_on_the_product_page_at_once(selling_shop):
 
     assert "33.00" in page
     assert "30.00" not in page
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: no transaction around requests
+def test_each_step_of_a_checkout_runs_a_fixed_number_of_queries(
+    selling_shop, django_assert_num_queries
+):
+    """The hot path of bench/checkout_http.py, counted as the bench prints it: the second
+    of two shoppers, so what is cached for a minute (the shop's host for the email's
+    links, webhook subscriptions) is as warm as in steady traffic."""
+    oolong = variant_id(selling_shop, "OOL-100")
+    counted = []
+
+    def step(request, *args, **kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            response = request(*args, **kwargs)
+        counted.append(len(captured))
+        return response
+
+    for _shopper in range(2):
+        counted.clear()
+        client = shopper()
+        step(client.get, "/p/oolong/")
+        step(client.post, "/cart/add/", {"variant": oolong, "quantity": "1"})
+        step(client.get, "/cart/")
+        form = step(checkout_form, client, shipping_method="pickup")
+        placed = step(client.post, "/checkout/", form)
+        page = step(client.get, placed["Location"])
+
+    # product page: search_path, live stock. Add to cart: the variant, the new session.
+    # Cart and checkout page: the cart's lines. Placing: the cart's lines, the reference
+    # unused; BEGIN, the stock taken, the order with its lines, event and customer, the
+    # confirmation email; COMMIT; the session. Order page: the order, its lines.
+    assert counted == [2, 3, 2, 2, 9, 3]
+    assert placed.status_code == 302
+    assert page.context["lines"][0].product_title == "Oolong"

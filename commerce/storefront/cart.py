@@ -10,23 +10,52 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from commerce.catalog.models import Variant
 from commerce.orders.services import MAX_LINE_QUANTITY, LineRequest
 
 SESSION_KEY = "cart"
 
 
 @dataclass(frozen=True)
-class CartLine:
+class CartItem:
+    """A variant as the cart shows it, with today's price."""
+
     variant_id: int
     product_title: str
     variant_name: str
     unit_price: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.product_title} {self.variant_name}".strip()
+
+
+@dataclass(frozen=True)
+class CartLine(CartItem):
     quantity: int
 
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+# One fixed statement: adding to the cart, the cart, the checkout page and placing an order
+# each read it, and compiling the ORM's join cost three times the database's work.
+_AVAILABLE_SQL = """
+    SELECT v.id, p.title, v.name, v.price
+    FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id
+    WHERE v.id = ANY(%s::integer[]) AND v.is_active AND p.is_published
+"""
+# Variant ids are PostgreSQL integers: anything beyond is no variant (and no query).
+_MAX_ID = 2**31 - 1
+
+
+def available_items(variant_ids) -> dict[int, CartItem]:
+    """The variants among `variant_ids` a shopper can buy now."""
+    wanted = [variant_id for variant_id in variant_ids if 0 < variant_id <= _MAX_ID]
+    if not wanted:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_AVAILABLE_SQL, [wanted])
+        return {row[0]: CartItem(*row) for row in cursor.fetchall()}
 
 
 def parse_quantity(raw, *, allow_zero: bool = False) -> int:
@@ -41,19 +70,15 @@ def parse_quantity(raw, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-def parse_variant(raw) -> Variant:
+def parse_variant(raw) -> CartItem:
     try:
         variant_id = int(str(raw).strip())
     except ValueError:
         raise ValidationError({"variant": [_("Choose an item.")]}) from None
-    variant = (
-        Variant.objects.select_related("product")
-        .filter(pk=variant_id, is_active=True, product__is_published=True)
-        .first()
-    )
-    if variant is None:
+    item = available_items([variant_id]).get(variant_id)
+    if item is None:
         raise ValidationError({"variant": [_("This item is not available.")]})
-    return variant
+    return item
 
 
 def read(session) -> dict[int, int]:
@@ -64,16 +89,16 @@ def _write(session, cart: dict[int, int]) -> None:
     session[SESSION_KEY] = {str(key): value for key, value in cart.items() if value > 0}
 
 
-def add(session, *, variant_raw, quantity_raw) -> Variant:
+def add(session, *, variant_raw, quantity_raw) -> CartItem:
     variant = parse_variant(variant_raw)
     quantity = parse_quantity(quantity_raw)
     cart = read(session)
-    total = cart.get(variant.pk, 0) + quantity
+    total = cart.get(variant.variant_id, 0) + quantity
     if total > MAX_LINE_QUANTITY:
         raise ValidationError(
             {"quantity": [_("Enter a quantity from 1 to %(max)s.") % {"max": MAX_LINE_QUANTITY}]}
         )
-    cart[variant.pk] = total
+    cart[variant.variant_id] = total
     _write(session, cart)
     return variant
 
@@ -95,34 +120,15 @@ def clear(session) -> None:
     session.pop(SESSION_KEY, None)
 
 
-# One fixed statement: the cart, the checkout page and placing an order each read it, and
-# compiling the ORM's join cost three times the database's work.
-_LINES_SQL = """
-    SELECT v.id, p.title, v.name, v.price
-    FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id
-    WHERE v.id = ANY(%s) AND v.is_active AND p.is_published
-"""
-
-
 def lines(session) -> list[CartLine]:
     """The cart's items that can still be bought, with today's prices, in the order they
     were added."""
     cart = read(session)
-    if not cart:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(_LINES_SQL, [list(cart)])
-        found = {row[0]: row for row in cursor.fetchall()}
+    items = available_items(cart)
     return [
-        CartLine(
-            variant_id=variant_id,
-            product_title=found[variant_id][1],
-            variant_name=found[variant_id][2],
-            unit_price=found[variant_id][3],
-            quantity=quantity,
-        )
+        CartLine(**vars(items[variant_id]), quantity=quantity)
         for variant_id, quantity in cart.items()
-        if variant_id in found
+        if variant_id in items
     ]
 
 

@@ -28,6 +28,7 @@ from commerce.storefront.placed_checkouts import placed_elsewhere, remember_chec
 from commerce.storefront.selectors import (
     available_units,
     category_by_slug,
+    order_status_lines,
     product_page,
     product_page_fingerprint,
 )
@@ -244,11 +245,13 @@ def checkout(request):
 
 
 def order_status(request, token: str):
-    order = get_object_or_404(
-        Order.objects.select_related("outlet").prefetch_related("lines"), status_token=token
-    )
+    order = get_object_or_404(Order.objects.select_related("outlet"), status_token=token)
     return _page(
         request,
         "storefront/order.html",
-        {"order": order, "just_placed": request.GET.get("placed") == "1"},
+        {
+            "order": order,
+            "lines": order_status_lines(order.pk),
+            "just_placed": request.GET.get("placed") == "1",
+        },
     )
