@@ -11,7 +11,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("first_name", "last_name")}),
+        ("Profile", {"fields": ("first_name", "last_name", "language")}),
         ("Platform", {"fields": ("platform_roles", "is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )

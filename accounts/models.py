@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -12,6 +13,12 @@ class PlatformRole(models.TextChoices):
     FINANCE = "finance", _("Finance")
     PLATFORM_ADMIN = "platform_admin", _("Platform admin")
     PRODUCT = "product", _("Product")
+
+
+def email_language(language: str) -> str:
+    """The language to write to a person whose `User.language` is `language`: theirs, else
+    the platform's default."""
+    return language or settings.LANGUAGE_CODE
 
 
 class EmailUserManager(UserManager):
@@ -40,6 +47,20 @@ class User(AbstractUser):
         help_text=_("Platform staff roles; empty for merchant users."),
     )
 
+    # The language of what the platform writes to this person on its own (CSM alerts,
+    # escalations, renewal heads-ups); empty: the platform's default (settings.LANGUAGE_CODE).
+    # A shop's emails follow the shop's language instead (Merchant.language).
+    # db_default: rows written by set-based SQL (bulk seeds) that name no language.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("The language of the platform's emails to this person; empty: the default."),
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
@@ -49,6 +70,11 @@ class User(AbstractUser):
         self.email = canonical_email(self.email)
         self.username = self.email
         super().save(*args, **kwargs)
+
+    @property
+    def email_language(self) -> str:
+        """The language to write to this person in: theirs, else the platform's default."""
+        return email_language(self.language)
 
     @property
     def is_platform_staff(self) -> bool:

@@ -9,6 +9,7 @@ None (shown as "—"), never zero or infinity.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
@@ -83,18 +84,46 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
-def nps(scores: Iterable[int]) -> Decimal | None:
-    """% promoters (9-10) minus % detractors (0-6) over all respondents; None without any."""
+@dataclass(frozen=True)
+class NpsFigure:
+    """The answers behind an NPS: how many responded and in which band. The one NPS rule of
+    the platform lives in `score`; counts grouped in SQL (customer success's reports) and
+    plain lists of scores (`nps_figure`, `nps`) both end there."""
+
+    respondents: int
+    promoters: int  # 9-10
+    passives: int  # 7-8
+    detractors: int  # 0-6
+
+    @property
+    def score(self) -> Decimal | None:
+        """% promoters minus % detractors over all respondents (passives count only as
+        respondents), never an average of the scores. Rounded half up to one decimal place,
+        like every percentage here: 5 promoters, 3 passives, 2 detractors -> 30.0; 1 of 3
+        -> 33.3; 1 of 8 -> 12.5. None without respondents."""
+        if not self.respondents:
+            return None
+        return (Decimal(self.promoters - self.detractors) * HUNDRED / self.respondents).quantize(
+            ONE_PLACE, rounding=ROUND_HALF_UP
+        )
+
+
+def nps_figure(scores: Iterable[int]) -> NpsFigure:
+    """Count answers (0-10) into an NpsFigure; a score outside 0-10 is a ValueError."""
     answers = list(scores)
     if any(not 0 <= score <= 10 for score in answers):
         raise ValueError("NPS scores run from 0 to 10")
-    if not answers:
-        return None
-    promoters = sum(1 for score in answers if score >= 9)
-    detractors = sum(1 for score in answers if score <= 6)
-    return (Decimal(promoters - detractors) * HUNDRED / len(answers)).quantize(
-        ONE_PLACE, rounding=ROUND_HALF_UP
+    return NpsFigure(
+        respondents=len(answers),
+        promoters=sum(1 for score in answers if score >= 9),
+        passives=sum(1 for score in answers if 7 <= score <= 8),
+        detractors=sum(1 for score in answers if score <= 6),
     )
+
+
+def nps(scores: Iterable[int]) -> Decimal | None:
+    """The NPS of a list of answers (NpsFigure.score); None without any."""
+    return nps_figure(scores).score
 
 
 def logo_churn_rate(accounts_at_start: int, lost: int) -> Decimal | None:

@@ -3,6 +3,8 @@ at the end of a term (renew, expire, suspend after the grace period).
 
 Each reminder is written as a row under a unique constraint in the same transaction that
 enqueues its email in the outbox, so retries and a duplicated beat send nothing twice.
+Reminders to a shop's owners are written in the shop's language (`Merchant.language`),
+whatever language the sweep runs in.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
@@ -107,7 +109,7 @@ def send_dunning_reminders(now=None) -> int:
 
 def _send_dunning(invoice: Invoice, day: int) -> bool:
     try:
-        with transaction.atomic():
+        with transaction.atomic(), translation.override(invoice.merchant.language):
             reminder = DunningReminder.objects.create(invoice=invoice, day=day)
             notify(
                 owners(invoice.merchant_id),
@@ -186,7 +188,9 @@ class RenewalMessage:
 
 
 def renewal_message(subscription: Subscription, days_before: int) -> RenewalMessage:
-    """What a renewal reminder says (to the owners, and through customer success to the CSM)."""
+    """What a renewal reminder says (to the owners, and through customer success to the CSM),
+    in the active language: the caller chooses it (the shop's for its owners, the CSM's for
+    the heads-up)."""
     merchant = subscription.merchant
     if subscription.auto_renew:
         text = _("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
@@ -209,7 +213,8 @@ def renewal_message(subscription: Subscription, days_before: int) -> RenewalMess
 
 
 def _send_renewal(subscription: Subscription, days_before: int) -> bool:
-    message = renewal_message(subscription, days_before)
+    with translation.override(subscription.merchant.language):
+        message = renewal_message(subscription, days_before)
     try:
         with transaction.atomic():
             reminder = RenewalReminder.objects.create(

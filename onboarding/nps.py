@@ -324,12 +324,18 @@ def escalate_missed_detractor_calls(now: datetime) -> int:
     notices, messages = [], []
     for item in escalations:
         task, lead = tasks[item.task_id], leads[item.lead_id]
-        text = _("%(csm)s has not called back a detractor of %(merchant)s (due %(due)s)") % {
-            "csm": task.assignee.email,
-            "merchant": task.merchant.name,
-            "due": task.due_on.isoformat(),
-        }
         link = merchant_link(task.merchant_id)
+        # The lead's language (else the platform's): the notice and the email are theirs.
+        with translation.override(lead.email_language):
+            text = _("%(csm)s has not called back a detractor of %(merchant)s (due %(due)s)") % {
+                "csm": task.assignee.email,
+                "merchant": task.merchant.name,
+                "due": task.due_on.isoformat(),
+            }
+            body = _("%(text)s\n\nOpen the merchant: %(link)s") % {
+                "text": text,
+                "link": platform_url(None, link),
+            }
         notices.append(
             Notification(
                 recipient=lead, kind="nps_escalation", text=text, link=link, created_at=now
@@ -339,8 +345,7 @@ def escalate_missed_detractor_calls(now: datetime) -> int:
             outbox.email(
                 to=[lead.email],
                 subject=text,
-                body=_("%(text)s\n\nOpen the merchant: %(link)s")
-                % {"text": text, "link": platform_url(None, link)},
+                body=body,
                 dedupe_key=f"onboarding:nps-escalation:{task.pk}",
                 merchant_id=task.merchant_id,
             )

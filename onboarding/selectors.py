@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, PlatformRole, User
+from analytics.metrics import NpsFigure
 from analytics.models import DailyMerchantStats
 from billing.selectors import InvoiceFacts, invoice_facts
 from onboarding.links import merchant_link
@@ -463,33 +464,6 @@ def upcoming_sessions(now: datetime | None = None) -> QuerySet[TrainingSession]:
 
 
 # ---------------------------------------------------------------------------- NPS
-
-
-@dataclass(frozen=True)
-class NpsFigure:
-    respondents: int
-    promoters: int
-    passives: int
-    detractors: int
-
-    @property
-    def score(self) -> int | None:
-        """% promoters minus % detractors over respondents, rounded half up; never an
-        average of the scores. None without respondents."""
-        if not self.respondents:
-            return None
-        exact = Decimal(100 * (self.promoters - self.detractors)) / self.respondents
-        return int(exact.quantize(Decimal(1), ROUND_HALF_UP))
-
-
-def nps_of(scores: Iterable[int]) -> NpsFigure:
-    scores = list(scores)
-    return NpsFigure(
-        respondents=len(scores),
-        promoters=sum(1 for s in scores if s >= 9),
-        passives=sum(1 for s in scores if 7 <= s <= 8),
-        detractors=sum(1 for s in scores if s <= 6),
-    )
 
 
 NPS_COUNTS = {

@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification
+from accounts.models import Notification, email_language
 from analytics.events import EventKind
 from billing.models import RenewalReminder
 from billing.reminders import renewal_message
@@ -335,24 +335,30 @@ def send_alert_emails(now: datetime) -> int:
         "stage",
         "level",
         "recipient__email",
+        "recipient__language",
         "journey__merchant_id",
         "journey__merchant__name",
     )
-    messages = [
-        outbox.email(
-            to=[email],
-            subject=alert_text(level, stage, name),
-            body=_("%(text)s\n\nOpen the merchant: %(link)s")
-            % {
-                "text": alert_text(level, stage, name),
+    messages = []
+    for alert_id, stage, level, email, language, merchant_id, name in alerts:
+        if not email:
+            continue
+        # The CSM's language (else the platform's), not the merchant's: the CSM reads it.
+        with translation.override(email_language(language)):
+            text = alert_text(level, stage, name)
+            body = _("%(text)s\n\nOpen the merchant: %(link)s") % {
+                "text": text,
                 "link": platform_url(None, merchant_link(merchant_id)),
-            },
-            dedupe_key=f"onboarding:alert:{alert_id}",
-            merchant_id=merchant_id,
+            }
+        messages.append(
+            outbox.email(
+                to=[email],
+                subject=text,
+                body=body,
+                dedupe_key=f"onboarding:alert:{alert_id}",
+                merchant_id=merchant_id,
+            )
         )
-        for alert_id, stage, level, email, merchant_id, name in alerts
-        if email
-    ]
     return outbox.enqueue_emails(messages)
 
 
@@ -461,7 +467,9 @@ def send_renewal_heads_up_emails(now: datetime) -> int:
     for heads_up in heads_ups:
         if not heads_up.recipient.email:
             continue
-        message = renewal_message(heads_up.reminder.subscription, heads_up.reminder.days_before)
+        # The reminder's words in the CSM's language (else the platform's).
+        with translation.override(heads_up.recipient.email_language):
+            message = renewal_message(heads_up.reminder.subscription, heads_up.reminder.days_before)
         messages.append(
             outbox.email(
                 to=[heads_up.recipient.email],

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Case, OuterRef, Q, Subquery, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from analytics.metrics import NpsFigure, nps_figure
 from billing.models import Invoice, InvoiceStatus, SubscriptionEvent, SubscriptionEventKind
 from onboarding.models import NpsResponse, SignupSource, TierAssignment
-from onboarding.selectors import NpsFigure, nps_of
 from reports.models import ChannelSpend
 from reports.selectors import add_months, month_end, month_start
 from tenants.models import Merchant
@@ -107,24 +108,39 @@ def _grouped(rows: Iterable[tuple[str, int]]) -> list[GroupNps]:
     scores: dict[str, list[int]] = defaultdict(list)
     for label, score in rows:
         scores[label or "—"].append(score)
-    return [GroupNps(label, nps_of(values)) for label, values in sorted(scores.items())]
+    return [GroupNps(label, nps_figure(values)) for label, values in sorted(scores.items())]
 
 
-def build_chain(*, last_month: date, currency: str, months: int = 12) -> NpsChain:
-    """The twelve months ending with `last_month` (a first-of-month date)."""
-    start = add_months(month_start(last_month), -(months - 1))
-    end = month_end(month_start(last_month))
-    window = (_aware(start), _aware(end, end=True))
+class Answer(NamedTuple):
+    """One NPS answer as the chain reads it. Tier, segment and CSM are read for the answers
+    of the window only (the groups); earlier answers serve the categories' history."""
+
+    merchant_id: int
+    answered_at: datetime
+    score: int
+    tier: str | None
+    segment: str | None
+    csm: str | None
+    merchant_created_at: datetime
+
+
+def answers_until(window: tuple[datetime, datetime]) -> list[Answer]:
+    """Every answer up to the window's end, oldest first: the chain's one read of the
+    survey answers (the window's groups and each merchant's answer history both use it)."""
+    start_at, end_at = window
     latest_tier = TierAssignment.objects.filter(merchant=OuterRef("survey__merchant")).order_by(
         "-computed_at", "-id"
     )
-    answers = list(
-        NpsResponse.objects.filter(answered_at__range=window)
+    in_window = Q(answered_at__gte=start_at)
+    return [
+        Answer(*row)
+        for row in NpsResponse.objects.filter(answered_at__lte=end_at)
         .annotate(
-            tier=Subquery(latest_tier.values("tier")[:1]),
-            service_segment=Subquery(latest_tier.values("segment")[:1]),
+            tier=Case(When(in_window, then=Subquery(latest_tier.values("tier")[:1]))),
+            service_segment=Case(When(in_window, then=Subquery(latest_tier.values("segment")[:1]))),
         )
         .values_list(
+            "survey__merchant_id",
             "answered_at",
             "score",
             "tier",
@@ -132,10 +148,20 @@ def build_chain(*, last_month: date, currency: str, months: int = 12) -> NpsChai
             "survey__merchant__journey__csm__email",
             "survey__merchant__created_at",
         )
-    )
+        .order_by("answered_at", "id")
+    ]
+
+
+def build_chain(*, last_month: date, currency: str, months: int = 12) -> NpsChain:
+    """The twelve months ending with `last_month` (a first-of-month date)."""
+    start = add_months(month_start(last_month), -(months - 1))
+    end = month_end(month_start(last_month))
+    window = (_aware(start), _aware(end, end=True))
+    history = answers_until(window)
+    answers = [answer for answer in history if answer.answered_at >= window[0]]
     by_month: dict[date, list[int]] = defaultdict(list)
-    for answered_at, score, *_rest in answers:
-        by_month[month_start(timezone.localdate(answered_at))].append(score)
+    for answer in answers:
+        by_month[month_start(timezone.localdate(answer.answered_at))].append(answer.score)
     new_by_month: dict[date, int] = defaultdict(int)
     for created in (
         Merchant.objects.exclude(schema_name="public")
@@ -156,24 +182,24 @@ def build_chain(*, last_month: date, currency: str, months: int = 12) -> NpsChai
         start=start,
         end=end,
         currency=currency,
-        overall=nps_of(score for _at, score, *_rest in answers),
+        overall=nps_figure(answer.score for answer in answers),
         months=[
             MonthChain(
                 month=month,
-                nps=nps_of(by_month.get(month, [])),
+                nps=nps_figure(by_month.get(month, [])),
                 new_merchants=new_by_month.get(month, 0),
                 referrals=referrals_by_month.get(month, 0),
             )
             for month in month_list
         ],
-        by_tier=_grouped((tier, score) for _at, score, tier, *_rest in answers),
-        by_segment=_grouped((seg, score) for _at, score, _tier, seg, *_rest in answers),
-        by_csm=_grouped((csm, score) for _at, score, _t, _s, csm, _c in answers),
+        by_tier=_grouped((answer.tier, answer.score) for answer in answers),
+        by_segment=_grouped((answer.segment, answer.score) for answer in answers),
+        by_csm=_grouped((answer.csm, answer.score) for answer in answers),
         by_cohort=_grouped(
-            (f"{timezone.localdate(created):%Y-%m}", score)
-            for _at, score, _t, _s, _csm, created in answers
+            (f"{timezone.localdate(answer.merchant_created_at):%Y-%m}", answer.score)
+            for answer in answers
         ),
-        money=category_money(start=start, end=end, currency=currency),
+        money=category_money(history=history, start=start, end=end, currency=currency),
         channels=channel_rows(
             counts=channel_counts,
             total=sum(new_by_month.values()),
@@ -184,21 +210,22 @@ def build_chain(*, last_month: date, currency: str, months: int = 12) -> NpsChai
     )
 
 
-def category_money(*, start: date, end: date, currency: str) -> list[CategoryMoney]:
+def category_money(
+    *, history: Sequence[Answer], start: date, end: date, currency: str
+) -> list[CategoryMoney]:
     """Renewal rate: of the renewals and churns decided in the window, the share renewed,
     each decision counted under the merchant's latest NPS answer before it. 12-month
     revenue: what the merchants whose latest answer (by the window's end) falls in the
-    category were billed in the window (issued invoices, voided ones excluded), per merchant."""
-    history: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for merchant_id, answered_at, score in (
-        NpsResponse.objects.filter(answered_at__lte=_aware(end, end=True))
-        .values_list("survey__merchant_id", "answered_at", "score")
-        .order_by("answered_at", "id")
-    ):
-        history[merchant_id].append((timezone.localdate(answered_at), score))
+    category were billed in the window (issued invoices, voided ones excluded), per merchant.
+    `history`: every answer up to the window's end, oldest first (`answers_until`)."""
+    by_merchant: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for answer in history:
+        by_merchant[answer.merchant_id].append(
+            (timezone.localdate(answer.answered_at), answer.score)
+        )
 
     def category_on(merchant_id: int, day: date) -> str | None:
-        answered = history.get(merchant_id, [])
+        answered = by_merchant.get(merchant_id, [])
         position = bisect.bisect_right([when for when, _score in answered], day)
         return category(answered[position - 1][1]) if position else None
 
@@ -213,10 +240,10 @@ def category_money(*, start: date, end: date, currency: str) -> list[CategoryMon
         decisions[found] += 1
         renewed[found] += kind in RENEWED
     in_currency = set(
-        Merchant.objects.filter(pk__in=history, currency=currency).values_list("pk", flat=True)
+        Merchant.objects.filter(pk__in=by_merchant, currency=currency).values_list("pk", flat=True)
     )
     members: dict[str, set[int]] = defaultdict(set)
-    for merchant_id, answered in history.items():
+    for merchant_id, answered in by_merchant.items():
         if merchant_id in in_currency:
             members[category(answered[-1][1])].add(merchant_id)
     billed = dict(

@@ -4,7 +4,11 @@ by platform role.
 Roles are enforced in ONE place, `SECTION_ROLES`: a path prefix of `/manage/` or `/api/`
 and the roles that may open it. The longest matching prefix wins; a path no prefix matches
 is open to the owner and managers only, so a page or API resource added tomorrow is closed
-to cashiers and marketing until someone lists it here. `shop_member_required` (every
+to cashiers and marketing until someone lists it here. `PAGE_ROLES` names single pages
+(exact paths, checked first) that a wider group may read inside a narrower section: the
+staff page is readable by managers while everything under it (invite, change a role,
+remove, transfer, withdraw, the activity log, and any action added there tomorrow) stays
+the owner's. `shop_member_required` (every
 `/manage/` view) and `tenants.permissions.IsShopMember` (every API view) both ask
 `role_may_open`; tests/test_roles.py walks the tenant URLconf and proves each role's matrix.
 """
@@ -38,8 +42,16 @@ SECTION_ROLES: dict[str, frozenset[str]] = {
     # Marketing: campaigns (plugins, group-buy) and the data center.
     "/manage/marketing/": frozenset({OWNER, MANAGER, MARKETING}),
     "/manage/data/": frozenset({OWNER, MANAGER, MARKETING}),
-    # Staff, roles, seats, ownership and the staff activity log: the owner only.
+    # Staff, roles, seats, ownership and the staff activity log: the owner only (every
+    # action and any page added under it; the staff list itself is in PAGE_ROLES).
     "/manage/settings/": frozenset({OWNER}),
+}
+
+# Single pages (exact paths) open to more roles than their section: read-only pages only.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    # The staff list and seats, read-only for managers (tenants.staff_views.staff_settings
+    # answers GET and HEAD only; its forms post to the owner-only paths below it).
+    "/manage/settings/": frozenset({OWNER, MANAGER}),
 }
 
 # Where a role lands when it opens `/manage/` (the overview is owner's and manager's).
@@ -63,7 +75,10 @@ NAV_SECTIONS: dict[str, str] = {
 
 
 def roles_for_path(path: str) -> frozenset[str]:
-    """The roles that may open `path` (the longest listed prefix, else DEFAULT_ROLES)."""
+    """The roles that may open `path`: its PAGE_ROLES entry, else the longest listed
+    prefix, else DEFAULT_ROLES."""
+    if path in PAGE_ROLES:
+        return PAGE_ROLES[path]
     best = ""
     for prefix in SECTION_ROLES:
         if path.startswith(prefix) and len(prefix) > len(best):

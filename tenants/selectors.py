@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, Count, DateTimeField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from accounts.models import User
 from tenants.models import FormerSeat, Membership, Merchant, StaffAction, StaffInvitation
@@ -52,11 +62,19 @@ def membership_of(*, user: User, merchant: Merchant) -> Membership | None:
 
 
 def staff_members(merchant: Merchant) -> QuerySet[Membership]:
-    """The shop's members, the owner first, then by role and email (one query)."""
+    """The shop's members, the owner first, then by role and email (one query). Each carries
+    `last_active_at`: when they last changed something in this shop (their latest entry in
+    the staff activity log), None if never."""
+    latest_action = StaffAction.objects.filter(
+        merchant_id=merchant.pk, actor_id=OuterRef("user_id")
+    ).order_by("-occurred_at", "-id")
     return (
         Membership.objects.filter(merchant_id=merchant.pk)
         .select_related("user")
-        .annotate(is_owner=Case(When(role="owner", then=0), default=1))
+        .annotate(
+            is_owner=Case(When(role="owner", then=0), default=1),
+            last_active_at=Subquery(latest_action.values("occurred_at")[:1]),
+        )
         .order_by("is_owner", "role", "user__email")
     )
 

@@ -1,5 +1,8 @@
 """A shop's staff: invitations, roles, removal and ownership (exactly one owner, always).
 
+Only the shop's owner changes its staff. `tenants.access` refuses everyone else before a
+view runs; each service checks `by` again, so no other caller can skip it.
+
 Every change here is written to the staff activity log (`record_staff_action`) in its own
 transaction. The invitation email goes through the outbox; its link is built by the caller
 from `tenants.hosts` (the shop's configured domain), never from the request's Host.
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -43,6 +46,12 @@ def _role_label(role: str) -> str:
     return str(MembershipRole(role).label)
 
 
+def _check_owner(by: Membership, merchant: Merchant) -> None:
+    """Staff changes are the owner's: anyone else is refused before anything is read."""
+    if by.merchant_id != merchant.pk or by.role != MembershipRole.OWNER:
+        raise PermissionDenied(_("Only the owner can change the staff."))
+
+
 def _check_invitable_role(role: str) -> None:
     if role not in INVITABLE_ROLES:
         raise ValidationError({"role": _("Choose manager, cashier or marketing.")})
@@ -58,6 +67,7 @@ def invite_staff(
 ) -> IssuedInvitation:
     """Invite `email` to the shop as `role`; `accept_url(token)` is the link to put in the
     email. Inviting the same address again replaces its open invitation (a resend)."""
+    _check_owner(by, merchant)
     _check_invitable_role(role)
     address = canonical_email(email)
     if Membership.objects.filter(merchant=merchant, user__email=address).exists():
@@ -124,6 +134,7 @@ def _queue_invitation_email(invitation: StaffInvitation, *, by: Membership, link
 
 
 def revoke_invitation(*, merchant: Merchant, by: Membership, invitation_id: int) -> None:
+    _check_owner(by, merchant)
     with transaction.atomic():
         invitation = (
             StaffInvitation.objects.select_for_update()
@@ -223,6 +234,7 @@ def _locked_member(merchant: Merchant, membership_id: int) -> Membership:
 
 def change_role(*, merchant: Merchant, by: Membership, membership_id: int, role: str) -> Membership:
     """Give a member another role. The owner's role changes only by transferring ownership."""
+    _check_owner(by, merchant)
     _check_invitable_role(role)
     with transaction.atomic():
         membership = _locked_member(merchant, membership_id)
@@ -255,6 +267,7 @@ def change_role(*, merchant: Merchant, by: Membership, membership_id: int, role:
 def remove_member(*, merchant: Merchant, by: Membership, membership_id: int) -> None:
     """Take a member off the staff; their seat ends now (billing stops counting it from
     today). The owner cannot be removed: transfer ownership first."""
+    _check_owner(by, merchant)
     with transaction.atomic():
         membership = _locked_member(merchant, membership_id)
         if membership.role == MembershipRole.OWNER:

@@ -1,4 +1,5 @@
-"""`/manage/settings/`: the owner's staff page (tenants.access lets the owner only in)."""
+"""`/manage/settings/`: the staff page (owner and managers read it) and the owner's actions
+under it (tenants.access: PAGE_ROLES and SECTION_ROLES)."""
 
 from django.urls import path
 

@@ -1,5 +1,10 @@
-"""`/manage/settings/` (the owner's: staff, roles, seats, ownership, the activity log) and
-the invitation link a new member opens (`/accounts/invitations/<token>/`)."""
+"""`/manage/settings/` (staff, roles, seats, ownership, the activity log) and the invitation
+link a new member opens (`/accounts/invitations/<token>/`).
+
+The staff page is readable by the owner and managers; every action (invite, change a role,
+remove, transfer ownership, withdraw an invitation) and the activity log are the owner's.
+`tenants.access` refuses the others on the server before a view runs, and the page shows a
+form only where `role_may_open` says its target would be accepted."""
 
 from __future__ import annotations
 
@@ -17,11 +22,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.forms import add_service_errors
 from tenants import staff
-from tenants.access import shop_member_required
+from tenants.access import role_may_open, shop_member_required
 from tenants.activity import action_label
 from tenants.forms import (
     ActivityFilterForm,
@@ -74,6 +79,7 @@ def no_seat_terms(merchant: Merchant) -> SeatTerms | None:
 
 def _settings_page(request, seat_terms, *, invite_form=None, status=200):
     members = list(staff_members(request.tenant))
+    role = request.staff_membership.role
     return render(
         request,
         "manage/settings/staff.html",
@@ -85,11 +91,15 @@ def _settings_page(request, seat_terms, *, invite_form=None, status=200):
             "role_form": MemberRoleForm(),
             "seats": SeatUsage(in_use=len(members), terms=seat_terms(request.tenant)),
             "now": timezone.now(),
+            # Forms and links only where the server would accept them (the same table).
+            "can_manage_staff": role_may_open(role, reverse("manage_staff_invite")),
+            "can_read_activity": role_may_open(role, reverse("manage_staff_activity")),
         },
         status=status,
     )
 
 
+@require_safe
 @shop_member_required
 def staff_settings(request, seat_terms: Callable[[Merchant], SeatTerms | None] = no_seat_terms):
     return _settings_page(request, seat_terms)

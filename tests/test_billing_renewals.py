@@ -14,15 +14,21 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone as django_timezone
+from django.utils import translation
 
 from accounts.models import Notification
 from billing.models import Invoice, InvoiceLine, RenewalReminder, SubscriptionEvent
-from billing.reminders import process_term_ends, send_renewal_reminders
+from billing.reminders import (
+    process_term_ends,
+    send_dunning_reminders,
+    send_renewal_reminders,
+)
 from billing.run import run_billing
 from onboarding.models import Journey, RenewalHeadsUp
 from onboarding.services import start_journey
 from onboarding.sweep import send_renewal_heads_up_emails, tell_csms_of_renewals
-from tenants.models import Membership, MerchantStatus
+from outbox.models import OutboxMessage
+from tenants.models import Membership, Merchant, MerchantStatus
 from tests.factories import PlatformStaffFactory, UserFactory
 from tests.factories_billing import MerchantRowFactory, PlanFactory, sale, subscribe
 from tests.outbox import deliver_outbox
@@ -95,6 +101,97 @@ def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_sh
         == ["csm@platform.test"] * 4 + ["owner@yearly.test"] * 4
     )
     assert RenewalHeadsUp.objects.filter(emailed_at__isnull=False).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_chinese_shops_renewal_reminder_is_in_chinese_once_and_its_csm_reads_the_default(
+    yearly_shop,
+):
+    merchant, plan = yearly_shop.merchant, yearly_shop.plan
+    Merchant.objects.filter(pk=merchant.pk).update(language="zh-hans")
+
+    # The sweep's own language does not matter: each email is written in its reader's.
+    with translation.override("en"):
+        assert _billing_then_customer_success_sweep(date(2026, 12, 1)) is True
+
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["owner@yearly.test"], "套餐续费提醒：还剩 30 天"),
+        # The CSM has no language of their own: the platform's default (English).
+        (["csm@platform.test"], "Your plan renewal: 30 days left"),
+    ]
+    assert mail.outbox[0].body == (
+        f"{merchant.name} 的 {plan.name} 套餐将于 2027-01-01 续费（还有 30 天）。"
+    )
+    assert mail.outbox[1].body == (
+        f"{merchant.name}'s {plan.name} plan renews on 2027-01-01 (in 30 days)."
+    )
+    owner_notice = Notification.objects.get(recipient__email="owner@yearly.test")
+    assert owner_notice.text == mail.outbox[0].body
+    reminder = RenewalReminder.objects.get()
+    heads_up = RenewalHeadsUp.objects.get()
+    # Still one row and one message per reminder, under the same keys as before.
+    assert sorted(OutboxMessage.objects.values_list("dedupe_key", flat=True)) == [
+        f"billing:renewal:{reminder.pk}",
+        f"onboarding:renewal-heads-up:{heads_up.pk}",
+    ]
+    assert deliver_outbox() == 0  # no second email
+
+
+@pytest.mark.django_db
+def test_an_english_shops_renewal_reminder_is_in_english_and_a_chinese_csm_reads_chinese(
+    yearly_shop,
+):
+    merchant, plan = yearly_shop.merchant, yearly_shop.plan
+    assert merchant.language == "en"
+    csm = Journey.objects.get(merchant=merchant).csm
+    csm.language = "zh-hans"
+    csm.save(update_fields=["language"])
+
+    # A sweep run while Chinese is active (a request's language) still writes English.
+    with translation.override("zh-hans"):
+        assert _billing_then_customer_success_sweep(date(2026, 12, 17)) is True
+
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["owner@yearly.test"], "Your plan renewal: 14 days left"),
+        (["csm@platform.test"], "套餐续费提醒：还剩 14 天"),
+    ]
+    assert mail.outbox[0].body == (
+        f"{merchant.name}'s {plan.name} plan renews on 2027-01-01 (in 14 days)."
+    )
+    assert mail.outbox[1].body == (
+        f"{merchant.name} 的 {plan.name} 套餐将于 2027-01-01 续费（还有 14 天）。"
+    )
+    assert RenewalReminder.objects.count() == 1
+    assert OutboxMessage.objects.count() == 2
+    assert deliver_outbox() == 0  # no second email
+
+
+@pytest.mark.django_db
+def test_a_chinese_shops_dunning_reminder_is_in_chinese_once_per_day(yearly_shop):
+    merchant = yearly_shop.merchant
+    Merchant.objects.filter(pk=merchant.pk).update(language="zh-hans")
+    failed_at = django_timezone.now() - timedelta(days=1, hours=1)
+    invoice = Invoice.objects.create(
+        merchant=merchant,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+        currency="CNY",
+        status="open",
+        number="INV-2026-0042",
+        total=Decimal("88.00"),
+        payment_failed_at=failed_at,
+    )
+
+    with translation.override("en"):
+        sent = [send_dunning_reminders(), send_dunning_reminders()]
+    deliver_outbox()
+
+    assert sent == [1, 0]
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["owner@yearly.test"], "发票 INV-2026-0042 付款失败")
+    ]
+    assert list(invoice.dunning.values_list("day", flat=True)) == [1]
+    assert deliver_outbox() == 0
 
 
 @pytest.mark.django_db

@@ -14,8 +14,19 @@ def test_nps_is_promoters_minus_detractors_over_respondents_never_an_average():
     assert metrics.nps([9, 9, 0]) == Decimal("33.3")  # average would be 6
     assert metrics.nps([7, 8]) == Decimal("0.0")
     assert metrics.nps([]) is None
+    assert metrics.nps([9] + [7] * 15) == Decimal("6.3")  # 6.25: half up, one place
     with pytest.raises(ValueError):
         metrics.nps([11])
+
+
+def test_counted_and_listed_answers_give_one_nps():
+    # Customer success counts the bands in SQL; the chain and the figures count a list.
+    counted = metrics.NpsFigure(respondents=10, promoters=5, passives=3, detractors=2)
+    listed = metrics.nps_figure([10, 9, 9, 10, 9, 7, 8, 7, 3, 6])
+
+    assert listed == counted
+    assert counted.score == metrics.nps([10, 9, 9, 10, 9, 7, 8, 7, 3, 6]) == Decimal("30.0")
+    assert metrics.NpsFigure(0, 0, 0, 0).score is None
 
 
 def test_retention_with_expansion_contraction_and_churn():

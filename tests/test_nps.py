@@ -4,6 +4,7 @@ one-click answer, the follow-up of each answer, referrals and the lead's team vi
 import re
 import threading
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Notification
+from analytics.metrics import nps_figure
 from onboarding import nps
 from onboarding.models import (
     Journey,
@@ -25,9 +27,10 @@ from onboarding.models import (
     TaskSource,
     TimelineEntry,
 )
-from onboarding.selectors import nps_of, team_attention
+from onboarding.selectors import team_attention
 from onboarding.sweep import run_sweep
 from outbox.models import OutboxMessage
+from tenants.models import Merchant
 from tests.conftest import on_host
 from tests.factories import ShopFactory
 from tests.factories_onboarding import make_csm
@@ -52,10 +55,10 @@ def survey_link(message) -> str:
 def test_nps_is_the_share_of_promoters_minus_the_share_of_detractors():
     scores = [10, 9, 9, 10, 9, 8, 7, 7, 3, 6]
 
-    figure = nps_of(scores)
+    figure = nps_figure(scores)
 
     assert (figure.promoters, figure.passives, figure.detractors) == (5, 3, 2)
-    assert figure.score == 30
+    assert figure.score == Decimal("30.0")
 
 
 def test_a_csm_sends_a_survey_once_and_the_quota_refuses_a_second_within_30_days(shop):
@@ -195,6 +198,43 @@ def test_a_missed_detractor_call_back_is_reported_to_the_lead_once():
     escalation_emails = OutboxMessage.objects.filter(dedupe_key__startswith="onboarding:nps-esc")
     assert escalation_emails.count() == 1
     assert not Notification.objects.filter(recipient=csm, kind="nps_escalation").exists()
+
+
+def test_a_missed_call_back_reaches_a_chinese_lead_in_chinese_once():
+    from django.utils import translation
+
+    lead = make_csm("lead@platform.test", takes_merchants=False)
+    lead.language = "zh-hans"
+    lead.save(update_fields=["language"])
+    csm = make_csm("csm@platform.test", manager=lead)
+    with time_machine.travel(WEDNESDAY - timedelta(days=40), tick=False):
+        shop = ShopFactory(slug="unhappy", shop_name="Unhappy Noodles")
+    Merchant.objects.filter(pk=shop.merchant.pk).update(language="en")  # the shop's: not used
+    Journey.objects.filter(merchant=shop.merchant).update(csm=csm)
+    with time_machine.travel(WEDNESDAY, tick=False):
+        survey = nps.send_nps_survey(merchant=shop.merchant, actor=csm)
+        from onboarding.services import answer_nps
+
+        answer_nps(survey=survey, score=2, comment="", user=shop.owner)
+    mail.outbox.clear()
+
+    with translation.override("en"):
+        late = run_sweep(now=WEDNESDAY + timedelta(days=5))
+        again = run_sweep(now=WEDNESDAY + timedelta(days=6))
+    deliver_outbox()
+
+    assert (late.detractor_escalations, again.detractor_escalations) == (1, 0)
+    text = "csm@platform.test 尚未回访 Unhappy Noodles 的贬损者（截止 2026-12-04）"
+    # The lead's other mail (stuck-stage alerts) is in Chinese too; one escalation among it.
+    to_lead = [m for m in mail.outbox if m.to == ["lead@platform.test"]]
+    assert to_lead and all("请介入" in m.subject or m.subject == text for m in to_lead)
+    escalations = [m for m in to_lead if "尚未回访" in m.subject]
+    assert [m.subject for m in escalations] == [text]
+    assert escalations[0].body.startswith(f"{text}\n\n打开商户：http")
+    notices = Notification.objects.filter(recipient=lead, kind="nps_escalation")
+    assert [n.text for n in notices] == [text]
+    assert OutboxMessage.objects.filter(dedupe_key__startswith="onboarding:nps-esc").count() == 1
+    assert deliver_outbox() == 0  # no second email
 
 
 def test_a_passive_gets_a_note_and_no_task_nor_email(shop):

@@ -431,3 +431,48 @@ def test_the_shop_tells_the_ledger_its_active_store_count_when_it_changes():
         ).order_by("id")
     ]
     assert counts == [1, 2, 1]  # the warehouse and the address change write nothing
+
+
+def test_alert_emails_are_in_each_csms_language_else_the_platforms_and_go_once():
+    from django.utils import translation
+
+    from onboarding.models import Alert
+    from onboarding.sweep import send_alert_emails
+
+    chinese = make_csm("li@platform.test")
+    chinese.language = "zh-hans"
+    chinese.save(update_fields=["language"])
+    default = make_csm("csm@platform.test")
+    with time_machine.travel(DAY0, tick=False):
+        shop = ShopFactory(slug="quiet-shop", shop_name="Quiet Shop")  # a Chinese shop
+    journey = Journey.objects.get(merchant=shop.merchant)
+    first = Alert.objects.create(
+        journey=journey, stage="first_contact", level="due_soon", recipient=chinese
+    )
+    second = Alert.objects.create(
+        journey=journey, stage="store_setup", level="behind", recipient=default
+    )
+    mail.outbox.clear()
+
+    # Whatever language the sweep runs in, each CSM reads their own (or the default).
+    with translation.override("zh-hans"):
+        sent = [send_alert_emails(at(1)), send_alert_emails(at(2))]
+    deliver_outbox()
+
+    assert sent == [2, 0]
+    emails = {m.to[0]: m for m in mail.outbox}
+    assert len(mail.outbox) == 2
+    assert emails["li@platform.test"].subject == "Quiet Shop：首次联系 将在 24 小时内到期"
+    assert emails["li@platform.test"].body.startswith(
+        "Quiet Shop：首次联系 将在 24 小时内到期\n\n打开商户：http"
+    )
+    assert emails["csm@platform.test"].subject == (
+        "Quiet Shop: Store setup is behind (past its due date)"
+    )
+    assert emails["csm@platform.test"].body.startswith(
+        "Quiet Shop: Store setup is behind (past its due date)\n\nOpen the merchant: http"
+    )
+    assert sorted(OutboxMessage.objects.values_list("dedupe_key", flat=True)) == sorted(
+        [f"onboarding:alert:{first.pk}", f"onboarding:alert:{second.pk}"]
+    )
+    assert deliver_outbox() == 0  # no second email

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from analytics.events import OrderPaid, OrderRefunded, OutletsChanged
 from analytics.ledger import StatsDelta, record_event
+from analytics.metrics import NpsFigure, nps_figure
 from onboarding import scoring, services
 from onboarding.models import (
     HealthScore,
@@ -21,7 +22,7 @@ from onboarding.models import (
     TimelineEntry,
 )
 from onboarding.scoring import HealthMeasures, health_score
-from onboarding.selectors import NpsFigure, nps_of, nps_report
+from onboarding.selectors import nps_report
 from tests.factories import ShopFactory, UserFactory
 from tests.factories_onboarding import make_csm
 
@@ -35,10 +36,10 @@ def test_nps_is_percent_promoters_minus_percent_detractors_never_an_average():
     promoters, passives, detractors = [9, 10, 9, 10, 9], [7, 8, 7], [0, 6]
     answers = [*promoters, *passives, *detractors]
 
-    figure = nps_of(answers)
+    figure = nps_figure(answers)
 
     assert figure == NpsFigure(respondents=10, promoters=5, passives=3, detractors=2)
-    assert figure.score == 30
+    assert figure.score == Decimal("30.0")
     assert sum(answers) / len(answers) != 30  # the average (7.5) is not the NPS
 
 
@@ -46,16 +47,18 @@ def test_nps_is_percent_promoters_minus_percent_detractors_never_an_average():
     ("answers", "expected"),
     [
         ([], None),
-        ([10, 10], 100),
-        ([0, 3, 6], -100),
-        ([7, 8, 8], 0),
-        ([9, 7, 8], 33),  # 33.33 rounds half up to 33
-        ([9, 9, 0, 7, 8, 7, 7, 7], 13),  # 12.5 rounds half up to 13
-        ([6, 7, 9, 10], 25),  # 6 is a detractor, 7 a passive
+        ([10, 10], Decimal("100.0")),
+        ([0, 3, 6], Decimal("-100.0")),
+        ([7, 8, 8], Decimal("0.0")),
+        ([9, 7, 8], Decimal("33.3")),  # 33.33 to one place
+        ([9, 9, 0, 7, 8, 7, 7, 7], Decimal("12.5")),
+        ([9] + [7] * 15, Decimal("6.3")),  # 6.25 rounds half up (half-even would give 6.2)
+        ([0] + [7] * 15, Decimal("-6.3")),  # and half away from zero below it
+        ([6, 7, 9, 10], Decimal("25.0")),  # 6 is a detractor, 7 a passive
     ],
 )
 def test_nps_edges(answers, expected):
-    assert nps_of(answers).score == expected
+    assert nps_figure(answers).score == expected
 
 
 @pytest.mark.django_db
@@ -125,14 +128,17 @@ def test_the_nps_report_groups_by_csm_tier_cohort_and_month():
     report = nps_report()
 
     assert report.overall == NpsFigure(5, 3, 1, 1)
-    assert report.overall.score == 40
+    assert report.overall.score == Decimal("40.0")
     assert [(row.label, row.figure.score) for row in report.by_csm] == [
-        ("ana@platform.test", 33),
-        ("bo@platform.test", 50),
+        ("ana@platform.test", Decimal("33.3")),
+        ("bo@platform.test", Decimal("50.0")),
     ]
-    assert [(row.label, row.figure.score) for row in report.by_tier] == [("A", 75), ("C", -100)]
+    assert [(row.label, row.figure.score) for row in report.by_tier] == [
+        ("A", Decimal("75.0")),
+        ("C", Decimal("-100.0")),
+    ]
     assert len(report.by_cohort) == 1 and report.by_cohort[0].figure.respondents == 5
-    assert len(report.by_month) == 1 and report.by_month[0].figure.score == 40
+    assert len(report.by_month) == 1 and report.by_month[0].figure.score == Decimal("40.0")
 
 
 # ---------------------------------------------------------------------------- tiers

@@ -4,7 +4,8 @@ Like tests/test_isolation.py, every route of the tenant URLconf is found automat
 tried as an owner, a manager, a cashier and a marketing member. The expectation below is
 written out independently of `tenants.access.SECTION_ROLES`: cashiers reach the till and
 orders only, marketing campaigns and data only, managers everything but the owner's staff
-settings. A page added tomorrow is refused to cashiers and marketing unless listed.
+settings, of which they read the staff page itself (read-only: every action under it is
+refused). A page added tomorrow is refused to cashiers and marketing unless listed.
 """
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import Client
 from commerce.store.models import Outlet, StoreSettings
 from commerce.store.selectors import store_settings
 from tenants.access import roles_for_path
-from tenants.models import StaffAction
+from tenants.models import FormerSeat, StaffAction, StaffInvitation
 from tenants.services import add_member
 from tests.conftest import on_host
 from tests.factories import OutletFactory, UserFactory
@@ -29,10 +30,14 @@ MAY_OPEN = {
     "marketing": ("/manage/marketing/", "/manage/data/"),
 }
 NEVER = {"manager": ("/manage/settings/",)}
+# Single pages (exact URLs) a role reads inside a section NEVER closes to it.
+READS = {"manager": ("/manage/settings/",)}
 HOME = {"cashier": "/manage/pos/", "marketing": "/manage/marketing/"}
 
 
 def expected_open(role: str, url: str) -> bool:
+    if url in READS.get(role, ()):
+        return True
     if any(url.startswith(prefix) for prefix in NEVER.get(role, ())):
         return False
     return any(url.startswith(prefix) for prefix in MAY_OPEN[role])
@@ -68,6 +73,14 @@ def snapshot(merchant) -> tuple:
     return state
 
 
+def staff_snapshot(merchant) -> tuple:
+    return (
+        list(merchant.memberships.order_by("pk").values("pk", "user_id", "role")),
+        list(StaffInvitation.objects.filter(merchant=merchant).values()),
+        FormerSeat.objects.filter(merchant=merchant).count(),
+    )
+
+
 def staff_urls(object_id: int) -> list[str]:
     urls = [url_for(route, object_id) for route in tenant_routes()]
     return [url for url in urls if url.startswith(STAFF_PREFIXES)]
@@ -84,6 +97,7 @@ def test_the_walker_covers_the_consoles_sections():
 def test_each_role_opens_exactly_its_sections(staffed_shop, role):
     shop, outlet_id = staffed_shop
     before = snapshot(shop.merchant)
+    staff_before = staff_snapshot(shop.merchant)
     opened, refused = [], []
 
     for url in staff_urls(outlet_id):
@@ -108,6 +122,16 @@ def test_each_role_opens_exactly_its_sections(staffed_shop, role):
     if role in ("cashier", "marketing"):
         assert snapshot(shop.merchant) == before
         assert not StaffAction.objects.filter(actor_role=role).exists()
+    if role != "owner":
+        # Nobody but the owner changed the staff, whatever the walk posted.
+        assert staff_snapshot(shop.merchant) == staff_before
+    if role == "manager":
+        assert "/manage/settings/" in opened
+        assert refused == [
+            url
+            for url in staff_urls(outlet_id)
+            if url.startswith("/manage/settings/") and url != "/manage/settings/"
+        ]
     assert opened and (refused or role == "owner")
     if role == "owner":
         assert refused == []
@@ -126,13 +150,19 @@ def test_the_pages_a_role_uses_answer_and_the_rest_refuse(staffed_shop):
     assert marketing.get("/manage/data/").status_code == 200
     assert marketing.get("/manage/pos/").status_code == 403
     assert manager.get("/manage/products/").status_code == 200
-    assert manager.get("/manage/settings/").status_code == 403
+    assert manager.get("/manage/settings/").status_code == 200
+    assert manager.get("/manage/settings/activity/").status_code == 403
+    assert manager.post("/manage/settings/invite/").status_code == 403
+    assert cashier.get("/manage/settings/").status_code == 403
+    assert marketing.get("/manage/settings/").status_code == 403
 
 
 def test_the_navigation_shows_a_role_only_what_it_may_open(staffed_shop):
     shop, _outlet = staffed_shop
 
     cashier_page = as_role(shop, "cashier").get("/manage/pos/").content.decode()
+    marketing_page = as_role(shop, "marketing").get("/manage/marketing/").content.decode()
+    manager_page = as_role(shop, "manager").get("/manage/").content.decode()
     owner_page = as_role(shop, "owner").get("/manage/").content.decode()
 
     assert 'href="/manage/pos/"' in cashier_page
@@ -141,3 +171,6 @@ def test_the_navigation_shows_a_role_only_what_it_may_open(staffed_shop):
         assert f'href="{hidden}"' not in cashier_page
     for shown in ("/manage/marketing/", "/manage/products/", "/manage/settings/", "/manage/pos/"):
         assert f'href="{shown}"' in owner_page
+    # Managers read the staff page: the sidebar links it; cashiers and marketing do not see it.
+    assert 'href="/manage/settings/"' in manager_page
+    assert 'href="/manage/settings/"' not in marketing_page

@@ -270,7 +270,9 @@ def test_transferring_ownership_keeps_exactly_one_owner(shop):
         Membership.objects.filter(merchant=shop.merchant).values_list("user__email", "role")
     )
     assert roles == {"owner@alpha.test": "manager", "ann@example.test": "owner"}
-    assert owner.get("/manage/settings/").status_code == 403  # no longer the owner
+    # No longer the owner: the staff page is read-only, its actions refused.
+    assert owner.get("/manage/settings/").context["can_manage_staff"] is False
+    assert owner.post("/manage/settings/invite/", {"email": "x@example.test"}).status_code == 403
     assert shop_client(ann.user).get("/manage/settings/").status_code == 200
     entry = StaffAction.objects.get(action="staff.ownership_transferred")
     assert (entry.actor, entry.target) == (shop.owner, "ann@example.test")
@@ -535,3 +537,184 @@ def test_a_patch_body_with_nul_and_broken_unicode_is_logged_without_them(shop):
     assert entry.details["name"] == "Bund East"
     assert "\x00" not in entry.details["note"]
     assert entry.details["note"].startswith("ab")
+
+
+# -- managers read the staff page, the owner alone changes it --------------------------------
+
+STAFF_ACTIONS = ("invite", "role", "remove", "transfer", "revoke")
+
+
+def staff_state(merchant) -> tuple:
+    """Everything a staff action could change, to compare before and after a refusal."""
+    return (
+        list(Membership.objects.filter(merchant=merchant).order_by("pk").values()),
+        list(StaffInvitation.objects.filter(merchant=merchant).order_by("pk").values()),
+        FormerSeat.objects.count(),
+        StaffAction.objects.count(),
+        OutboxMessage.objects.count(),
+    )
+
+
+def test_a_manager_sees_who_is_on_the_staff_their_roles_activity_invitations_and_seats(shop):
+    subscribe(
+        shop.merchant,
+        PlanFactory(included_seats=2, extra_seat_price=Decimal("50")),
+        start=date(2026, 1, 1),
+    )
+    ann = member(shop, "manager", "ann@example.test")
+    member(shop, "cashier", "cy@example.test")
+    invite(shop_client(shop.owner), "mei@example.test", "marketing")
+    StaffAction.objects.all().delete()  # the invitation's log line: the owner's, not read here
+    worked_at = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    for minutes in (0, 30):
+        StaffAction.objects.create(
+            merchant=shop.merchant,
+            actor=ann.user,
+            actor_email="ann@example.test",
+            actor_role="manager",
+            action="manage_outlet_new",
+            summary="Added an outlet",
+            occurred_at=worked_at + timedelta(minutes=minutes),
+        )
+
+    page = shop_client(ann.user).get("/manage/settings/")
+
+    assert page.status_code == 200
+    assert [(m.user.email, m.role) for m in page.context["members"]] == [
+        ("owner@alpha.test", "owner"),
+        ("cy@example.test", "cashier"),
+        ("ann@example.test", "manager"),
+    ]
+    last_active = {m.user.email: m.last_active_at for m in page.context["members"]}
+    assert last_active == {
+        "owner@alpha.test": None,
+        "cy@example.test": None,
+        "ann@example.test": worked_at + timedelta(minutes=30),
+    }
+    assert [i.email for i in page.context["invitations"]] == ["mei@example.test"]
+    seats = page.context["seats"]
+    assert (seats.in_use, seats.terms.included_seats, seats.extra) == (3, 2, 1)
+    assert (page.context["can_manage_staff"], page.context["can_read_activity"]) == (False, False)
+    html = page.content.decode()
+    assert "mei@example.test" in html
+    assert '<div class="value" data-testid="seats-in-use">3 / 2</div>' in html
+    assert "Only the shop owner can invite, remove or change the role of staff members." in html
+    # Read-only: no form posts anywhere, no action button, no link to the owner's log.
+    assert "<form" not in html.split('<main class="content">', 1)[1]
+    for action in ("Send invitation", "Change role", "Remove from the staff", "Make owner"):
+        assert action not in html
+    assert "Withdraw" not in html
+    assert "/manage/settings/invite/" not in html
+    assert "/manage/settings/members/" not in html
+    assert "/manage/settings/invitations/" not in html
+    assert "/manage/settings/activity/" not in html
+    assert 'href="/manage/settings/"' in html  # the sidebar shows the section
+
+
+def test_the_owner_still_sees_every_action_on_the_staff_page(shop):
+    ann = member(shop, "manager", "ann@example.test")
+    invite(shop_client(shop.owner), "mei@example.test", "marketing")
+    invitation = StaffInvitation.objects.get()
+
+    page = shop_client(shop.owner).get("/manage/settings/")
+
+    html = page.content.decode()
+    assert (page.context["can_manage_staff"], page.context["can_read_activity"]) == (True, True)
+    assert "Only the shop owner can invite" not in html
+    assert 'action="/manage/settings/invite/"' in html
+    for action in ("role", "remove", "transfer"):
+        assert f'action="/manage/settings/members/{ann.pk}/{action}/"' in html
+    assert f'action="/manage/settings/invitations/{invitation.pk}/revoke/"' in html
+    assert 'href="/manage/settings/activity/"' in html
+
+
+@pytest.mark.parametrize("action", STAFF_ACTIONS)
+def test_a_manager_posting_a_staff_action_is_refused_and_nothing_changes(shop, mailoutbox, action):
+    ann = member(shop, "manager", "ann@example.test")
+    cy = member(shop, "cashier", "cy@example.test")
+    invite(shop_client(shop.owner), "mei@example.test", "marketing")
+    deliver_outbox()
+    mailoutbox.clear()
+    invitation = StaffInvitation.objects.get()
+    url, form = {
+        "invite": ("/manage/settings/invite/", {"email": "eve@example.test", "role": "manager"}),
+        "role": (f"/manage/settings/members/{cy.pk}/role/", {"role": "manager"}),
+        "remove": (f"/manage/settings/members/{cy.pk}/remove/", {}),
+        "transfer": (f"/manage/settings/members/{ann.pk}/transfer/", {}),
+        "revoke": (f"/manage/settings/invitations/{invitation.pk}/revoke/", {}),
+    }[action]
+    before = staff_state(shop.merchant)
+
+    response = shop_client(ann.user).post(url, form)
+
+    assert response.status_code == 403
+    assert staff_state(shop.merchant) == before
+    assert Membership.objects.get(pk=ann.pk).role == "manager"
+    assert Membership.objects.get(user=shop.owner).role == "owner"
+    assert deliver_outbox() == 0
+    assert mailoutbox == []  # no invitation email went out
+
+
+def test_a_manager_cannot_post_to_the_staff_page_or_read_the_activity_log(shop):
+    ann = member(shop, "manager", "ann@example.test")
+    manager = shop_client(ann.user)
+    before = staff_state(shop.merchant)
+
+    posted = manager.post("/manage/settings/", {"email": "eve@example.test", "role": "owner"})
+    log = manager.get("/manage/settings/activity/")
+
+    assert posted.status_code == 405  # the page is read-only for everyone
+    assert log.status_code == 403
+    assert staff_state(shop.merchant) == before
+
+
+@pytest.mark.parametrize("role", ["cashier", "marketing"])
+def test_cashiers_and_marketing_still_cannot_open_the_staff_page(shop, role):
+    person = member(shop, role, f"{role}@example.test")
+    client = shop_client(person.user)
+    before = staff_state(shop.merchant)
+
+    page = client.get("/manage/settings/")
+    posted = client.post("/manage/settings/invite/", {"email": "x@example.test", "role": role})
+    home = client.get(f"/manage/{'pos' if role == 'cashier' else 'marketing'}/")
+
+    assert (page.status_code, posted.status_code) == (403, 403)
+    assert 'href="/manage/settings/"' not in home.content.decode()
+    assert staff_state(shop.merchant) == before
+
+
+def test_the_staff_services_refuse_anyone_but_the_owner(shop):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from tenants import staff
+
+    ann = member(shop, "manager", "ann@example.test")
+    cy = member(shop, "cashier", "cy@example.test")
+    invite(shop_client(shop.owner), "mei@example.test", "marketing")
+    invitation = StaffInvitation.objects.get()
+    before = staff_state(shop.merchant)
+    calls = [
+        lambda: staff.invite_staff(
+            merchant=shop.merchant,
+            by=ann,
+            email="eve@example.test",
+            role="manager",
+            accept_url=lambda token: f"http://alpha.localhost/{token}/",
+        ),
+        lambda: staff.change_role(
+            merchant=shop.merchant, by=ann, membership_id=cy.pk, role="manager"
+        ),
+        lambda: staff.remove_member(merchant=shop.merchant, by=ann, membership_id=cy.pk),
+        lambda: staff.revoke_invitation(
+            merchant=shop.merchant, by=ann, invitation_id=invitation.pk
+        ),
+    ]
+
+    for call in calls:
+        with pytest.raises(PermissionDenied):
+            call()
+    with pytest.raises(ValidationError) as transfer:
+        staff.transfer_ownership(merchant=shop.merchant, by=ann, membership_id=ann.pk)
+
+    assert transfer.value.messages == ["Only the owner can transfer ownership."]
+    assert staff_state(shop.merchant) == before
