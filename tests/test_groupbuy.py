@@ -19,8 +19,9 @@ from commerce.groupbuy.seat_payments import confirm_seat_payment
 from commerce.groupbuy.seats import take_seat
 from commerce.groupbuy.teams import SeatUnavailable, expire_team, leave_team, release_lapsed_seats
 from commerce.orders.models import Order, OrderEvent
-from commerce.orders.services import HELD_TAG, MAX_LINE_QUANTITY, fulfil_order
+from commerce.orders.services import HELD_TAG, MAX_LINE_QUANTITY, cancel_order, fulfil_order
 from commerce.payments.models import Refund
+from commerce.payments.services import refund_order
 from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet
 from tests.factories import ShopFactory
@@ -338,6 +339,94 @@ def test_a_payment_that_arrives_after_the_team_failed_is_refunded():
         assert TeamMember.objects.get().status == SeatStatus.REFUNDED
     day = DailyMerchantStats.objects.get(merchant=merchant)
     assert (day.gmv, day.refunds) == (Decimal("30.00"), Decimal("30.00"))
+
+
+@pytest.mark.django_db
+def test_a_seat_awaiting_payment_cancelled_by_hand_is_released_and_a_late_payment_refunded():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=3))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+
+        cancel_order(friend.order_id, reason="shopper asked", actor="owner@pin.test")
+
+        team = Team.objects.get()
+        assert (team.seats_taken, team.seats_paid) == (1, 0)
+        assert TeamMember.objects.get(pk=friend.pk).status == SeatStatus.RELEASED
+        assert Stock.objects.get().quantity == 499
+        # The card payment was already on its way: taken on the books and given back once.
+        assert confirm_seat_payment(friend.pk) == "refunded"
+        assert confirm_seat_payment(friend.pk) == "duplicate"
+        assert list(Refund.objects.values_list("order_id", "amount")) == [
+            (friend.order_id, Decimal("35.00"))
+        ]
+        team.refresh_from_db()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 1, 0)
+        assert Stock.objects.get().quantity == 499
+
+
+@pytest.mark.django_db
+def test_a_paid_seat_refunded_then_cancelled_by_hand_is_not_refunded_again_when_the_team_fails():
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=3))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        confirm_seat_payment(friend.pk)
+        refund_order(
+            friend.order_id, amount="35.00", reason="shopper asked", actor="owner@pin.test",
+            idempotency_key="by-hand",
+        )  # fmt: skip
+
+        cancel_order(friend.order_id, reason="shopper asked", actor="owner@pin.test")
+
+        team = Team.objects.get()
+        assert (team.seats_taken, team.seats_paid) == (1, 1)
+        assert TeamMember.objects.get(pk=friend.pk).status == SeatStatus.REFUNDED
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert expire_team(leader.team_id) == "failed"
+        assert sorted(Refund.objects.values_list("idempotency_key", "amount")) == [
+            ("by-hand", Decimal("35.00")),
+            (f"groupbuy:seat:{leader.pk}", Decimal("30.00")),
+        ]
+        assert OrderEvent.objects.filter(order_id=friend.order_id, kind="cancelled").count() == 1
+        assert Stock.objects.get().quantity == 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("by_hand", "by_team"), [("35.00", None), ("5.00", Decimal("30.00"))])
+def test_a_failed_team_refunds_only_what_staff_did_not_refund_by_hand(by_hand, by_team):
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(campaign_input(variant_id, team_size=3))
+        leader = seat(campaign, "lead@example.test")
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        confirm_seat_payment(leader.pk)
+        confirm_seat_payment(friend.pk)
+        refund_order(
+            friend.order_id, amount=by_hand, reason="goodwill", actor="owner@pin.test",
+            idempotency_key="by-hand",
+        )  # fmt: skip
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "failed"
+        assert expire_team(leader.team_id) == "nothing to do"
+
+        friend_refunds = Refund.objects.filter(order_id=friend.order_id)
+        assert dict(friend_refunds.values_list("idempotency_key", "amount")) == {
+            "by-hand": Decimal(by_hand),
+            **({f"groupbuy:seat:{friend.pk}": by_team} if by_team else {}),
+        }
+        order = Order.objects.get(pk=friend.order_id)
+        assert (order.status, order.payment_status, order.refunded_total) == (
+            "cancelled",
+            "refunded",
+            Decimal("35.00"),
+        )
+        assert TeamMember.objects.get(pk=friend.pk).status == SeatStatus.REFUNDED
+        assert Stock.objects.get().quantity == 500
 
 
 def campaign_form(variant_id: int, **overrides) -> dict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from commerce.orders.services import HELD_TAG, cancel_order, fulfil_order, recor
 from commerce.payments.models import Refund
 from commerce.plugins.services import enable_plugin
 from commerce.store.selectors import online_outlet, store_settings
+from outbox.models import OutboxMessage
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
 from tests.test_groupbuy import campaign_input
@@ -202,6 +204,189 @@ def test_an_order_staff_cancelled_early_is_not_cancelled_again_when_the_team_fai
         assert OrderEvent.objects.filter(kind="cancelled").count() == 2
 
 
+def seats() -> dict[str, str]:
+    return dict(TeamMember.objects.values_list("email", "status"))
+
+
+def cancelled_emails(member: TeamMember) -> int:
+    """The shop's own "order cancelled" emails written for the member's order."""
+    reference = Order.objects.get(pk=member.order_id).reference
+    return OutboxMessage.objects.filter(
+        dedupe_key__endswith=f":shopper-email:{reference}:cancelled"
+    ).count()
+
+
+@pytest.mark.django_db
+def test_staff_cancelling_a_held_seats_order_frees_the_seat_once():
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id, quota=5)
+        leader = hold(campaign, "lead@example.test")
+        friend = hold(campaign, "friend@example.test", team=leader.team)
+        assert (stock(), Campaign.objects.get().units_sold) == (8, 2)
+
+        cancel_order(friend.order_id, reason="customer phoned", actor="owner@cod.test")
+
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 1, 1)
+        assert seats() == {
+            "lead@example.test": SeatStatus.COMMITTED,
+            "friend@example.test": SeatStatus.RELEASED,
+        }
+        assert (stock(), Campaign.objects.get().units_sold) == (9, 1)
+        order = Order.objects.get(pk=friend.order_id)
+        assert (order.status, order.payment_status) == ("cancelled", "voided")
+        assert list(
+            OrderEvent.objects.filter(order=order).order_by("id").values_list("kind", "actor")
+        ) == [
+            ("placed", ""),
+            ("seat_held", "group-buy"),
+            ("seat_given_back", "group-buy"),
+            ("cancelled", "owner@cod.test"),
+        ]
+        # The shop's cancellation email tells the member; no group-buy notice on top.
+        assert cancelled_emails(friend) == 1
+        assert not GroupBuyNotice.objects.filter(kind="seat_cancelled").exists()
+        # A second cancellation is refused and gives nothing back twice.
+        with pytest.raises(ValidationError) as refused:
+            cancel_order(friend.order_id, reason="again", actor="owner@cod.test")
+        assert refused.value.message_dict == {
+            "status": ["Only unfulfilled orders can be cancelled."]
+        }
+        team.refresh_from_db()
+        assert (team.seats_taken, team.seats_paid) == (1, 1)
+        assert (stock(), Campaign.objects.get().units_sold) == (9, 1)
+        assert (
+            OrderEvent.objects.filter(
+                order=order, kind__in=["cancelled", "seat_given_back"]
+            ).count()
+            == 2
+        )
+
+
+@pytest.mark.django_db
+def test_a_seat_cancelled_by_hand_is_left_alone_when_the_team_later_fails():
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id, quota=5)
+        leader = hold(campaign, "lead@example.test")
+        friend = hold(campaign, "friend@example.test", team=leader.team)
+        cancel_order(friend.order_id, reason="customer phoned", actor="owner@cod.test")
+        Team.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert expire_team(leader.team_id) == "failed"
+
+        assert seats() == {
+            "lead@example.test": SeatStatus.RELEASED,
+            "friend@example.test": SeatStatus.RELEASED,
+        }
+        assert (stock(), Campaign.objects.get().units_sold) == (10, 0)
+        assert OrderEvent.objects.filter(order_id=friend.order_id, kind="cancelled").count() == 1
+        assert OrderEvent.objects.filter(order_id=leader.order_id, kind="cancelled").count() == 1
+        assert cancelled_emails(friend) == 1
+        assert list(
+            GroupBuyNotice.objects.filter(kind="seat_cancelled").values_list("member__email")
+        ) == [("lead@example.test",)]
+        assert not Refund.objects.exists()
+        day = DailyMerchantStats.objects.get(merchant=merchant)
+        assert day.cancelled_orders == 2
+
+
+@pytest.mark.django_db
+def test_a_team_fills_with_another_shopper_after_a_seat_is_cancelled_by_hand():
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id)  # teams of three
+        leader = hold(campaign, "lead@example.test")
+        friend = hold(campaign, "friend@example.test", team=leader.team)
+        cancel_order(friend.order_id, reason="customer phoned", actor="owner@cod.test")
+
+        second = hold(campaign, "second@example.test", team=leader.team)
+
+        team = Team.objects.get()  # two seats count: the cancelled one does not fill it
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 2, 2)
+
+        third = hold(campaign, "third@example.test", team=leader.team)
+
+        team.refresh_from_db()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.SUCCEEDED, 3, 3)
+        assert third.status == SeatStatus.COMMITTED
+        shipping = [leader.order_id, second.order_id, third.order_id]
+        assert all(HELD_TAG not in order.tags for order in Order.objects.filter(pk__in=shipping))
+        cancelled = Order.objects.get(pk=friend.order_id)
+        assert cancelled.status == "cancelled"
+        assert not OrderEvent.objects.filter(order=cancelled, kind="team_succeeded").exists()
+        assert not GroupBuyNotice.objects.filter(
+            member_id=friend.pk, kind="team_succeeded"
+        ).exists()
+        assert stock() == 7
+
+
+@pytest.mark.django_db
+def test_a_leader_whose_order_is_cancelled_by_hand_hands_the_lead_on_and_a_lone_one_closes_the_team():
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id, max_open_teams_per_customer=2)
+        leader = hold(campaign, "lead@example.test")
+        friend = hold(campaign, "friend@example.test", team=leader.team)
+        alone = hold(campaign, "lead@example.test")  # a second team, led alone
+
+        cancel_order(leader.order_id, reason="customer phoned", actor="owner@cod.test")
+        cancel_order(alone.order_id, reason="customer phoned", actor="owner@cod.test")
+
+        assert dict(TeamMember.objects.values_list("pk", "is_leader")) == {
+            leader.pk: False,
+            friend.pk: True,
+            alone.pk: False,
+        }
+        first, second = Team.objects.order_by("id")
+        assert (first.status, first.seats_taken, first.seats_paid) == (TeamStatus.OPEN, 1, 1)
+        assert (second.status, second.seats_taken) == (TeamStatus.FAILED, 0)
+        assert second.closed_at is not None
+        assert stock() == 9
+
+
+@pytest.mark.django_db
+def test_a_refused_cancellation_leaves_the_seat_in_its_team():
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id)
+        leader = hold(campaign, "lead@example.test", method=IN_STORE)
+        record_offline_payment(leader.order_id, actor="owner")  # paid at the till up front
+
+        with pytest.raises(ValidationError) as refused:
+            cancel_order(leader.order_id, reason="customer phoned", actor="owner@cod.test")
+
+        assert refused.value.message_dict == {"status": ["Refund the payment before cancelling."]}
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == (TeamStatus.OPEN, 1, 1)
+        assert seats() == {"lead@example.test": SeatStatus.COMMITTED}
+        assert Order.objects.get().status == "unfulfilled"
+        assert not OrderEvent.objects.filter(kind="seat_given_back").exists()
+        assert stock() == 9
+
+
+@pytest.mark.django_db
+def test_the_console_cancel_frees_a_held_seat(owner_client):
+    merchant, variant_id = offline_shop(units=10)
+    with merchant:
+        campaign = launch(variant_id)
+        leader = hold(campaign, "lead@example.test")
+        friend = hold(campaign, "friend@example.test", team=leader.team)
+
+    page = owner_client(merchant).post(
+        f"/manage/orders/{friend.order_id}/cancel/", {"reason": "Customer phoned"}, follow=True
+    )
+
+    assert page.status_code == 200
+    with merchant:
+        team = Team.objects.get()
+        assert (team.seats_taken, team.seats_paid) == (1, 1)
+        assert TeamMember.objects.get(pk=friend.pk).status == SeatStatus.RELEASED
+        assert Order.objects.get(pk=friend.order_id).status == "cancelled"
+        assert stock() == 9
+
+
 @pytest.mark.django_db
 def test_cash_taken_before_the_team_failed_is_refunded_once():
     merchant, variant_id = offline_shop()
@@ -313,3 +498,52 @@ def test_concurrent_cash_joins_never_hold_more_seats_than_the_team_has():
         assert TeamMember.objects.filter(status=SeatStatus.COMMITTED).count() == 4
         assert Order.objects.count() == 4
         assert stock() == 46
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seats_cancelled_by_hand_while_others_start_teams_give_back_each_seat_once():
+    """Staff cancelling seat orders while shoppers start teams in the same quota campaign:
+    both lock stock and the campaign row, in one order, so neither deadlocks the other."""
+    merchant, variant_id = offline_shop(units=50)
+    with merchant:
+        campaign = launch(variant_id, quota=40, max_open_teams_per_customer=5)
+        friends = []
+        for index in range(3):
+            leader = hold(campaign, f"lead{index}@example.test")
+            friends.append(hold(campaign, f"friend{index}@example.test", team=leader.team))
+    connection.set_schema_to_public()
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(12)
+
+    def run(work) -> None:
+        try:
+            connection.set_tenant(merchant)
+            barrier.wait(timeout=30)
+            work()
+        except Exception as error:  # collected and asserted empty below
+            with lock:
+                errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    work = [
+        lambda order_id=friend.order_id: cancel_order(order_id, reason="phoned", actor="owner")
+        for friend in friends
+    ] + [lambda index=index: hold(campaign, f"new{index}@example.test") for index in range(9)]
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    with merchant:
+        assert set(
+            TeamMember.objects.filter(email__startswith="friend").values_list("status", flat=True)
+        ) == {SeatStatus.RELEASED}
+        assert TeamMember.objects.filter(status=SeatStatus.COMMITTED).count() == 12
+        assert sorted(Team.objects.values_list("seats_taken", "seats_paid")) == [(1, 1)] * 12
+        assert Campaign.objects.get().units_sold == 12
+        assert stock() == 38
+        assert Order.objects.filter(status="cancelled").count() == 3

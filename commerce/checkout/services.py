@@ -13,6 +13,7 @@ checkout whose task was lost, visiting only shops that have one due.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -64,6 +65,16 @@ class StockPlan:
     outlet_ids: tuple[int, ...]
     order_outlet_id: int | None
 
+    def order_outlet(self, taken: Sequence[orders.PricedLine]) -> int:
+        """The order's outlet once its stock is taken: the pickup outlet, else the first
+        outlet the units came from."""
+        if self.order_outlet_id is not None:
+            return self.order_outlet_id
+        used = {line.outlet_id for line in taken}
+        return next(
+            (outlet_id for outlet_id in self.outlet_ids if outlet_id in used), self.outlet_ids[0]
+        )
+
 
 def stock_plan(shipping_method: str, pickup_outlet_id: int | None) -> StockPlan:
     """Online orders take stock from the shop's fulfilling outlets in its order; a pickup
@@ -84,15 +95,6 @@ def stock_plan(shipping_method: str, pickup_outlet_id: int | None) -> StockPlan:
     first = (pickup_outlet_id,) if pickup_outlet_id in routing.fulfilling else ()
     rest = tuple(outlet_id for outlet_id in routing.fulfilling if outlet_id != pickup_outlet_id)
     return StockPlan(outlet_ids=first + rest, order_outlet_id=pickup_outlet_id)
-
-
-def _order_outlet(plan: StockPlan, priced: list[orders.PricedLine]) -> int:
-    if plan.order_outlet_id is not None:
-        return plan.order_outlet_id
-    used = {line.outlet_id for line in priced}
-    return next(
-        (outlet_id for outlet_id in plan.outlet_ids if outlet_id in used), plan.outlet_ids[0]
-    )
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def place_order(request: CheckoutRequest) -> Order:
                 orders.NewOrder(
                     reference=request.reference,
                     channel=Channel.ONLINE,
-                    outlet_id=_order_outlet(plan, priced),
+                    outlet_id=plan.order_outlet(priced),
                     payment_method=request.payment_method,
                     shipping_method=request.shipping_method,
                     shipping_total=shipping_cost(request.shipping_method, subtotal, settings),
@@ -219,7 +221,7 @@ def reserve_checkout(request: CheckoutRequest) -> CheckoutSession:
         shipping = shipping_cost(request.shipping_method, subtotal, settings)
         session = CheckoutSession.objects.create(
             reference=request.reference,
-            outlet_id=_order_outlet(plan, priced),
+            outlet_id=plan.order_outlet(priced),
             email=request.email.strip().lower(),
             contact_name=request.contact_name,
             phone=request.phone,

@@ -14,6 +14,7 @@ from commerce.groupbuy.selectors import (
     seat_payment_summary,
 )
 from commerce.groupbuy.storefront import SeatForm
+from commerce.groupbuy.teams import give_up_seat_of_cancelled_order
 from commerce.orders.models import PaymentMethod
 from commerce.plugins.registry import ConsoleNotice
 from commerce.store.selectors import store_settings
@@ -68,3 +69,8 @@ def card_payment_succeeded(*, intent: dict) -> str | None:
     if result == "ignored":
         return "ignored: no seat of this payment and amount"
     return "processed"
+
+
+def order_cancelling(*, order_id: int) -> None:
+    """An order is being cancelled by hand: a seat it held in an open team goes back."""
+    give_up_seat_of_cancelled_order(order_id)

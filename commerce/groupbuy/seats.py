@@ -7,7 +7,7 @@ seat is taken, and a database constraint says so too).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from commerce.checkout.services import shipping_cost
+from commerce.checkout.services import shipping_cost, stock_plan
 from commerce.groupbuy.models import Campaign, SeatStatus, Team, TeamMember, TeamStatus, share_token
 from commerce.groupbuy.scheduling import (
     note_groupbuy_due,
@@ -27,7 +27,7 @@ from commerce.groupbuy.teams import SeatUnavailable, release_lapsed_seats_of_loc
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, ShippingMethod
 from commerce.orders.services import HELD_TAG
-from commerce.store.selectors import online_outlet_id, store_settings
+from commerce.store.selectors import store_settings
 
 # How long a seat is held for its payment before it goes back to the team.
 SEAT_PAYMENT_WINDOW = timedelta(minutes=15)
@@ -68,16 +68,19 @@ def take_seat(
             else:
                 seat = _lock_team_to_join(campaign_id, team_id, email, quantity, now)
             shipping_total = _seat_shipping(details, seat.unit_price * quantity)
-            outlet_id = online_outlet_id()
+            # Stock comes from the shop's online outlets in the merchant's order, split
+            # across them when the first cannot fill the seat alone, as checkout takes it;
+            # each line records its outlet, so a seat given back returns each unit there.
             # Stock before the customer row (create_order), as in checkout: the same two
             # rows are never locked in opposite orders. Sold out raises; nothing is kept.
-            [line] = orders.reserve_stock(
-                outlet_id, {seat.variant_id: quantity}, published_only=False
+            plan = stock_plan(details.shipping_method, None)
+            taken = orders.reserve_from_outlets(
+                plan.outlet_ids, {seat.variant_id: quantity}, published_only=False
             )
             order = orders.create_order(
                 orders.NewOrder(
                     channel=Channel.ONLINE,
-                    outlet_id=outlet_id,
+                    outlet_id=plan.order_outlet(taken),
                     payment_method=payment_method,
                     shipping_method=details.shipping_method,
                     shipping_total=shipping_total,
@@ -85,11 +88,7 @@ def take_seat(
                     contact_name=details.contact_name,
                     phone=details.phone,
                     currency=connection.tenant.currency,
-                    lines=[
-                        orders.PricedLine(
-                            variant=line.variant, quantity=quantity, unit_price=seat.unit_price
-                        )
-                    ],
+                    lines=[replace(line, unit_price=seat.unit_price) for line in taken],
                     email=email,
                     tags=("groupbuy", HELD_TAG),
                 )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from commerce.developers import events as webhooks
 from commerce.groupbuy.models import (
+    SEAT_COUNTED,
     SEAT_HOLDING,
     Campaign,
     NoticeKind,
@@ -56,10 +57,12 @@ def _cancel_seat_order(order_id: int, *, reason: str) -> None:
 
 
 def release_unpaid_seat(member: TeamMember, campaign_id: int, *, reason: str) -> None:
-    """An unpaid seat goes back: its order is cancelled (stock returned), then its units."""
-    _cancel_seat_order(member.order_id, reason=reason)
+    """An unpaid seat goes back: the seat first (so cancelling its order finds no seat left
+    to give back, see `give_up_seat_of_cancelled_order`), then its order is cancelled
+    (stock returned), then its units."""
     member.status = SeatStatus.RELEASED
     member.save(update_fields=["status"])
+    _cancel_seat_order(member.order_id, reason=reason)
     _return_units(campaign_id, member.quantity)
 
 
@@ -72,9 +75,9 @@ def cancel_committed_seat(member: TeamMember, order: Order, *, reason: str) -> s
     if order.payment_status == PaymentStatus.PAID:
         refund_seat(member, order, reason=reason)
         return "refunded"
-    _cancel_seat_order(order.pk, reason=reason)
-    member.status = SeatStatus.RELEASED
+    member.status = SeatStatus.RELEASED  # before its order: see release_unpaid_seat
     member.save(update_fields=["status"])
+    _cancel_seat_order(order.pk, reason=reason)
     _return_units(member.team.campaign_id, member.quantity)
     notify_member(member, NoticeKind.SEAT_CANCELLED)
     return "cancelled"
@@ -150,14 +153,18 @@ def release_lapsed_seats(
 
 
 def refund_paid_seat(member: TeamMember, order: Order, *, reason: str) -> None:
-    """Refund a member's whole payment, once (the key is the seat's)."""
-    refund_order(
-        order.pk,
-        amount=order.total,
-        reason=reason,
-        actor="group-buy",
-        idempotency_key=f"groupbuy:seat:{member.pk}",
-    )
+    """Refund a member's whole payment, once (the key is the seat's). Staff may have
+    refunded part or all of it by hand already: only what is left goes back (nothing, when
+    nothing is left), so a team still fails and the member never gets more than they paid.
+    The order is locked by the caller."""
+    if order.refundable > 0:
+        refund_order(
+            order.pk,
+            amount=order.refundable,
+            reason=reason,
+            actor="group-buy",
+            idempotency_key=f"groupbuy:seat:{member.pk}",
+        )
     member.status = SeatStatus.REFUNDED
     member.save(update_fields=["status"])
     notify_member(member, NoticeKind.REFUNDED)
@@ -192,35 +199,115 @@ def leave_team(member_id: int, *, now: datetime | None = None) -> str:
             raise SeatUnavailable(_("This team is closed."))
         order = Order.objects.select_for_update().get(pk=member.order_id)
         reason = "member left the team"
+        counted = member.status in SEAT_COUNTED
         if member.status == SeatStatus.PAID:
             refund_seat(member, order, reason=reason)
-            team.seats_paid -= 1
             result = "refunded"
         elif member.status == SeatStatus.COMMITTED:
             member.team = team
             result = cancel_committed_seat(member, order, reason=reason)
-            team.seats_paid -= 1
         else:
             release_unpaid_seat(member, team.campaign_id, reason=reason)
             result = "released"
-        was_leader = member.is_leader
-        member.is_leader = False
-        member.save(update_fields=["status", "is_leader"])
-        orders.add_event(
+        _seat_out_of_locked_team(
+            team,
+            member,
             order,
-            "left_team",
-            _("Left the group-buy team"),
-            actor="group-buy",
-            data={"team": team.pk, "was_leader": was_leader},
+            counted=counted,
+            now=now,
+            event=("left_team", _("Left the group-buy team")),
         )
-        team.seats_taken -= 1
-        if team.seats_taken == 0:
-            team.status = TeamStatus.FAILED
-            team.closed_at = now
-        team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
-        if was_leader and team.status == TeamStatus.OPEN:
-            _ensure_leader(team)
     return result
+
+
+def _seat_out_of_locked_team(
+    team: Team,
+    member: TeamMember,
+    order: Order,
+    *,
+    counted: bool,
+    now: datetime,
+    event: tuple[str, str],
+) -> None:
+    """A seat given up while its team is open (its status changed, its order cancelled or
+    refunded): noted on the order's timeline, the team's counts drop (`counted`: the seat
+    counted towards filling it), a team left empty closes as failed, and a leaving
+    leader's lead goes on to the earliest member still in the team. The team row is
+    locked. `event`: the order's timeline entry (kind, message)."""
+    was_leader = member.is_leader
+    member.is_leader = False
+    member.save(update_fields=["status", "is_leader"])
+    kind, message = event
+    orders.add_event(
+        order,
+        kind,
+        message,
+        actor="group-buy",
+        data={"team": team.pk, "was_leader": was_leader},
+    )
+    team.seats_taken -= 1
+    if counted:
+        team.seats_paid -= 1
+    if team.seats_taken == 0:
+        team.status = TeamStatus.FAILED
+        team.closed_at = now
+    team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
+    if was_leader and team.status == TeamStatus.OPEN:
+        _ensure_leader(team)
+
+
+def give_up_seat_of_cancelled_order(order_id: int, *, now: datetime | None = None) -> bool:
+    """Staff cancel a seat's order by hand (the console, the API: `orders.cancel_order`,
+    through the `order_cancelling` hook, in its transaction before the order is locked)
+    while its team is open: the seat goes back to the team, once. The team's counts drop
+    (so another shopper can take the seat and the team cannot fill on it), the units go
+    back to the quota; the order's cancellation returns the stock to its outlets. The seat
+    is released, or refunded when its payment was refunded by hand before the
+    cancellation; either way a later failure of the team leaves it alone. The shop's own
+    cancellation email tells the member. Returns whether a seat was given up.
+
+    Group-buy's own paths give a seat up before they cancel its order, so their
+    cancellations find no seat holding here and change nothing. A seat of a team that has
+    closed (succeeded) stays as it is: the team's outcome is history."""
+    seat = (
+        TeamMember.objects.filter(order_id=order_id, is_virtual=False, status__in=SEAT_HOLDING)
+        .values_list("pk", "team_id")
+        .first()
+    )
+    if seat is None:
+        return False
+    member_id, team_id = seat
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Team, seat, order, stock, then campaign: the lock order of every group-buy path.
+        # The cancellation returns the stock after this, so its rows are locked here,
+        # before the quota's campaign row (a seat being taken holds stock, then waits for
+        # the campaign: taking them the other way round would deadlock with it).
+        team = Team.objects.select_for_update().get(pk=team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        if member.status not in SEAT_HOLDING or team.status != TeamStatus.OPEN:
+            return False
+        order = Order.objects.select_for_update().get(pk=order_id)
+        orders.lock_taken_stock(order)
+        counted = member.status in SEAT_COUNTED
+        # A paid seat's order is cancelled only once its payment went back (cancel_order
+        # refuses it otherwise, undoing this).
+        member.status = SeatStatus.REFUNDED if order.refunded_total else SeatStatus.RELEASED
+        _return_units(team.campaign_id, member.quantity)
+        _seat_out_of_locked_team(
+            team,
+            member,
+            order,
+            counted=counted,
+            now=now,
+            # Its own kind: the member did not leave (the team's page shows the order's
+            # cancellation as the seat given back).
+            event=(
+                "seat_given_back",
+                _("Seat given back to the group-buy team: the order was cancelled"),
+            ),
+        )
+    return True
 
 
 def expire_team(team_id: int, *, now: datetime | None = None) -> str:

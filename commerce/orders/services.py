@@ -29,6 +29,7 @@ from commerce.orders.models import (
     ShippingMethod,
     status_token,
 )
+from commerce.plugins import hooks as plugin_hooks
 from commerce.store.models import Outlet
 from tenants.money import round_money
 
@@ -272,16 +273,7 @@ def return_taken_stock(taken: dict[tuple[int, int], int]) -> None:
     rows are locked in primary-key order across every outlet, as checkout locks them."""
     if not taken:
         return
-    outlet_ids = sorted({outlet_id for outlet_id, _variant_id in taken})
-    variant_ids = sorted({variant_id for _outlet_id, variant_id in taken})
-    stocks = [
-        (pk, (outlet_id, variant_id))
-        for pk, outlet_id, variant_id in Stock.objects.select_for_update()
-        .filter(outlet_id__in=outlet_ids, variant_id__in=variant_ids)
-        .order_by("pk")
-        .values_list("pk", "outlet_id", "variant_id")
-        if (outlet_id, variant_id) in taken
-    ]
+    stocks = _lock_taken_stock_rows(taken)
     _shift_stock([(pk, taken[place]) for pk, place in stocks])
     missing = set(taken) - {place for _pk, place in stocks}
     Stock.objects.bulk_create(
@@ -290,6 +282,32 @@ def return_taken_stock(taken: dict[tuple[int, int], int]) -> None:
             for outlet_id, variant_id in sorted(missing)
         ]
     )
+
+
+def lock_taken_stock(order: Order) -> None:
+    """Lock the stock rows the order's units go back to when it is cancelled (primary-key
+    order, as checkout locks them), for a caller that must hold them before a row that comes
+    after stock in its lock order (a group-buy campaign's quota, see cancel_order)."""
+    taken = order_taken_stock(order)
+    if taken:
+        _lock_taken_stock_rows(taken)
+
+
+def _lock_taken_stock_rows(
+    taken: dict[tuple[int, int], int],
+) -> list[tuple[int, tuple[int, int]]]:
+    """[(stock id, (outlet id, variant id))] of the places in `taken` that have a row, locked
+    in primary-key order across every outlet."""
+    outlet_ids = sorted({outlet_id for outlet_id, _variant_id in taken})
+    variant_ids = sorted({variant_id for _outlet_id, variant_id in taken})
+    return [
+        (pk, (outlet_id, variant_id))
+        for pk, outlet_id, variant_id in Stock.objects.select_for_update()
+        .filter(outlet_id__in=outlet_ids, variant_id__in=variant_ids)
+        .order_by("pk")
+        .values_list("pk", "outlet_id", "variant_id")
+        if (outlet_id, variant_id) in taken
+    ]
 
 
 def _shift_stock(changes: list[tuple[int, int]]) -> None:
@@ -567,7 +585,10 @@ def fulfil_order(order_id: int, *, carrier: str, tracking_number: str, actor: st
 @transaction.atomic
 def cancel_order(order_id: int, *, reason: str, actor: str) -> Order:
     """Cancel an unfulfilled order and return its stock. Paid orders are refunded first
-    (their refunds recorded; a card refund may still be on its way)."""
+    (their refunds recorded; a card refund may still be on its way). A plugin holding
+    something for the order (a group-buy seat) lets go of it first, in this transaction
+    (`plugins.hooks.order_cancelling`): a refusal below undoes that too."""
+    plugin_hooks.order_cancelling(order_id)
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != FulfilmentStatus.UNFULFILLED:
         raise ValidationError({"status": [_("Only unfulfilled orders can be cancelled.")]})

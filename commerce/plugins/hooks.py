@@ -2,8 +2,10 @@
 
 Each function below is one hook; it runs, in registry order, the handler of every enabled
 plugin that declares the hook (registry.PluginSpec.handlers). A disabled plugin's hooks do
-not run. The one exception is money: a card payment for a plugin's order reaches that
-plugin even after it was switched off (`card_payment_succeeded`), because the shopper paid.
+not run. The exceptions are what a plugin's orders still hold: a card payment for a
+plugin's order reaches that plugin even after it was switched off (`card_payment_succeeded`),
+because the shopper paid; and an order being cancelled tells every plugin declaring
+`order_cancelling`, on or off, so a seat it held does not outlive its order.
 
 Handler signatures:
 - pricing(lines: list[PricedLine]) -> list[PricedLine]          checkout, after stock is taken
@@ -11,6 +13,9 @@ Handler signatures:
 - order_paid(intent: dict) -> str | None                        a card payment with plugin
                                                                 metadata; a result if it owns it
 - order_refunded(order: Order, amount: Decimal) -> None         after a refund completes
+- order_cancelling(order_id: int) -> None                       cancel_order, in its
+                                                                transaction before the
+                                                                order's row is locked
 - storefront(request, variant_ids: list[int]) -> str | None     HTML block on the product page
 - console: a URL name, linked from /manage/marketing/
 - console_notice() -> ConsoleNotice | None                      /manage/marketing/, on or off
@@ -67,6 +72,17 @@ def card_payment_succeeded(intent: dict) -> str | None:
 def order_refunded(order: Order, amount: Decimal) -> None:
     for _spec, handler in _handlers("order_refunded"):
         handler(order=order, amount=amount)
+
+
+def order_cancelling(order_id: int) -> None:
+    """The order is being cancelled (in the cancelling transaction, before its row is
+    locked): each plugin lets go of what the order held (a group-buy seat goes back to its
+    team). Rows a handler locks come before the order's, as on the plugin's own paths (a
+    group-buy team, then its seat, then the order). Runs for plugins switched off too: what
+    an order holds outlives the switch. If the cancellation is refused, the transaction
+    rolls back what the handlers did."""
+    for _spec, handler in _handlers("order_cancelling", enabled_only=False):
+        handler(order_id=order_id)
 
 
 def product_blocks(request, variant_ids: list[int]) -> list[SafeString]:

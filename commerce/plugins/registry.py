@@ -16,6 +16,7 @@ HOOKS = frozenset(
         "pre_order_veto",
         "order_paid",
         "order_refunded",
+        "order_cancelling",
         "storefront",
         "console",
         "console_notice",
@@ -64,6 +65,7 @@ REGISTRY: dict[str, PluginSpec] = {
             handlers={
                 "storefront": "commerce.groupbuy.hooks.product_block",
                 "order_paid": "commerce.groupbuy.hooks.card_payment_succeeded",
+                "order_cancelling": "commerce.groupbuy.hooks.order_cancelling",
                 "console": "manage_groupbuy",
                 "console_notice": "commerce.groupbuy.hooks.console_notice",
             },

@@ -86,7 +86,7 @@ def online_outlet_ids() -> tuple[int, ...]:
 
 
 def online_outlet_id(settings: StoreSettings | None = None) -> int:
-    """The first outlet online orders take stock from (group-buy seats take theirs here)."""
+    """The first outlet online orders take stock from."""
     return online_outlet_ids()[0]
 
 
