@@ -38,7 +38,7 @@ def seed() -> tuple[str, int]:
     from commerce.catalog.models import Product, Stock, Variant
     from commerce.groupbuy.campaigns import CampaignInput, create_campaign
     from commerce.plugins.services import enable_plugin
-    from commerce.store.selectors import online_outlet
+    from commerce.store.selectors import online_outlet, store_settings
     from tenants.models import Merchant
     from tenants.services import open_shop
 
@@ -53,6 +53,10 @@ def seed() -> tuple[str, int]:
     )
     with merchant:
         enable_plugin("groupbuy", actor="bench")
+        # Seats are collected at the shop: pickup must be on (the seat form offers it only then).
+        settings = store_settings()
+        settings.local_pickup = True
+        settings.save(update_fields=["local_pickup"])
         product, _ = Product.objects.get_or_create(slug="lychee", defaults={"title": "Lychee"})
         variant, _ = Variant.objects.get_or_create(
             sku="GB-LYC", defaults={"product": product, "price": Decimal("50.00")}

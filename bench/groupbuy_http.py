@@ -65,7 +65,7 @@ def seed() -> int:
     from commerce.groupbuy.seats import take_seat
     from commerce.groupbuy.teams import SeatUnavailable
     from commerce.plugins.services import enable_plugin
-    from commerce.store.selectors import online_outlet
+    from commerce.store.selectors import online_outlet, store_settings
     from tenants.models import Merchant
     from tenants.services import open_shop
 
@@ -83,6 +83,10 @@ def seed() -> int:
     merchant.refresh_from_db()
     with merchant:
         enable_plugin("groupbuy", actor="bench")
+        # Seats are collected at the shop: pickup must be on (the seat form offers it only then).
+        settings = store_settings()
+        settings.local_pickup = True
+        settings.save(update_fields=["local_pickup"])
         product, _ = Product.objects.get_or_create(
             slug=PRODUCT, defaults={"title": "Lychee", "is_published": True}
         )

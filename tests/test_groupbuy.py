@@ -23,7 +23,7 @@ from commerce.orders.services import HELD_TAG, MAX_LINE_QUANTITY, cancel_order, 
 from commerce.payments.models import Refund
 from commerce.payments.services import refund_order
 from commerce.plugins.services import enable_plugin
-from commerce.store.selectors import online_outlet
+from commerce.store.selectors import online_outlet, store_settings
 from tests.factories import ShopFactory
 from tests.outbox import deliver_outbox
 
@@ -31,9 +31,14 @@ OFFLINE = "pay_in_store"  # card seats are paid through Stripe; refunds then go 
 
 
 def seed(units: int = 500):
+    """Shop "pin" with group-buy on, local pickup (seats are collected by default) and a
+    lychee box with `units` in the online warehouse."""
     merchant = ShopFactory(slug="pin").merchant
     with merchant:
         enable_plugin("groupbuy", actor="test")
+        settings = store_settings()
+        settings.local_pickup = True
+        settings.save(update_fields=["local_pickup"])
         product = Product.objects.create(title="Lychee box", slug="lychee", is_published=True)
         variant = Variant.objects.create(product=product, sku="LYC-1", price=Decimal("50.00"))
         Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=units)

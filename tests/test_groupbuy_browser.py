@@ -41,6 +41,9 @@ def test_a_campaign_two_shoppers_a_full_team_and_an_expired_one(
         stripe_account_id=account["id"], stripe_charges_enabled=True
     )
     with opened.merchant:
+        settings = store_settings()
+        settings.local_pickup = True  # seats are collected: the seat form needs pickup on
+        settings.save(update_fields=["local_pickup"])
         product = Product.objects.create(title="Lychee box", slug="lychee-box", is_published=True)
         variant = Variant.objects.create(product=product, sku="LY-1", price=50)
         Stock.objects.create(variant=variant, outlet=online_outlet(), quantity=20)

@@ -14,8 +14,11 @@ from commerce.groupbuy.selectors import (
     seat_payment_summary,
 )
 from commerce.groupbuy.storefront import SeatForm
-from commerce.groupbuy.teams import give_up_seat_of_cancelled_order
-from commerce.orders.models import PaymentMethod
+from commerce.groupbuy.teams import (
+    give_up_seat_after_refund_commits,
+    give_up_seat_of_cancelled_order,
+)
+from commerce.orders.models import Order, PaymentMethod, PaymentStatus
 from commerce.plugins.registry import ConsoleNotice
 from commerce.store.selectors import store_settings
 from tenants.money import from_minor_units
@@ -28,15 +31,17 @@ def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
         return None
     store = store_settings()
     methods = seat_payment_methods(store)
+    form = SeatForm(
+        store=store, max_quantity=campaign.max_quantity_per_order, payment_methods=methods
+    )
     return render_to_string(
         "storefront/includes/groupbuy_offer.html",
         {
             "campaign": campaign,
             "open_teams": open_teams(campaign),
-            "seat_form": SeatForm(
-                store=store, max_quantity=campaign.max_quantity_per_order, payment_methods=methods
-            ),
-            "takes_no_payment": not methods,
+            "seat_form": form,
+            # No payment taken, or neither pickup nor delivery offered: no seat.
+            "takes_no_payment": not form.takes_seats,
             "card_seats": PaymentMethod.STRIPE in methods,
             "offline_seats": any(method != PaymentMethod.STRIPE for method in methods),
         },
@@ -74,3 +79,11 @@ def card_payment_succeeded(*, intent: dict) -> str | None:
 def order_cancelling(*, order_id: int) -> None:
     """An order is being cancelled by hand: a seat it held in an open team goes back."""
     give_up_seat_of_cancelled_order(order_id)
+
+
+def order_refunded(*, order: Order, amount: Decimal) -> None:
+    """A refund completed: a seat's order refunded in full (by hand: group-buy's own
+    refunds give the seat up themselves) leaves its team once the refund has committed.
+    Nothing for other orders, nor for a partial refund (the member keeps the seat)."""
+    if "groupbuy" in (order.tags or ()) and order.payment_status == PaymentStatus.REFUNDED:
+        give_up_seat_after_refund_commits(order)

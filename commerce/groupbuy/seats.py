@@ -41,6 +41,9 @@ class SeatDetails:
     contact_name: str = ""
     phone: str = ""
     shipping_address: dict | None = None
+    # Where a pickup seat is collected (one of `store.selectors.pickup_outlets`); None: the
+    # checkout's default (the first pickup outlet that fulfils online orders).
+    pickup_outlet_id: int | None = None
 
 
 def take_seat(
@@ -73,7 +76,12 @@ def take_seat(
             # each line records its outlet, so a seat given back returns each unit there.
             # Stock before the customer row (create_order), as in checkout: the same two
             # rows are never locked in opposite orders. Sold out raises; nothing is kept.
-            plan = stock_plan(details.shipping_method, None)
+            plan = stock_plan(
+                details.shipping_method,
+                details.pickup_outlet_id
+                if details.shipping_method == ShippingMethod.PICKUP
+                else None,
+            )
             taken = orders.reserve_from_outlets(
                 plan.outlet_ids, {seat.variant_id: quantity}, published_only=False
             )
@@ -324,11 +332,9 @@ def _add_member(
 
 
 def _seat_shipping(details: SeatDetails, subtotal: Decimal) -> Decimal:
-    """The seat's delivery charge. A seat can always be collected at the shop (free), as
-    group-buy orders always could; delivery follows the shop's own rules (flat rate, free
-    over a threshold) and needs an address."""
-    if details.shipping_method == ShippingMethod.PICKUP:
-        return Decimal("0")
+    """The seat's delivery charge, by the shop's own rules, as at checkout: pickup (free)
+    only where the shop offers local pickup; delivery at its flat rate (free over a
+    threshold), with an address. Anything else is refused naming `shipping_method`."""
     if details.shipping_method == ShippingMethod.FLAT:
         address = details.shipping_address or {}
         missing = {

@@ -16,7 +16,13 @@ from commerce.groupbuy.models import (
     TeamMember,
     TeamStatus,
 )
-from commerce.orders.models import Order, OrderEvent, PaymentMethod, PaymentStatus
+from commerce.orders.models import (
+    FulfilmentStatus,
+    Order,
+    OrderEvent,
+    PaymentMethod,
+    PaymentStatus,
+)
 from commerce.store.models import StoreSettings
 from commerce.store.selectors import store_settings
 
@@ -298,3 +304,44 @@ def team_detail(team_id: int) -> TeamDetail:
         )
     timeline.sort(key=lambda entry: entry.at)
     return TeamDetail(team=team, members=real, virtual_members=virtual, timeline=timeline)
+
+
+@dataclass(frozen=True)
+class StrandedSeat:
+    """A seat still counted in its open team although staff cancelled its order, or
+    refunded it in full, before group-buy heard of it (before the `order_cancelling` and
+    `order_refunded` hooks, or a refund whose after-commit step never ran)."""
+
+    member_id: int
+    team_id: int
+    order_id: int
+    number: str  # the order's number, as staff see it
+    email: str
+    # "cancelled" (the order was cancelled, refunded or not) or "refunded" (in full only).
+    cause: str
+
+
+def stranded_seats() -> list[StrandedSeat]:
+    """Every stranded seat of the current shop, by team then seat, in one query."""
+    rows = (
+        TeamMember.objects.filter(
+            is_virtual=False, status__in=SEAT_HOLDING, team__status=TeamStatus.OPEN
+        )
+        .filter(
+            Q(order__status=FulfilmentStatus.CANCELLED)
+            | Q(order__payment_status=PaymentStatus.REFUNDED)
+        )
+        .order_by("team_id", "id")
+        .values_list("pk", "team_id", "order_id", "email", "order__status")
+    )
+    return [
+        StrandedSeat(
+            member_id=member_id,
+            team_id=team_id,
+            order_id=order_id,
+            number=Order(pk=order_id).number,
+            email=email,
+            cause="cancelled" if status == FulfilmentStatus.CANCELLED else "refunded",
+        )
+        for member_id, team_id, order_id, email, status in rows
+    ]

@@ -37,7 +37,7 @@ from commerce.orders.models import PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
 from commerce.payments import card
 from commerce.plugins.access import plugin_required
-from commerce.store.selectors import store_settings
+from commerce.store.selectors import pickup_outlets, store_settings
 from core.forms import add_service_errors
 from core.ratelimit import rate_limited
 
@@ -53,6 +53,11 @@ class SeatForm(forms.Form):
         label=gettext_lazy("Quantity"), min_value=1, initial=1, required=False
     )
     shipping_method = forms.ChoiceField(label=gettext_lazy("Delivery"), required=False)
+    # Where to collect a pickup seat: the checkout's pickup places (only with more than one
+    # does the shopper choose; none is offered when the shop has pickup off).
+    pickup_outlet = forms.TypedChoiceField(
+        label=gettext_lazy("Pick up at"), coerce=int, empty_value=None, required=False
+    )
     contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=120, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
     address_line1 = forms.CharField(
@@ -88,7 +93,9 @@ class SeatForm(forms.Form):
         else:
             del self.fields["quantity"]  # one unit a member: nothing to choose
         store = store or store_settings()
-        choices = [(ShippingMethod.PICKUP, ShippingMethod.PICKUP.label)]
+        choices = []
+        if store.local_pickup:
+            choices.append((ShippingMethod.PICKUP, ShippingMethod.PICKUP.label))
         if store.shipping_flat_rate is not None:
             rate = {"rate": store.shipping_flat_rate, "currency": connection.tenant.currency}
             label = (
@@ -99,7 +106,16 @@ class SeatForm(forms.Form):
             )
             choices.append((ShippingMethod.FLAT, label))
         self.fields["shipping_method"].choices = choices
-        self.fields["shipping_method"].initial = ShippingMethod.PICKUP
+        if choices:
+            self.fields["shipping_method"].initial = choices[0][0]
+        places = pickup_outlets() if store.local_pickup else ()
+        if len(places) > 1:
+            self.fields["pickup_outlet"].choices = [
+                (place.pk, f"{place.name} · {place.address}") for place in places
+            ]
+            self.fields["pickup_outlet"].initial = places[0].pk
+        else:
+            del self.fields["pickup_outlet"]  # one place (or none): nothing to choose
         methods = seat_payment_methods(store) if payment_methods is None else payment_methods
         self.fields["payment_method"].choices = [
             (method.value, _SEAT_PAYMENT_LABELS[method]) for method in methods
@@ -111,15 +127,41 @@ class SeatForm(forms.Form):
         choices = self.fields["payment_method"].choices
         return self.cleaned_data["payment_method"] or (choices[0][0] if choices else "")
 
+    @property
+    def takes_seats(self) -> bool:
+        """The shop takes a payment and offers pickup or delivery: a seat can be taken."""
+        return bool(self.fields["payment_method"].choices) and bool(
+            self.fields["shipping_method"].choices
+        )
+
     def clean_shipping_method(self):
-        return self.cleaned_data["shipping_method"] or ShippingMethod.PICKUP
+        # Empty (an older page, a shop with one method): the first the shop offers.
+        choices = self.fields["shipping_method"].choices
+        return self.cleaned_data["shipping_method"] or (choices[0][0] if choices else "")
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("shipping_method") == ShippingMethod.FLAT:
+        if (
+            "shipping_method" in self.errors
+            and self.data.get("shipping_method") == ShippingMethod.PICKUP
+        ):
+            # Pickup posted where the shop has it off (a page shown before it was switched
+            # off, a hand-made request): said plainly rather than "not a valid choice".
+            self.errors["shipping_method"] = self.error_class(
+                [_("This shop does not offer pickup.")]
+            )
+        method = cleaned.get("shipping_method")
+        if method == ShippingMethod.FLAT:
             for field in ("address_line1", "address_city"):
                 if not cleaned.get(field, "").strip():
                     self.add_error(field, gettext_lazy("Needed for delivery."))
+        if (
+            method == ShippingMethod.PICKUP
+            and "pickup_outlet" in self.fields
+            and cleaned.get("pickup_outlet") is None
+            and "pickup_outlet" not in self.errors
+        ):
+            self.add_error("pickup_outlet", _("Choose where you collect your order."))
         return cleaned
 
     def seat_quantity(self) -> int:
@@ -141,6 +183,7 @@ class SeatForm(forms.Form):
                 if delivered
                 else {}
             ),
+            pickup_outlet_id=None if delivered else data.get("pickup_outlet"),
         )
 
 
@@ -230,9 +273,9 @@ def _seat_page(
             "share_url": share_url(request, team) if team else "",
             "own_seat": own_seat,
             # Start or join: not for a closed team, nor for whoever holds a seat in it.
-            "show_take_form": bool(methods)
+            "show_take_form": form.takes_seats
             and (team is None or (team.status == TeamStatus.OPEN and not own_seat)),
-            "takes_no_payment": not methods,
+            "takes_no_payment": not form.takes_seats,
             "card_seats": PaymentMethod.STRIPE in methods,
             "offline_seats": any(method != PaymentMethod.STRIPE for method in methods),
             # Count "filled" seats rather than "paid" ones where some are held to pay offline.
@@ -262,6 +305,10 @@ def take(request, campaign_id: int):
     if not form.fields["payment_method"].choices:
         # Card charges or offline payments switched off since the page was shown.
         form.add_error(None, _("This shop is not taking payments at the moment."))
+        return _seat_page(request, campaign, team, form, 400)
+    if not form.fields["shipping_method"].choices:
+        # Pickup and delivery both switched off since the page was shown.
+        form.add_error(None, _("This shop offers neither pickup nor delivery at the moment."))
         return _seat_page(request, campaign, team, form, 400)
     if not form.is_valid():
         return _seat_page(request, campaign, team, form, 400)

@@ -83,9 +83,11 @@ def cancel_committed_seat(member: TeamMember, order: Order, *, reason: str) -> s
     return "cancelled"
 
 
-def _ensure_leader(team: Team) -> TeamMember | None:
+def _ensure_leader(team: Team, *, why: str) -> TeamMember | None:
     """Hand the lead to the earliest real member still holding a seat when the leader has
-    given theirs up (left, or let it lapse). The team row is locked. Returns the new leader."""
+    given theirs up (left, let it lapse, or staff cancelled or refunded their order). The
+    team row is locked. `why`: the new leader's timeline entry, saying what happened to
+    the lead (see `_HANDOVER`). Returns the new leader."""
     holders = team.members.select_for_update().filter(is_virtual=False, status__in=SEAT_HOLDING)
     if holders.filter(is_leader=True).exists():
         return None
@@ -97,11 +99,21 @@ def _ensure_leader(team: Team) -> TeamMember | None:
     orders.add_event(
         Order.objects.get(pk=successor.order_id),
         "team_leader",
-        _("Now leads the group-buy team (the leader left)"),
+        why,
         actor="group-buy",
         data={"team": team.pk},
     )
     return successor
+
+
+def _handover(what: str) -> str:
+    """The new leader's timeline entry: why the lead came to them."""
+    return {
+        "left": _("Now leads the group-buy team (the leader left)"),
+        "lapsed": _("Now leads the group-buy team (the leader's seat was not paid in time)"),
+        "cancelled": _("Now leads the group-buy team (the leader's order was cancelled)"),
+        "refunded": _("Now leads the group-buy team (the leader's order was refunded in full)"),
+    }[what]
 
 
 def release_lapsed_seats_of_locked_team(team: Team, now: datetime) -> int:
@@ -117,7 +129,7 @@ def release_lapsed_seats_of_locked_team(team: Team, now: datetime) -> int:
     if lapsed:
         team.seats_taken -= len(lapsed)
         team.save(update_fields=["seats_taken"])
-        _ensure_leader(team)
+        _ensure_leader(team, why=_handover("lapsed"))
     return len(lapsed)
 
 
@@ -216,6 +228,7 @@ def leave_team(member_id: int, *, now: datetime | None = None) -> str:
             counted=counted,
             now=now,
             event=("left_team", _("Left the group-buy team")),
+            handover="left",
         )
     return result
 
@@ -228,12 +241,14 @@ def _seat_out_of_locked_team(
     counted: bool,
     now: datetime,
     event: tuple[str, str],
+    handover: str,
 ) -> None:
     """A seat given up while its team is open (its status changed, its order cancelled or
     refunded): noted on the order's timeline, the team's counts drop (`counted`: the seat
     counted towards filling it), a team left empty closes as failed, and a leaving
     leader's lead goes on to the earliest member still in the team. The team row is
-    locked. `event`: the order's timeline entry (kind, message)."""
+    locked. `event`: the order's timeline entry (kind, message); `handover`: what happened
+    to the seat, for the new leader's entry ("left", "cancelled", "refunded")."""
     was_leader = member.is_leader
     member.is_leader = False
     member.save(update_fields=["status", "is_leader"])
@@ -253,7 +268,7 @@ def _seat_out_of_locked_team(
         team.closed_at = now
     team.save(update_fields=["seats_taken", "seats_paid", "status", "closed_at"])
     if was_leader and team.status == TeamStatus.OPEN:
-        _ensure_leader(team)
+        _ensure_leader(team, why=_handover(handover))
 
 
 def give_up_seat_of_cancelled_order(order_id: int, *, now: datetime | None = None) -> bool:
@@ -306,8 +321,85 @@ def give_up_seat_of_cancelled_order(order_id: int, *, now: datetime | None = Non
                 "seat_given_back",
                 _("Seat given back to the group-buy team: the order was cancelled"),
             ),
+            handover="cancelled",
         )
     return True
+
+
+def give_up_seat_of_refunded_order(order_id: int, *, now: datetime | None = None) -> bool:
+    """Staff refunded a seat's order in full by hand (the console, the API) without
+    cancelling it, while its team is open: the seat leaves the team as a cancelled one
+    does, once. The seat is marked refunded (a later failure of the team refunds and
+    cancels nothing more), the team's counts drop, the units go back to the quota, a
+    leader's lead passes on, an emptied team closes as failed, and the order is cancelled
+    (its stock back to its outlets; its own `order_cancelling` hook then finds no seat).
+    A partial refund keeps the seat. Returns whether a seat was given up.
+
+    Called after the refund's transaction commits (`hooks.order_refunded`): the refund
+    holds the order's row lock, and every group-buy path locks the team before the order.
+    A seat of a team that has closed stays as it is."""
+    seat = (
+        TeamMember.objects.filter(order_id=order_id, is_virtual=False, status__in=SEAT_HOLDING)
+        .values_list("pk", "team_id")
+        .first()
+    )
+    if seat is None:
+        return False
+    member_id, team_id = seat
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Team, seat, order, stock, then campaign (see give_up_seat_of_cancelled_order).
+        team = Team.objects.select_for_update().get(pk=team_id)
+        member = TeamMember.objects.select_for_update().get(pk=member_id)
+        if member.status not in SEAT_HOLDING or team.status != TeamStatus.OPEN:
+            return False
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.payment_status != PaymentStatus.REFUNDED:
+            return False  # partly refunded: the member keeps the seat
+        orders.lock_taken_stock(order)
+        counted = member.status in SEAT_COUNTED
+        member.status = SeatStatus.REFUNDED
+        _return_units(team.campaign_id, member.quantity)
+        _seat_out_of_locked_team(
+            team,
+            member,
+            order,
+            counted=counted,
+            now=now,
+            event=(
+                "seat_given_back",
+                _("Seat given back to the group-buy team: the order was refunded in full"),
+            ),
+            handover="refunded",
+        )
+        if order.status == FulfilmentStatus.UNFULFILLED:
+            orders.cancel_order(order_id, reason="refunded in full by hand", actor="group-buy")
+    return True
+
+
+def give_up_seat_after_refund_commits(order: Order) -> None:
+    """`give_up_seat_of_refunded_order` once the refund's transaction has committed, in
+    the order's shop (an outbox worker may have left it by then)."""
+    tenant = connection.tenant
+    order_id = order.pk
+
+    def give_up() -> None:
+        with tenant:
+            give_up_seat_of_refunded_order(order_id)
+
+    transaction.on_commit(give_up)
+
+
+def give_up_stranded_seat(order_id: int, *, cause: str) -> bool:
+    """The data repair (`manage.py repair_groupbuy_seats`): a seat whose order staff
+    cancelled ("cancelled") or refunded in full ("refunded") before group-buy heard of it
+    leaves its team as it would have then. Each check runs again under the locks, so a
+    second run, or a seat given back meanwhile, changes nothing. Returns whether it did."""
+    if cause == "cancelled":
+        # The cancellation returned the stock then; this gives back the seat, its units
+        # and the lead (marked refunded when the payment went back).
+        return give_up_seat_of_cancelled_order(order_id)
+    return give_up_seat_of_refunded_order(order_id)
 
 
 def expire_team(team_id: int, *, now: datetime | None = None) -> str:

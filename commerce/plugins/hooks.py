@@ -4,8 +4,9 @@ Each function below is one hook; it runs, in registry order, the handler of ever
 plugin that declares the hook (registry.PluginSpec.handlers). A disabled plugin's hooks do
 not run. The exceptions are what a plugin's orders still hold: a card payment for a
 plugin's order reaches that plugin even after it was switched off (`card_payment_succeeded`),
-because the shopper paid; and an order being cancelled tells every plugin declaring
-`order_cancelling`, on or off, so a seat it held does not outlive its order.
+because the shopper paid; and an order being cancelled or refunded tells every plugin
+declaring `order_cancelling` / `order_refunded`, on or off, so a seat it held does not
+outlive its order's cancellation or its payment.
 
 Handler signatures:
 - pricing(lines: list[PricedLine]) -> list[PricedLine]          checkout, after stock is taken
@@ -70,7 +71,9 @@ def card_payment_succeeded(intent: dict) -> str | None:
 
 
 def order_refunded(order: Order, amount: Decimal) -> None:
-    for _spec, handler in _handlers("order_refunded"):
+    """A refund completed (the order's row is locked). Runs for plugins switched off too,
+    like `order_cancelling`: what an order holds (a group-buy seat) outlives the switch."""
+    for _spec, handler in _handlers("order_refunded", enabled_only=False):
         handler(order=order, amount=amount)
 
 

@@ -66,6 +66,7 @@ REGISTRY: dict[str, PluginSpec] = {
                 "storefront": "commerce.groupbuy.hooks.product_block",
                 "order_paid": "commerce.groupbuy.hooks.card_payment_succeeded",
                 "order_cancelling": "commerce.groupbuy.hooks.order_cancelling",
+                "order_refunded": "commerce.groupbuy.hooks.order_refunded",
                 "console": "manage_groupbuy",
                 "console_notice": "commerce.groupbuy.hooks.console_notice",
             },
