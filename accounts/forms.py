@@ -1,8 +1,10 @@
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template.loader import render_to_string
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from outbox.services import enqueue_email
@@ -62,3 +64,16 @@ class OutboxPasswordResetForm(PasswordResetForm):
             dedupe_key=f"password-reset:{context['uid']}:{token_digest}",
             sensitive=True,
         )
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Each shipped language in its own name (English, 简体中文), as the switcher shows it."""
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
+class ProfileForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=language_choices,
+        help_text=_("Your pages open in it after you sign in; the platform writes to you in it."),
+    )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import canonical_email
+from core.stored_text import shown
 
 
 class PlatformRole(models.TextChoices):
@@ -90,7 +91,12 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40, blank=True)
+    # As written (the writer's language); shown only when `message` is empty (older rows).
     text = models.CharField(max_length=500)
+    # The catalogue message and its values (core.stored_text), translated when shown: the
+    # reader's language, whatever language the sweep that wrote it ran in.
+    message = models.CharField(max_length=500, blank=True, default="", db_default="")
+    params = models.JSONField(blank=True, default=dict, db_default={})
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -101,3 +107,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.text[:40]}"
+
+    @property
+    def shown_text(self) -> str:
+        """The notice in the active (the reader's) language."""
+        return shown(self.message, self.params) if self.message else self.text

@@ -1,13 +1,21 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.forms import LoginForm, OutboxPasswordResetForm
+from accounts.forms import LoginForm, OutboxPasswordResetForm, ProfileForm
+from accounts.language import remember_language, signed_in
+from accounts.services import set_user_language
+from core.forms import add_service_errors
 from core.ratelimit import rate_limited
 from tenants.hosts import platform_url, shop_url
 from tenants.services import redeem_login_handoff
@@ -17,6 +25,10 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # Signed in: the person's saved language is the page language from now on.
+        return signed_in(super().form_valid(form), form.get_user())
 
     def get_default_redirect_url(self) -> str:
         if not self.request.tenant.is_public:
@@ -70,4 +82,29 @@ def login_handoff(request, token: str):
     if user is None:
         return render(request, "accounts/handoff_expired.html", status=400)
     login(request, user, backend="accounts.backends.EmailBackend")
-    return redirect("/manage/")
+    return signed_in(redirect("/manage/"), user)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request):
+    """A signed-in person's own settings (platform staff and shop staff alike): for now the
+    language of their pages and of what the platform writes to them."""
+    user = request.user
+    if request.method != "POST":
+        initial = user.language or translation.get_language()
+        return render(
+            request, "accounts/profile.html", {"form": ProfileForm(initial={"language": initial})}
+        )
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            set_user_language(user=user, language=form.cleaned_data["language"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            # The page after this save is in the chosen language: say so in it.
+            with translation.override(user.language):
+                messages.success(request, _("Your profile is saved."))
+            return remember_language(redirect("profile"), user.language)
+    return render(request, "accounts/profile.html", {"form": form}, status=400)

@@ -9,13 +9,14 @@ whatever language the sweep runs in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Notification, User
 from billing.models import (
@@ -34,6 +35,7 @@ from billing.subscriptions import (
     record_subscription_event,
     term_end_for,
 )
+from core.stored_text import shown, stored_params
 from outbox.services import enqueue_email
 from tenants.models import Membership, MembershipRole, MerchantStatus
 from tenants.services import change_merchant_status
@@ -185,6 +187,17 @@ def send_renewal_reminders() -> int:
 class RenewalMessage:
     subject: str
     text: str
+    # The text's catalogue message and values (core.stored_text): a console notice stores
+    # these and is shown in its reader's language.
+    msgid: str = ""
+    params: dict = field(default_factory=dict)
+
+
+RENEWS = gettext_noop("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
+ENDS = gettext_noop(
+    "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
+    "Renew it to keep the shop open."
+)
 
 
 def renewal_message(subscription: Subscription, days_before: int) -> RenewalMessage:
@@ -192,23 +205,20 @@ def renewal_message(subscription: Subscription, days_before: int) -> RenewalMess
     in the active language: the caller chooses it (the shop's for its owners, the CSM's for
     the heads-up)."""
     merchant = subscription.merchant
-    if subscription.auto_renew:
-        text = _("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
-    else:
-        text = _(
-            "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
-            "Renew it to keep the shop open."
-        )
-    text = text % {
-        "shop": merchant.name,
-        "plan": subscription.plan.name,
-        "day": (subscription.term_end + timedelta(days=1)).isoformat()
+    day = (
+        subscription.term_end + timedelta(days=1)
         if subscription.auto_renew
-        else subscription.term_end.isoformat(),
-        "days": days_before,
-    }
+        else subscription.term_end
+    )
+    msgid = RENEWS if subscription.auto_renew else ENDS
+    params = stored_params(
+        shop=merchant.name, plan=subscription.plan.name, day=day.isoformat(), days=days_before
+    )
     return RenewalMessage(
-        subject=_("Your plan renewal: %(days)s days left") % {"days": days_before}, text=text
+        subject=_("Your plan renewal: %(days)s days left") % {"days": days_before},
+        text=shown(msgid, params),
+        msgid=msgid,
+        params=params,
     )
 
 

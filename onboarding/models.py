@@ -14,8 +14,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.stored_text import shown
 from tenants.models import Merchant
 from tenants.signup import SignupChannel
 
@@ -217,7 +219,12 @@ class TimelineEntry(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=TimelineKind.choices)
     stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    # As written: a person's own words (a note, a contact), or a system entry in the language
+    # it was written in (shown only when `message` is empty).
     detail = models.TextField(blank=True)
+    # A system entry's catalogue message and values (core.stored_text), translated when shown.
+    message = models.CharField(max_length=500, blank=True, default="", db_default="")
+    params = models.JSONField(blank=True, default=dict, db_default={})
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -231,6 +238,17 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.merchant_id}"
+
+    @property
+    def shown_detail(self) -> str:
+        """The entry in the active (the reader's) language. Older system entries (no actor)
+        were stored in English: a fixed one ("From the shop's data") is a catalogue msgid and
+        is translated again, like an order's timeline (`OrderEvent.shown_message`)."""
+        if self.message:
+            return shown(self.message, self.params)
+        if self.detail and self.actor_id is None:
+            return gettext(self.detail)
+        return self.detail
 
 
 class AlertLevel(models.TextChoices):

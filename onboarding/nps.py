@@ -20,9 +20,11 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 import outbox.services as outbox
 from accounts.models import Notification, User
+from core.stored_text import shown, stored_params
 from onboarding.links import merchant_link
 from onboarding.models import (
     NpsSurvey,
@@ -297,6 +299,11 @@ class Escalation:
     lead_id: int
 
 
+MISSED_CALL_BACK = gettext_noop(
+    "%(csm)s has not called back a detractor of %(merchant)s (due %(due)s)"
+)
+
+
 def escalate_missed_detractor_calls(now: datetime) -> int:
     """A detractor call-back past its due date is reported to the CSM's lead once: the
     `escalated_at` claim is the guarantee, the console notice and the email are written in
@@ -325,20 +332,26 @@ def escalate_missed_detractor_calls(now: datetime) -> int:
     for item in escalations:
         task, lead = tasks[item.task_id], leads[item.lead_id]
         link = merchant_link(task.merchant_id)
-        # The lead's language (else the platform's): the notice and the email are theirs.
+        params = stored_params(
+            csm=task.assignee.email, merchant=task.merchant.name, due=task.due_on.isoformat()
+        )
+        # The lead's language (else the platform's): the email is theirs; the notice is
+        # stored as a message and shown in whatever language the lead reads it in.
         with translation.override(lead.email_language):
-            text = _("%(csm)s has not called back a detractor of %(merchant)s (due %(due)s)") % {
-                "csm": task.assignee.email,
-                "merchant": task.merchant.name,
-                "due": task.due_on.isoformat(),
-            }
+            text = shown(MISSED_CALL_BACK, params)
             body = _("%(text)s\n\nOpen the merchant: %(link)s") % {
                 "text": text,
                 "link": platform_url(None, link),
             }
         notices.append(
             Notification(
-                recipient=lead, kind="nps_escalation", text=text, link=link, created_at=now
+                recipient=lead,
+                kind="nps_escalation",
+                text=text,
+                message=MISSED_CALL_BACK,
+                params=params,
+                link=link,
+                created_at=now,
             )
         )
         messages.append(

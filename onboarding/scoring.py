@@ -16,8 +16,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from analytics.events import EventKind
+from core.stored_text import stored_params
 from onboarding.models import (
     HealthOverride,
     HealthScore,
@@ -189,6 +191,11 @@ def tier_figures(merchant_ids: Sequence[int], now: datetime) -> list[TierFigures
     ]
 
 
+# System timeline entries, stored as catalogue messages (core.stored_text).
+TIER_AND_SEGMENT = gettext_noop("%(tier)s · %(segment)s")
+HEALTH_TURNED_RED = gettext_noop("Health turned red")
+
+
 def assign_tiers(merchant_ids: Sequence[int], *, now: datetime, reason: str) -> int:
     """Tier and segment for each merchant: history rows, the journey's copy, the timeline.
 
@@ -248,6 +255,9 @@ def assign_tiers(merchant_ids: Sequence[int], *, now: datetime, reason: str) -> 
                     merchant_id=r.merchant_id,
                     kind=TimelineKind.TIER,
                     detail=f"{r.tier} · {Segment(r.segment).label}",
+                    # Shown in the reader's language (the segment's label translated then).
+                    message=TIER_AND_SEGMENT,
+                    params=stored_params(tier=r.tier, segment=Segment(r.segment).label),
                     at=now,
                 )
                 for r in rows
@@ -525,6 +535,7 @@ def compute_health(now: datetime | None = None) -> int:
                     merchant_id=mid,
                     kind=TimelineKind.HEALTH,
                     detail=_("Health turned red"),
+                    message=HEALTH_TURNED_RED,
                     at=now,
                 )
                 for mid in turned_red

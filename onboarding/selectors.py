@@ -250,7 +250,7 @@ def my_day(user: User, now: datetime | None = None) -> list[DayItem]:
             )
         )
     for note in Notification.objects.filter(recipient=user, read_at__isnull=True)[:50]:
-        items.append(DayItem(5, "notification", note.text, note.link, note.created_at))
+        items.append(DayItem(5, "notification", note.shown_text, note.link, note.created_at))
 
     def sort_key(item: DayItem):
         due = item.due

@@ -18,8 +18,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Notification, PlatformRole, User
+from core.stored_text import shown, stored_params
 from onboarding.links import merchant_link
 from onboarding.models import (
     STAGE_WINDOWS,
@@ -93,6 +95,11 @@ def set_csm_manager(*, csm: User, manager: User | None) -> CsmProfile:
 
 
 # ---------------------------------------------------------------------------- journeys
+
+
+# A CSM's notices, stored as catalogue messages (core.stored_text): shown in the CSM's language.
+NEW_MERCHANT = gettext_noop("New merchant to onboard: %(name)s")
+NOW_YOURS = gettext_noop("You now look after %(name)s")
 
 
 @dataclass(frozen=True)
@@ -179,11 +186,14 @@ def create_journeys(items: list[NewJourney], *, actor: User | None = None) -> li
         )
         for journey in journeys:
             if journey.csm_id is not None:
+                # Stored as a message and values: shown in the CSM's language.
+                params = stored_params(name=names[journey.merchant_id])
                 notifications.append(
                     Notification(
                         recipient_id=journey.csm_id,
-                        text=_("New merchant to onboard: %(name)s")
-                        % {"name": names[journey.merchant_id]},
+                        text=shown(NEW_MERCHANT, params),
+                        message=NEW_MERCHANT,
+                        params=params,
                         link=merchant_link(journey.merchant_id),
                         created_at=now,
                     )
@@ -235,9 +245,12 @@ def assign_csm(*, journey: Journey, csm: User, actor: User | None) -> Journey:
             detail=csm.email,
             actor=actor,
         )
+        params = stored_params(name=journey.merchant.name)
         Notification.objects.create(
             recipient=csm,
-            text=_("You now look after %(name)s") % {"name": journey.merchant.name},
+            text=shown(NOW_YOURS, params),
+            message=NOW_YOURS,
+            params=params,
             link=merchant_link(journey.merchant_id),
         )
     return journey

@@ -28,11 +28,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Notification, email_language
 from analytics.events import EventKind
 from billing.models import RenewalReminder
 from billing.reminders import renewal_message
+from core.stored_text import shown, stored_params
 from onboarding import nps
 from onboarding.links import merchant_link
 from onboarding.models import (
@@ -128,6 +130,9 @@ LEDGER_SIGNALS = {
 }
 
 
+FROM_THE_SHOPS_DATA = gettext_noop("From the shop's data")
+
+
 def complete_from_ledger(now: datetime) -> int:
     def first(kind: str) -> str:
         return f"""(SELECT MIN(e.occurred_at) FROM analytics_merchantevent e
@@ -173,6 +178,7 @@ def complete_from_ledger(now: datetime) -> int:
                 kind=TimelineKind.MILESTONE_DONE,
                 stage=stage,
                 detail=_("From the shop's data"),
+                message=FROM_THE_SHOPS_DATA,
                 at=done_at,
             )
             for _journey, merchant_id, stage, done_at in completed
@@ -286,17 +292,28 @@ def raise_alerts(now: datetime) -> int:
     notifications, entries = [], []
     for _id, journey_id, stage, level, recipient_id in raised:
         merchant_id = merchants[journey_id]
-        text = alert_text(level, stage, names[merchant_id])
+        # Stored as a message and its values: each reader sees it in their own language.
+        message, params = alert_message(level, stage, names[merchant_id])
+        text = shown(message, params)
         entries.append(
             TimelineEntry(
-                merchant_id=merchant_id, kind=TimelineKind.ALERT, stage=stage, detail=text, at=now
+                merchant_id=merchant_id,
+                kind=TimelineKind.ALERT,
+                stage=stage,
+                detail=text,
+                message=message,
+                params=params,
+                at=now,
             )
         )
         if recipient_id is not None:
             notifications.append(
                 Notification(
                     recipient_id=recipient_id,
+                    kind="onboarding_alert",
                     text=text,
+                    message=message,
+                    params=params,
                     link=merchant_link(merchant_id),
                     created_at=now,
                 )
@@ -306,13 +323,23 @@ def raise_alerts(now: datetime) -> int:
     return len(raised)
 
 
+ALERT_MESSAGES = {
+    AlertLevel.DUE_SOON: gettext_noop("%(merchant)s: %(stage)s is due within 24 hours"),
+    AlertLevel.BEHIND: gettext_noop("%(merchant)s: %(stage)s is behind (past its due date)"),
+    AlertLevel.STUCK: gettext_noop("%(merchant)s: %(stage)s is stuck — please step in"),
+}
+
+
+def alert_message(level: str, stage: str, merchant_name: str) -> tuple[str, dict]:
+    """An alert's catalogue message and values (the stage's label kept as its msgid)."""
+    return ALERT_MESSAGES[AlertLevel(level)], stored_params(
+        merchant=merchant_name, stage=Stage(stage).label
+    )
+
+
 def alert_text(level: str, stage: str, merchant_name: str) -> str:
-    params = {"merchant": merchant_name, "stage": Stage(stage).label}
-    if level == AlertLevel.DUE_SOON:
-        return _("%(merchant)s: %(stage)s is due within 24 hours") % params
-    if level == AlertLevel.BEHIND:
-        return _("%(merchant)s: %(stage)s is behind (past its due date)") % params
-    return _("%(merchant)s: %(stage)s is stuck — please step in") % params
+    """An alert in the active language."""
+    return shown(*alert_message(level, stage, merchant_name))
 
 
 def _claim(table: str, column: str, ids_sql: str, params: dict) -> list[int]:
@@ -444,16 +471,30 @@ def tell_csms_of_renewals(now: datetime) -> int:
     reminders = RenewalReminder.objects.filter(pk__in=told).select_related(
         "subscription__merchant", "subscription__plan"
     )
-    Notification.objects.bulk_create(
-        Notification(
-            recipient_id=told[reminder.pk],
-            kind="billing_renewal",
-            text=renewal_message(reminder.subscription, reminder.days_before).text[:500],
-            created_at=now,
+    notices = []
+    for reminder in reminders:
+        # The reminder's words as a message and values: shown in the CSM's language.
+        message = renewal_message(reminder.subscription, reminder.days_before)
+        notices.append(
+            Notification(
+                recipient_id=told[reminder.pk],
+                kind="billing_renewal",
+                text=message.text[:500],
+                message=message.msgid,
+                params=message.params,
+                link=merchant_link(reminder.subscription.merchant_id),
+                created_at=now,
+            )
         )
-        for reminder in reminders
-    )
+    Notification.objects.bulk_create(notices)
     return len(told)
+
+
+def renewal_heads_up_subject(shop: str, days: int) -> str:
+    """The CSM's subject (the owners' one says "Your plan renewal"), in the active language."""
+    return ngettext(
+        "Renewal in %(days)s day: %(shop)s", "Renewal in %(days)s days: %(shop)s", days
+    ) % {"days": days, "shop": shop}
 
 
 def send_renewal_heads_up_emails(now: datetime) -> int:
@@ -467,13 +508,18 @@ def send_renewal_heads_up_emails(now: datetime) -> int:
     for heads_up in heads_ups:
         if not heads_up.recipient.email:
             continue
-        # The reminder's words in the CSM's language (else the platform's).
+        # The reminder's words in the CSM's language (else the platform's), under a subject
+        # of the CSM's own (which shop, how soon).
+        reminder = heads_up.reminder
         with translation.override(heads_up.recipient.email_language):
-            message = renewal_message(heads_up.reminder.subscription, heads_up.reminder.days_before)
+            message = renewal_message(reminder.subscription, reminder.days_before)
+            subject = renewal_heads_up_subject(
+                reminder.subscription.merchant.name, reminder.days_before
+            )
         messages.append(
             outbox.email(
                 to=[heads_up.recipient.email],
-                subject=message.subject,
+                subject=subject,
                 body=message.text,
                 dedupe_key=f"onboarding:renewal-heads-up:{heads_up.pk}",
                 merchant_id=heads_up.reminder.subscription.merchant_id,

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.language import signed_in
 from core.forms import add_service_errors
 from tenants import staff
 from tenants.access import role_may_open, shop_member_required
@@ -281,7 +282,7 @@ def accept_invitation(request, token: str):
             else:
                 login(request, membership.user, backend="accounts.backends.EmailBackend")
                 messages.success(request, _("Welcome to %(shop)s.") % {"shop": request.tenant.name})
-                return redirect("manage_overview")
+                return signed_in(redirect("manage_overview"), membership.user)
     return render(
         request,
         "manage/settings/invitation_accept.html",

@@ -81,15 +81,17 @@ def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_sh
     assert [r.days_before for r in reminders] == [30, 14, 7, 1]
     # Billing writes to the owners only; customer success tells the CSM.
     assert all(r.recipients == ["owner@yearly.test"] for r in reminders)
+    shop = yearly_shop.merchant.name
+    # The CSM's own subject names the shop; the body is the reminder's words.
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["owner@yearly.test"], "Your plan renewal: 30 days left"),
-        (["csm@platform.test"], "Your plan renewal: 30 days left"),
+        (["csm@platform.test"], f"Renewal in 30 days: {shop}"),
         (["owner@yearly.test"], "Your plan renewal: 14 days left"),
-        (["csm@platform.test"], "Your plan renewal: 14 days left"),
+        (["csm@platform.test"], f"Renewal in 14 days: {shop}"),
         (["owner@yearly.test"], "Your plan renewal: 7 days left"),
-        (["csm@platform.test"], "Your plan renewal: 7 days left"),
+        (["csm@platform.test"], f"Renewal in 7 days: {shop}"),
         (["owner@yearly.test"], "Your plan renewal: 1 days left"),
-        (["csm@platform.test"], "Your plan renewal: 1 days left"),
+        (["csm@platform.test"], f"Renewal in 1 day: {shop}"),
     ]
     assert mail.outbox[1].body == mail.outbox[0].body
     assert (
@@ -117,7 +119,7 @@ def test_a_chinese_shops_renewal_reminder_is_in_chinese_once_and_its_csm_reads_t
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["owner@yearly.test"], "套餐续费提醒：还剩 30 天"),
         # The CSM has no language of their own: the platform's default (English).
-        (["csm@platform.test"], "Your plan renewal: 30 days left"),
+        (["csm@platform.test"], f"Renewal in 30 days: {merchant.name}"),
     ]
     assert mail.outbox[0].body == (
         f"{merchant.name} 的 {plan.name} 套餐将于 2027-01-01 续费（还有 30 天）。"
@@ -153,7 +155,7 @@ def test_an_english_shops_renewal_reminder_is_in_english_and_a_chinese_csm_reads
 
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["owner@yearly.test"], "Your plan renewal: 14 days left"),
-        (["csm@platform.test"], "套餐续费提醒：还剩 14 天"),
+        (["csm@platform.test"], f"14 天后续费：{merchant.name}"),
     ]
     assert mail.outbox[0].body == (
         f"{merchant.name}'s {plan.name} plan renews on 2027-01-01 (in 14 days)."
@@ -161,6 +163,12 @@ def test_an_english_shops_renewal_reminder_is_in_english_and_a_chinese_csm_reads
     assert mail.outbox[1].body == (
         f"{merchant.name} 的 {plan.name} 套餐将于 2027-01-01 续费（还有 14 天）。"
     )
+    # The CSM's console notice is stored as a message: shown in its reader's language.
+    csm_notice = Notification.objects.get(recipient=csm, kind="billing_renewal")
+    with translation.override("zh-hans"):
+        assert csm_notice.shown_text == mail.outbox[1].body
+    with translation.override("en"):
+        assert csm_notice.shown_text == mail.outbox[0].body
     assert RenewalReminder.objects.count() == 1
     assert OutboxMessage.objects.count() == 2
     assert deliver_outbox() == 0  # no second email
