@@ -284,46 +284,7 @@ def give_up_seat_of_cancelled_order(order_id: int, *, now: datetime | None = Non
     Group-buy's own paths give a seat up before they cancel its order, so their
     cancellations find no seat holding here and change nothing. A seat of a team that has
     closed (succeeded) stays as it is: the team's outcome is history."""
-    seat = (
-        TeamMember.objects.filter(order_id=order_id, is_virtual=False, status__in=SEAT_HOLDING)
-        .values_list("pk", "team_id")
-        .first()
-    )
-    if seat is None:
-        return False
-    member_id, team_id = seat
-    now = now or timezone.now()
-    with transaction.atomic():
-        # Team, seat, order, stock, then campaign: the lock order of every group-buy path.
-        # The cancellation returns the stock after this, so its rows are locked here,
-        # before the quota's campaign row (a seat being taken holds stock, then waits for
-        # the campaign: taking them the other way round would deadlock with it).
-        team = Team.objects.select_for_update().get(pk=team_id)
-        member = TeamMember.objects.select_for_update().get(pk=member_id)
-        if member.status not in SEAT_HOLDING or team.status != TeamStatus.OPEN:
-            return False
-        order = Order.objects.select_for_update().get(pk=order_id)
-        orders.lock_taken_stock(order)
-        counted = member.status in SEAT_COUNTED
-        # A paid seat's order is cancelled only once its payment went back (cancel_order
-        # refuses it otherwise, undoing this).
-        member.status = SeatStatus.REFUNDED if order.refunded_total else SeatStatus.RELEASED
-        _return_units(team.campaign_id, member.quantity)
-        _seat_out_of_locked_team(
-            team,
-            member,
-            order,
-            counted=counted,
-            now=now,
-            # Its own kind: the member did not leave (the team's page shows the order's
-            # cancellation as the seat given back).
-            event=(
-                "seat_given_back",
-                _("Seat given back to the group-buy team: the order was cancelled"),
-            ),
-            handover="cancelled",
-        )
-    return True
+    return _give_up_seat(order_id, cause="cancelled", now=now) is not None
 
 
 def give_up_seat_of_refunded_order(order_id: int, *, now: datetime | None = None) -> bool:
@@ -338,27 +299,50 @@ def give_up_seat_of_refunded_order(order_id: int, *, now: datetime | None = None
     Called after the refund's transaction commits (`hooks.order_refunded`): the refund
     holds the order's row lock, and every group-buy path locks the team before the order.
     A seat of a team that has closed stays as it is."""
+    with transaction.atomic():
+        order = _give_up_seat(order_id, cause="refunded", now=now)
+        if order is None:
+            return False
+        if order.status == FulfilmentStatus.UNFULFILLED:
+            orders.cancel_order(order_id, reason="refunded in full by hand", actor="group-buy")
+    return True
+
+
+def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> Order | None:
+    """The seat of `order_id` leaves its open team because staff cancelled the order
+    (`cause` "cancelled") or refunded it in full ("refunded"); the order, locked, or None
+    when no seat holds there any more, the team has closed, or (refunded) the refund was
+    partial."""
     seat = (
         TeamMember.objects.filter(order_id=order_id, is_virtual=False, status__in=SEAT_HOLDING)
         .values_list("pk", "team_id")
         .first()
     )
     if seat is None:
-        return False
+        return None
     member_id, team_id = seat
     now = now or timezone.now()
     with transaction.atomic():
-        # Team, seat, order, stock, then campaign (see give_up_seat_of_cancelled_order).
+        # Team, seat, order, stock, then campaign: the lock order of every group-buy path.
+        # A cancellation returns the stock after this, so its rows are locked here,
+        # before the quota's campaign row (a seat being taken holds stock, then waits for
+        # the campaign: taking them the other way round would deadlock with it).
         team = Team.objects.select_for_update().get(pk=team_id)
         member = TeamMember.objects.select_for_update().get(pk=member_id)
         if member.status not in SEAT_HOLDING or team.status != TeamStatus.OPEN:
-            return False
+            return None
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.payment_status != PaymentStatus.REFUNDED:
-            return False  # partly refunded: the member keeps the seat
+        if cause == "refunded" and order.payment_status != PaymentStatus.REFUNDED:
+            return None  # partly refunded: the member keeps the seat
         orders.lock_taken_stock(order)
         counted = member.status in SEAT_COUNTED
-        member.status = SeatStatus.REFUNDED
+        # A paid seat's order is cancelled only once its payment went back (cancel_order
+        # refuses it otherwise, undoing this).
+        member.status = (
+            SeatStatus.REFUNDED
+            if cause == "refunded" or order.refunded_total
+            else SeatStatus.RELEASED
+        )
         _return_units(team.campaign_id, member.quantity)
         _seat_out_of_locked_team(
             team,
@@ -366,15 +350,17 @@ def give_up_seat_of_refunded_order(order_id: int, *, now: datetime | None = None
             order,
             counted=counted,
             now=now,
+            # Its own kind: the member did not leave (the team's page shows the order's
+            # cancellation or refund as the seat given back).
             event=(
                 "seat_given_back",
-                _("Seat given back to the group-buy team: the order was refunded in full"),
+                _("Seat given back to the group-buy team: the order was refunded in full")
+                if cause == "refunded"
+                else _("Seat given back to the group-buy team: the order was cancelled"),
             ),
-            handover="refunded",
+            handover=cause,
         )
-        if order.status == FulfilmentStatus.UNFULFILLED:
-            orders.cancel_order(order_id, reason="refunded in full by hand", actor="group-buy")
-    return True
+    return order
 
 
 def give_up_seat_after_refund_commits(order: Order) -> None:
