@@ -208,3 +208,20 @@ def test_only_the_hidden_fields_of_an_unbound_form_are_filled_in():
             CheckoutForm({}, shop_settings=Shop(), card_enabled=False),
             live={"reference": "x"},
         )
+
+
+def test_a_description_that_reads_like_a_placeholder_is_shown_as_typed(selling_shop):
+    with selling_shop.merchant:
+        product = Product.objects.get(slug="oolong")
+        variant_pk = product.variants.get().pk
+        typed = f"Codes live-figure-units-{variant_pk}-4d1f and csrf-token-placeholder-4d1f"
+        product.description = typed
+        product.save()
+    connection.set_schema_to_public()
+
+    pages = [visitor().get("/p/oolong/") for _visit in range(2)]
+
+    assert pages[1].templates == []  # the shared render
+    for page in pages:
+        assert typed in page.content.decode()
+        assert "5 in stock" in page.content.decode()

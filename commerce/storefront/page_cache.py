@@ -21,6 +21,7 @@ SHAREABLE_SESSION_KEYS.
 import copy
 import hashlib
 import re
+import secrets
 from collections.abc import Mapping
 
 from django import forms
@@ -38,11 +39,14 @@ from commerce.cache import LOCAL_TTL_SECONDS, PAGE_TTL_SECONDS, key, remember_re
 from commerce.storefront import cart
 from commerce.storefront.placed_checkouts import SESSION_CHECKOUTS
 
-CSRF_PLACEHOLDER = "csrf-token-placeholder-4d1f"
-# One per live figure, e.g. live-figure-units-12-4d1f; letters, digits and dashes only, so
-# escaping leaves them as they are.
-LIVE_PLACEHOLDER = "live-figure-{name}-4d1f"
-_LIVE = re.compile(LIVE_PLACEHOLDER.format(name="([a-z0-9-]+)"))
+# Placeholders carry a secret drawn per process: a merchant's text that happens to read
+# like one (in a product description, say) is shown as typed, never filled in.
+_PLACEHOLDER_SECRET = secrets.token_hex(8)
+CSRF_PLACEHOLDER = f"csrf-token-{_PLACEHOLDER_SECRET}"
+# One per live figure, e.g. live-figure-units-12-<secret>; letters, digits and dashes only,
+# so escaping leaves them as they are.
+LIVE_PLACEHOLDER = "live-figure-{name}-" + _PLACEHOLDER_SECRET
+_LIVE = re.compile(LIVE_PLACEHOLDER.format(name="([a-z0-9-]+?)"))
 
 
 def live_placeholder(name: str) -> str:
