@@ -271,13 +271,43 @@ def bare_client(base: str, host: str, seconds: float, gate, results) -> None:
     results.put({"requests": browser.requests, "failed": 0})
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) the gunicorn master and its workers have used so far, read
+    from /proc: what the server spent, whatever the clients on the same cores spent."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if server.pid in (pid, parent):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 @dataclass(frozen=True)
 class Measured:
-    """A shopper flow measured beside the bare view in one run, by the same client."""
+    """A shopper flow measured beside the bare view in one run, by the same client; with
+    the gunicorn processes' CPU seconds during each."""
 
     clients: list[dict]
     bare_rps: float
     seconds: float
+    flow_cpu_seconds: float = 0.0
+    bare_cpu_seconds: float = 0.0
+
+    def server_cpu_ratio(self) -> tuple[float, float, float]:
+        """(server CPU ms a flow request, ms a bare request, bare ÷ flow): the same ratio
+        counted in the server's own CPU time, so the clients' share of the cores is out."""
+        flow_requests = self.total("requests")
+        bare_requests = self.bare_rps * self.seconds
+        if not flow_requests or not bare_requests:
+            return 0.0, 0.0, 0.0
+        flow_ms = 1000 * self.flow_cpu_seconds / flow_requests
+        bare_ms = 1000 * self.bare_cpu_seconds / bare_requests
+        return flow_ms, bare_ms, (bare_ms / flow_ms if flow_ms else 0.0)
 
     def total(self, count: str) -> int:
         return sum(client[count] for client in self.clients)
@@ -312,9 +342,18 @@ def measure_beside_bare(
         if warm_up_seconds:
             run_clients(flow, flow_args, warm_up_seconds)
             run_clients(bare_client, (base, host), warm_up_seconds)
+        started = server_cpu_seconds(server)
         clients = run_clients(flow, flow_args, seconds)
+        between = server_cpu_seconds(server)
         bare = run_clients(bare_client, (base, host), seconds)
+        ended = server_cpu_seconds(server)
     finally:
         stop(server)
     bare_rps = sum(client["requests"] for client in bare) / seconds
-    return Measured(clients=clients, bare_rps=bare_rps, seconds=seconds)
+    return Measured(
+        clients=clients,
+        bare_rps=bare_rps,
+        seconds=seconds,
+        flow_cpu_seconds=between - started,
+        bare_cpu_seconds=ended - between,
+    )

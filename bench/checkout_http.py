@@ -219,12 +219,19 @@ def main() -> int:
         f"checkout over HTTP ({CLIENTS} clients, 2 sync workers): {orders_per_s:.1f} orders/s, "
         f"{per_order:.1f} requests an order; bare view {bare_rps:.0f} req/s"
     )
+    cpu_ms, bare_cpu_ms, cpu_ratio = measured.server_cpu_ratio()
+    print(
+        f"gunicorn CPU a request: checkout {cpu_ms:.2f} ms, bare view {bare_cpu_ms:.2f} ms "
+        "(the server's own time, the clients' share of the cores left out)"
+    )
     queries = " ".join(
         f"queries_{name.replace(' ', '_')}={count}" for name, count, _statements in counts
     )
     print(
         f"RESULT http_checkout_ratio={ratio:.2f} http_orders_per_s={orders_per_s:.1f} "
-        f"requests_per_order={per_order:.1f} bare_rps={bare_rps:.0f} failed={failed} {queries}"
+        f"requests_per_order={per_order:.1f} bare_rps={bare_rps:.0f} "
+        f"server_cpu_ratio={cpu_ratio:.2f} server_cpu_ms={cpu_ms:.2f} "
+        f"bare_cpu_ms={bare_cpu_ms:.2f} failed={failed} {queries}"
     )
     return 1 if failed or not orders else 0
 

@@ -141,7 +141,10 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mp"),
+        # Per database: two databases served from one Redis (the full and smoke bench
+        # databases, a dev database beside them) must never read each other's entries (a
+        # shop's host cached with another database's schema name breaks every page).
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=f"mp-{DATABASES['default']['NAME']}"),
         "TIMEOUT": 300,
         # The cache is an optimisation (core/cache_guard.py): a hung Redis must fail a
         # lookup in a second, not hold the request (redis-py waits for ever by default).
