@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from commerce.cache import key, remember
 from commerce.orders.models import Channel, Order, PaymentMethod, ShippingMethod
+from commerce.orders.selectors import SoldLine, sold_lines
 from commerce.orders.tracking import carrier_tracking_url
 from commerce.store.selectors import store_settings
 from outbox import services as outbox
@@ -54,21 +54,13 @@ class ShopperEmail(StrEnum):
 
 
 @dataclass(frozen=True)
-class EmailLine:
-    product_title: str
-    variant_name: str
-    quantity: int
-    line_total: Decimal
-
-
-@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     body: str
     html: str
 
 
-def order_placed(order: Order, lines: Sequence[EmailLine] | None = None) -> bool:
+def order_placed(order: Order, lines: Sequence[SoldLine] | None = None) -> bool:
     """The confirmation of a new online order (call in the transaction that created it;
     `lines`, when the caller has them, save reading them back)."""
     if order.channel != Channel.ONLINE or GROUPBUY_TAG in order.tags:
@@ -123,7 +115,7 @@ def _send(
     *,
     key_suffix: str = "",
     amount=None,
-    lines: Sequence[EmailLine] | None = None,
+    lines: Sequence[SoldLine] | None = None,
 ) -> bool:
     """Write the email into the outbox in the caller's transaction; False when the order
     has no email or this email was written before (nothing new is written)."""
@@ -146,15 +138,12 @@ def render_shopper_email(
     kind: ShopperEmail,
     *,
     amount=None,
-    lines: Sequence[EmailLine] | None = None,
+    lines: Sequence[SoldLine] | None = None,
 ) -> RenderedEmail:
     merchant = connection.tenant
     shop = store_settings()
     if lines is None:
-        lines = [
-            EmailLine(line.product_title, line.variant_name, line.quantity, line.line_total)
-            for line in order.lines.all()
-        ]
+        lines = sold_lines(order.pk)
     with translation.override(merchant.language):
         base = shop_base_url()
         logo_url = ""

@@ -2,10 +2,34 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from commerce.orders.models import Order, OrderLine
 from core.input import without_control_characters
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    """An order line as it was sold: what the order page and the shopper's emails show."""
+
+    product_title: str
+    variant_name: str
+    quantity: int
+    line_total: Decimal
+
+
+# One fixed statement: the order page is the last step of every checkout.
+_SOLD_LINES_SQL = """
+    SELECT product_title, variant_name, quantity, line_total FROM orders_orderline
+    WHERE order_id = %s ORDER BY id
+"""
+
+
+def sold_lines(order_id: int) -> list[SoldLine]:
+    with connection.cursor() as cursor:
+        cursor.execute(_SOLD_LINES_SQL, [order_id])
+        return [SoldLine(*row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)

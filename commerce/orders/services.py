@@ -29,6 +29,7 @@ from commerce.orders.models import (
     ShippingMethod,
     status_token,
 )
+from commerce.orders.selectors import SoldLine
 from commerce.plugins import hooks as plugin_hooks
 from commerce.store.models import Outlet
 from tenants.money import round_money
@@ -418,9 +419,7 @@ def create_order(data: NewOrder, *, actor: str = "") -> Order:
     notifications.order_placed(
         order,
         lines=[
-            notifications.EmailLine(
-                line.variant.product.title, line.variant.name, line.quantity, line.line_total
-            )
+            SoldLine(line.variant.product.title, line.variant.name, line.quantity, line.line_total)
             for line in data.lines
         ],
     )

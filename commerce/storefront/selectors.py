@@ -1,6 +1,3 @@
-from dataclasses import dataclass
-from decimal import Decimal
-
 from django.db import connection
 from django.db.models import Prefetch
 
@@ -68,25 +65,3 @@ def available_units(variant_ids: list[int]) -> dict[int, int]:
 
 def category_by_slug(slug: str) -> Category | None:
     return Category.objects.filter(slug=slug).first()
-
-
-@dataclass(frozen=True)
-class StatusLine:
-    product_title: str
-    variant_name: str
-    quantity: int
-    line_total: Decimal
-
-
-# One fixed statement: the order page is the last step of every checkout.
-_STATUS_LINES_SQL = """
-    SELECT product_title, variant_name, quantity, line_total FROM orders_orderline
-    WHERE order_id = %s ORDER BY id
-"""
-
-
-def order_status_lines(order_id: int) -> list[StatusLine]:
-    """An order's lines as its status page shows them (what was bought, as it was sold)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STATUS_LINES_SQL, [order_id])
-        return [StatusLine(*row) for row in cursor.fetchall()]

@@ -18,6 +18,7 @@ from commerce.checkout.services import (
     shipping_quotes,
 )
 from commerce.orders.models import Order, PaymentMethod, ShippingMethod
+from commerce.orders.selectors import sold_lines
 from commerce.orders.services import OutOfStock
 from commerce.plugins import hooks as plugin_hooks
 from commerce.shoppers.checkout import checkout_initial
@@ -28,7 +29,6 @@ from commerce.storefront.placed_checkouts import placed_elsewhere, remember_chec
 from commerce.storefront.selectors import (
     available_units,
     category_by_slug,
-    order_status_lines,
     product_page,
     product_page_fingerprint,
 )
@@ -251,7 +251,7 @@ def order_status(request, token: str):
         "storefront/order.html",
         {
             "order": order,
-            "lines": order_status_lines(order.pk),
+            "lines": sold_lines(order.pk),
             "just_placed": request.GET.get("placed") == "1",
         },
     )
