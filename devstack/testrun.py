@@ -5,6 +5,10 @@ RESULT line fails the build, so no bench rots unnoticed).
 Uses DATABASE_URL / REDIS_URL when set, else the local servers, else embedded ones.
 Extra arguments go to pytest (`make test ARGS="-k signup"`); with arguments the bench smoke
 run is left out (a chosen subset of tests is a quick check, not the build).
+
+The whole suite runs in one pytest-xdist worker per core (`--dist loadfile`: a file's tests
+stay together on one worker). Each worker has its own test database, cache key prefix and
+Celery queue (config/settings/test.py names them after the process).
 """
 
 import os
@@ -38,7 +42,8 @@ def main(argv: list[str]) -> int:
     for lint in lints:
         if run(lint, env) != 0:
             return 1
-    if run([f"{BIN}/pytest", *argv], env) != 0:
+    pytest_args = argv or ["--numprocesses", "auto", "--maxprocesses", "4", "--dist", "loadfile"]
+    if run([f"{BIN}/pytest", *pytest_args], env) != 0:
         return 1
     if argv:
         return 0

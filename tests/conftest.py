@@ -1,6 +1,8 @@
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import post_migrate
 from django.test import Client
 from django.utils import translation
 
@@ -15,6 +17,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         schemas.ensure_template_schema()
         connection.set_schema_to_public()
+
+
+def _restore_billing_catalog(**_kwargs) -> None:
+    """A transactional test ends by emptying every table (Django's flush, then post_migrate):
+    the plans, plugin prices and invoice sequences the billing migration seeded are put back
+    for the tests after it (pytest-xdist runs tests of every kind in any order)."""
+    from billing.seed import ensure_catalog
+
+    ensure_catalog()
+
+
+post_migrate.connect(
+    _restore_billing_catalog,
+    sender=apps.get_app_config("billing"),
+    dispatch_uid="tests-restore-billing-catalog",
+)
 
 
 def clear_this_runs_cache() -> None:

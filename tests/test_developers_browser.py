@@ -14,7 +14,9 @@ from tests.test_browser import port_of
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_owner_makes_uses_and_revokes_a_key_and_tests_a_webhook(live_server, page, settings):
+def test_an_owner_makes_uses_and_revokes_a_key_and_tests_a_webhook(
+    live_server, page, settings, outbox_delivered_by_test
+):
     settings.WEBHOOK_ALLOW_LOOPBACK = True
     receiver = Receiver()
     server, hook_url = start(receiver)
