@@ -130,12 +130,14 @@ def test_a_team_formed_and_a_team_failed_on_cash_on_delivery_without_stripe(
     """A shop still without Stripe sells group-buy seats on cash on delivery and pay in
     store: one team fills on its members' word and ships, one fails at its expiry and one
     when the campaign is ended (after the merchant confirms): their orders are cancelled,
-    the stock comes back, nothing to refund."""
+    the stock comes back, nothing to refund. It starts with neither pickup nor delivery:
+    the console warns that no seat can be taken until the merchant turns pickup on."""
     opened = ShopFactory(slug="cashfarm", shop_name="Cash Farm")
     with opened.merchant:
         settings = store_settings()
         settings.accepts_cash_on_delivery = settings.accepts_pay_in_store = True
-        settings.local_pickup = True
+        settings.local_pickup = False
+        settings.shipping_flat_rate = None
         settings.save()
         product = Product.objects.create(title="Lychee box", slug="lychee-box", is_published=True)
         variant = Variant.objects.create(product=product, sku="LY-2", name="2 kg", price=50)
@@ -148,12 +150,26 @@ def test_a_team_formed_and_a_team_failed_on_cash_on_delivery_without_stripe(
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]:has-text('Log in')")
     page.goto(f"{shop}/manage/marketing/")
-    expect(page.locator("#plugin-groupbuy-notice")).to_contain_text(
-        "Seats are held without card payment"
+    notice = page.locator("#plugin-groupbuy-notice")
+    expect(notice).to_contain_text("Seats are held without card payment")
+    expect(notice).to_contain_text(
+        "Seats cannot be taken: this shop offers neither delivery nor pickup"
     )
     page.click("#plugin-groupbuy button[type=submit]")
     page.click("#plugin-groupbuy a:has-text('Campaigns')")
     expect(page.locator("#seat-payments")).to_contain_text("Cash on delivery, Pay in store")
+    # No seat can be taken yet: the warning leads to the shipping settings, pickup goes on.
+    warning = page.locator("#seat-delivery")
+    expect(warning).to_have_text(
+        "Seats cannot be taken: this shop offers neither delivery nor pickup — turn one on "
+        "in Store › Shipping. Shipping settings"
+    )
+    warning.locator("a:has-text('Shipping settings')").click()
+    expect(page).to_have_url(f"{shop}/manage/store/shipping/")
+    page.check("input[name=local_pickup]")
+    page.click("#save-shipping")
+    page.goto(f"{shop}/manage/marketing/groupbuy/")
+    expect(page.locator("#seat-delivery")).to_have_count(0)
     now = timezone.localtime()
     page.fill("input[name=name]", "Lychee pair")
     page.select_option("select[name=variant]", str(variant.pk))

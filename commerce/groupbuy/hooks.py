@@ -4,12 +4,16 @@ import re
 from decimal import Decimal
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from commerce.groupbuy.seat_payments import confirm_card_seat
 from commerce.groupbuy.selectors import (
     open_teams,
     running_campaign_for,
+    seat_delivery_methods,
+    seat_delivery_warning,
     seat_payment_methods,
     seat_payment_summary,
 )
@@ -51,9 +55,22 @@ def product_block(*, request, variant_ids: list[int]) -> SafeString | None:
 
 def console_notice() -> ConsoleNotice:
     """What the marketing page says about group-buy's seats: how shoppers will pay, or that
-    the shop can take no payment (so no seat) yet."""
-    methods = seat_payment_methods()
-    return ConsoleNotice(text=seat_payment_summary(methods), warning=not methods)
+    the shop can take no payment (so no seat) yet; and that no seat can be taken while the
+    shop offers neither pickup nor delivery (the seat service's rule), with the settings
+    pages that set it right."""
+    store = store_settings()
+    methods = seat_payment_methods(store)
+    no_delivery = seat_delivery_warning(seat_delivery_methods(store))
+    links = []
+    if not methods:
+        links.append((reverse("manage_store_payments"), _("Payment settings")))
+    if no_delivery:
+        links.append((reverse("manage_store_shipping"), _("Shipping settings")))
+    return ConsoleNotice(
+        text=" ".join(filter(None, [seat_payment_summary(methods), no_delivery])),
+        warning=bool(links),
+        links=tuple(links),
+    )
 
 
 # Seat ids are PostgreSQL integers: anything longer or not digits names no seat.

@@ -23,6 +23,7 @@ from commerce.groupbuy.scheduling import (
     schedule_seat_release,
     schedule_team_expiry,
 )
+from commerce.groupbuy.selectors import seat_delivery_methods
 from commerce.groupbuy.teams import SeatUnavailable, release_lapsed_seats_of_locked_team
 from commerce.orders import services as orders
 from commerce.orders.models import Channel, Order, ShippingMethod
@@ -334,7 +335,20 @@ def _add_member(
 def _seat_shipping(details: SeatDetails, subtotal: Decimal) -> Decimal:
     """The seat's delivery charge, by the shop's own rules, as at checkout: pickup (free)
     only where the shop offers local pickup; delivery at its flat rate (free over a
-    threshold), with an address. Anything else is refused naming `shipping_method`."""
+    threshold), with an address. Anything else is refused naming `shipping_method`: what
+    the shop offers is `selectors.seat_delivery_methods`, the rule the seat form and the
+    console's warning read too, so a seat the console does not warn about is never refused
+    here for want of pickup or delivery."""
+    store = store_settings()
+    offered = seat_delivery_methods(store)
+    if details.shipping_method not in offered:
+        if not offered:
+            why = _("This shop offers neither pickup nor delivery at the moment.")
+        elif details.shipping_method == ShippingMethod.PICKUP:
+            why = _("This shop does not offer pickup.")
+        else:
+            why = _("Choose a shipping method.")
+        raise ValidationError({"shipping_method": [why]})
     if details.shipping_method == ShippingMethod.FLAT:
         address = details.shipping_address or {}
         missing = {
@@ -344,7 +358,7 @@ def _seat_shipping(details: SeatDetails, subtotal: Decimal) -> Decimal:
         }
         if missing:
             raise ValidationError(missing)
-    return shipping_cost(details.shipping_method, subtotal, store_settings())
+    return shipping_cost(details.shipping_method, subtotal, store)
 
 
 def _refuse_units(campaign_id: int) -> None:

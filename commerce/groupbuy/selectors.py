@@ -22,6 +22,7 @@ from commerce.orders.models import (
     OrderEvent,
     PaymentMethod,
     PaymentStatus,
+    ShippingMethod,
 )
 from commerce.store.models import StoreSettings
 from commerce.store.selectors import store_settings
@@ -62,6 +63,33 @@ def seat_payment_summary(methods: list[PaymentMethod]) -> str:
             % {"methods": names}
         )
     return str(_("Shoppers pay for seats by: %(methods)s.") % {"methods": names})
+
+
+def seat_delivery_methods(store: StoreSettings | None = None) -> list[ShippingMethod]:
+    """How a seat's goods can reach the member in this shop, as at checkout: collected
+    where the shop offers local pickup, delivered where it has a delivery rate. Empty: the
+    shop offers neither, so every seat is refused. The one rule for the seat service's
+    check (`seats.take_seat`), the seat form's choices and the console's warning."""
+    store = store or store_settings()
+    methods = []
+    if store.local_pickup:
+        methods.append(ShippingMethod.PICKUP)
+    if store.shipping_flat_rate is not None:
+        methods.append(ShippingMethod.FLAT)
+    return methods
+
+
+def seat_delivery_warning(methods: list[ShippingMethod]) -> str:
+    """The console's warning when seats cannot be taken for want of pickup or delivery
+    ("": nothing to warn about)."""
+    if methods:
+        return ""
+    return str(
+        _(
+            "Seats cannot be taken: this shop offers neither delivery nor pickup — turn one "
+            "on in Store › Shipping."
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -248,6 +276,8 @@ _SEAT_EVENTS = {
     "refunded": _("Refunded"),
     "refund_failed": _("Card refund failed"),
     "cancelled": _("Seat given back (order cancelled)"),
+    # A succeeded team's seat whose order staff cancelled or refunded in full.
+    "units_given_back": _("Units given back to the campaign"),
     "fulfilled": _("Order shipped"),
 }
 

@@ -31,7 +31,7 @@ from commerce.groupbuy.seat_payments import (
     take_offline_seat,
 )
 from commerce.groupbuy.seats import SeatDetails, take_seat
-from commerce.groupbuy.selectors import seat_payment_methods
+from commerce.groupbuy.selectors import seat_delivery_methods, seat_payment_methods
 from commerce.groupbuy.teams import SeatUnavailable, leave_team
 from commerce.orders.models import PaymentMethod, ShippingMethod
 from commerce.orders.services import OutOfStock
@@ -93,10 +93,13 @@ class SeatForm(forms.Form):
         else:
             del self.fields["quantity"]  # one unit a member: nothing to choose
         store = store or store_settings()
+        # What the shop offers, by the rule the seat service checks (never a choice it
+        # refuses, nor one it would take left out).
+        offered = seat_delivery_methods(store)
         choices = []
-        if store.local_pickup:
+        if ShippingMethod.PICKUP in offered:
             choices.append((ShippingMethod.PICKUP, ShippingMethod.PICKUP.label))
-        if store.shipping_flat_rate is not None:
+        if ShippingMethod.FLAT in offered:
             rate = {"rate": store.shipping_flat_rate, "currency": connection.tenant.currency}
             label = (
                 _("Delivery, %(rate)s %(currency)s (free from %(free)s)")
@@ -108,7 +111,7 @@ class SeatForm(forms.Form):
         self.fields["shipping_method"].choices = choices
         if choices:
             self.fields["shipping_method"].initial = choices[0][0]
-        places = pickup_outlets() if store.local_pickup else ()
+        places = pickup_outlets() if ShippingMethod.PICKUP in offered else ()
         if len(places) > 1:
             self.fields["pickup_outlet"].choices = [
                 (place.pk, f"{place.name} · {place.address}") for place in places

@@ -282,8 +282,12 @@ def give_up_seat_of_cancelled_order(order_id: int, *, now: datetime | None = Non
     cancellation email tells the member. Returns whether a seat was given up.
 
     Group-buy's own paths give a seat up before they cancel its order, so their
-    cancellations find no seat holding here and change nothing. A seat of a team that has
-    closed (succeeded) stays as it is: the team's outcome is history."""
+    cancellations find no seat holding here and change nothing.
+
+    A seat of a team that has succeeded leaves no team (its outcome is history: the counts,
+    the lead and the other members' orders stay), but its units go back to the campaign's
+    quota, once: the seat is marked released (refunded, when its payment was refunded by
+    hand first), so a second cancellation or a later refund finds nothing to give back."""
     return _give_up_seat(order_id, cause="cancelled", now=now) is not None
 
 
@@ -298,21 +302,27 @@ def give_up_seat_of_refunded_order(order_id: int, *, now: datetime | None = None
 
     Called after the refund's transaction commits (`hooks.order_refunded`): the refund
     holds the order's row lock, and every group-buy path locks the team before the order.
-    A seat of a team that has closed stays as it is."""
+
+    A seat of a team that has succeeded gives its units back to the campaign's quota, once
+    (marked refunded), and nothing else: the team stays as it was, and the order is left
+    to staff, as any refunded order is (shipped already, or cancelled by hand for its
+    stock: that cancellation finds the seat given back and returns no units twice)."""
     with transaction.atomic():
-        order = _give_up_seat(order_id, cause="refunded", now=now)
-        if order is None:
+        given_up = _give_up_seat(order_id, cause="refunded", now=now)
+        if given_up is None:
             return False
-        if order.status == FulfilmentStatus.UNFULFILLED:
+        order, team_open = given_up
+        if team_open and order.status == FulfilmentStatus.UNFULFILLED:
             orders.cancel_order(order_id, reason="refunded in full by hand", actor="group-buy")
     return True
 
 
-def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> Order | None:
-    """The seat of `order_id` leaves its open team because staff cancelled the order
-    (`cause` "cancelled") or refunded it in full ("refunded"); the order, locked, or None
-    when no seat holds there any more, the team has closed, or (refunded) the refund was
-    partial."""
+def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> tuple[Order, bool] | None:
+    """The seat of `order_id` lets go because staff cancelled the order (`cause`
+    "cancelled") or refunded it in full ("refunded"): from an open team it leaves the team;
+    from a team that has succeeded, only its units go back to the campaign's quota. The
+    order, locked, and whether its team was open; None when no seat holds there any more,
+    its team failed, or (refunded) the refund was partial."""
     seat = (
         TeamMember.objects.filter(order_id=order_id, is_virtual=False, status__in=SEAT_HOLDING)
         .values_list("pk", "team_id")
@@ -329,12 +339,17 @@ def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> Order |
         # the campaign: taking them the other way round would deadlock with it).
         team = Team.objects.select_for_update().get(pk=team_id)
         member = TeamMember.objects.select_for_update().get(pk=member_id)
-        if member.status not in SEAT_HOLDING or team.status != TeamStatus.OPEN:
+        # Checked again under the locks: of two at once (a cancellation and a refund's
+        # after-commit step), the second finds the seat given back and changes nothing.
+        if member.status not in SEAT_HOLDING or team.status == TeamStatus.FAILED:
             return None
         order = Order.objects.select_for_update().get(pk=order_id)
         if cause == "refunded" and order.payment_status != PaymentStatus.REFUNDED:
             return None  # partly refunded: the member keeps the seat
-        orders.lock_taken_stock(order)
+        if cause == "cancelled" or team.status == TeamStatus.OPEN:
+            # The stock comes back after this: by this cancellation, or (refunded, from an
+            # open team) by the one that follows. A succeeded team's refunded order keeps it.
+            orders.lock_taken_stock(order)
         counted = member.status in SEAT_COUNTED
         # A paid seat's order is cancelled only once its payment went back (cancel_order
         # refuses it otherwise, undoing this).
@@ -344,6 +359,9 @@ def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> Order |
             else SeatStatus.RELEASED
         )
         _return_units(team.campaign_id, member.quantity)
+        if team.status == TeamStatus.SUCCEEDED:
+            _units_out_of_succeeded_team(team, member, order, cause=cause)
+            return order, False
         _seat_out_of_locked_team(
             team,
             member,
@@ -360,7 +378,26 @@ def _give_up_seat(order_id: int, *, cause: str, now: datetime | None) -> Order |
             ),
             handover=cause,
         )
-    return order
+    return order, True
+
+
+def _units_out_of_succeeded_team(
+    team: Team, member: TeamMember, order: Order, *, cause: str
+) -> None:
+    """A seat of a succeeded team whose order staff cancelled or refunded in full (its new
+    status set and its units returned by the caller) is saved and the order's timeline
+    says so. It no longer holds, so its units go back only once. The team's counts, its
+    lead and its other members stay: the team did fill. The team row is locked."""
+    member.save(update_fields=["status"])
+    orders.add_event(
+        order,
+        "units_given_back",
+        _("Units given back to the group-buy campaign: the order was refunded in full")
+        if cause == "refunded"
+        else _("Units given back to the group-buy campaign: the order was cancelled"),
+        actor="group-buy",
+        data={"team": team.pk, "units": member.quantity},
+    )
 
 
 def give_up_seat_after_refund_commits(order: Order) -> None:

@@ -12,12 +12,15 @@ from commerce.groupbuy.models import Campaign, Team
 from commerce.groupbuy.selectors import (
     campaigns_with_figures,
     end_preview,
+    seat_delivery_methods,
+    seat_delivery_warning,
     seat_payment_methods,
     seat_payment_summary,
     teams_of,
     units_taken,
 )
 from commerce.plugins.access import plugin_required
+from commerce.store.selectors import store_settings
 from core.forms import add_service_errors
 from tenants.access import shop_member_required
 
@@ -59,11 +62,15 @@ def campaigns(request):
 
 
 def _seat_payments() -> dict:
-    """How seats will be paid in this shop, said on every campaign page of the console."""
-    methods = seat_payment_methods()
+    """How seats will be paid in this shop, said on every campaign page of the console,
+    and a warning when seats cannot be taken for want of pickup or delivery (the rule the
+    seat service refuses them by: `selectors.seat_delivery_methods`)."""
+    store = store_settings()
+    methods = seat_payment_methods(store)
     return {
         "seat_payment_summary": seat_payment_summary(methods),
         "takes_no_payment": not methods,
+        "seat_delivery_warning": seat_delivery_warning(seat_delivery_methods(store)),
     }
 
 

@@ -31,6 +31,9 @@ class ConsoleNotice:
 
     text: str
     warning: bool = False
+    # Where the merchant sets right what a warning names: (URL, label) of the shop's
+    # settings pages (the Store section; shown to the roles that may open it), in order.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
