@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analytics.events import EVENT_TYPES, EventKind, StorageMeasured
 from analytics.models import DailyMerchantStats, MerchantEvent
@@ -383,7 +384,11 @@ def _fee_lines(facts, plans, segments, billable, period_days) -> list[DraftLine]
         lines.append(
             DraftLine(
                 kind=LineKind.SUBSCRIPTION,
-                description=_("Plan change %(old)s → %(new)s for the remaining %(days)s days")
+                description=ngettext(
+                    "Plan change %(old)s → %(new)s for the remaining %(days)s day",
+                    "Plan change %(old)s → %(new)s for the remaining %(days)s days",
+                    remaining,
+                )
                 % {"old": old.name, "new": new.name, "days": remaining},
                 exact_amount=prorate(new.yearly_fee - old.yearly_fee, remaining, term_days),
                 quantity=Decimal(remaining),
@@ -411,9 +416,12 @@ def _usage_lines(facts: PeriodFacts, plan: PlanTerms) -> list[DraftLine]:
         lines.append(
             DraftLine(
                 kind=LineKind.SEATS,
-                description=_(
+                description=ngettext(
+                    "Staff seats beyond the %(included)s included: %(seat_days)s seat-day "
+                    "of %(days)s",
                     "Staff seats beyond the %(included)s included: %(seat_days)s seat-days "
-                    "of %(days)s"
+                    "of %(days)s",
+                    extra_seat_days,
                 )
                 % {
                     "included": plan.included_seats,

@@ -3,8 +3,9 @@ at the end of a term (renew, expire, suspend after the grace period).
 
 Each reminder is written as a row under a unique constraint in the same transaction that
 enqueues its email in the outbox, so retries and a duplicated beat send nothing twice.
-Reminders to a shop's owners are written in the shop's language (`Merchant.language`),
-whatever language the sweep runs in.
+Reminders to a shop's owners are emailed in the shop's language (`Merchant.language`),
+whatever language the sweep runs in; their console notices are stored as a catalogue message
+and its values (core.stored_text) and shown in each reader's language.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Notification, User
+from billing.formatting import format_money
 from billing.models import (
     DunningReminder,
     Invoice,
@@ -35,7 +37,7 @@ from billing.subscriptions import (
     record_subscription_event,
     term_end_for,
 )
-from core.stored_text import shown, stored_params
+from core.stored_text import Stored, plural_noop, stored_message
 from outbox.services import enqueue_email
 from tenants.models import Membership, MembershipRole, MerchantStatus
 from tenants.services import change_merchant_status
@@ -66,24 +68,35 @@ def notify(
     *,
     kind: str,
     subject: str,
-    text: str,
+    text: Stored,
     dedupe_key: str,
     merchant_id: int | None = None,
     link: str = "",
 ) -> list[str]:
     """An email (through the outbox, in the caller's transaction) plus a console notice to
-    each user; returns the addresses written to."""
+    each user; returns the addresses written to. The email is the text in the active language
+    (the caller's: the shop's); each notice stores the text's message and values, shown in
+    its reader's language (`Notification.shown_text`)."""
+    words = text.shown()
     addresses = sorted({user.email for user in users if user.email})
     if addresses:
         enqueue_email(
             to=addresses,
             subject=subject,
-            body=f"{text}\n\n{link}".strip(),
+            body=f"{words}\n\n{link}".strip(),
             dedupe_key=dedupe_key,
             merchant_id=merchant_id,
         )
     Notification.objects.bulk_create(
-        Notification(recipient=user, kind=kind, text=text[:500], link=link) for user in users
+        Notification(
+            recipient=user,
+            kind=kind,
+            text=words[:500],
+            message=text.message,
+            params=text.params,
+            link=link,
+        )
+        for user in users
     )
     return addresses
 
@@ -109,6 +122,12 @@ def send_dunning_reminders(now=None) -> int:
     return sent
 
 
+PAYMENT_FAILED = gettext_noop(
+    "We could not collect %(total)s %(currency)s for invoice %(number)s. "
+    "Please update your card or pay now to keep your shop running."
+)
+
+
 def _send_dunning(invoice: Invoice, day: int) -> bool:
     try:
         with transaction.atomic(), translation.override(invoice.merchant.language):
@@ -119,11 +138,12 @@ def _send_dunning(invoice: Invoice, day: int) -> bool:
                 dedupe_key=f"billing:dunning:{reminder.pk}",
                 merchant_id=invoice.merchant_id,
                 subject=_("Payment failed for invoice %(number)s") % {"number": invoice.number},
-                text=_(
-                    "We could not collect %(total)s %(currency)s for invoice %(number)s. "
-                    "Please update your card or pay now to keep your shop running."
-                )
-                % {"total": invoice.total, "currency": invoice.currency, "number": invoice.number},
+                text=stored_message(
+                    PAYMENT_FAILED,
+                    total=format_money(invoice.total, invoice.currency),
+                    currency=invoice.currency,
+                    number=invoice.number,
+                ),
                 link=invoice.stripe_hosted_url,
             )
     except IntegrityError:
@@ -192,12 +212,39 @@ class RenewalMessage:
     msgid: str = ""
     params: dict = field(default_factory=dict)
 
+    @property
+    def stored(self) -> Stored:
+        return Stored(self.msgid, self.params)
 
-RENEWS = gettext_noop("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).")
-ENDS = gettext_noop(
-    "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
-    "Renew it to keep the shop open."
+
+RENEWS = plural_noop(
+    "%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s day).",
+    "%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days).",
+    "days",
 )
+ENDS = plural_noop(
+    "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s day) and will not renew. "
+    "Renew it to keep the shop open.",
+    "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
+    "Renew it to keep the shop open.",
+    "days",
+)
+# The messages notices stored before the plural forms: kept in the catalogue so those rows
+# are still shown in their reader's language.
+STORED_BEFORE = (
+    gettext_noop("%(shop)s's %(plan)s plan renews on %(day)s (in %(days)s days)."),
+    gettext_noop(
+        "%(shop)s's %(plan)s plan ends on %(day)s (in %(days)s days) and will not renew. "
+        "Renew it to keep the shop open."
+    ),
+)
+
+
+def renewal_subject(days: int) -> str:
+    """The owners' subject (the CSM's heads-up has its own), in the active language."""
+    return ngettext(
+        "Your plan renewal: %(days)s day left", "Your plan renewal: %(days)s days left", days
+    ) % {"days": days}
 
 
 def renewal_message(subscription: Subscription, days_before: int) -> RenewalMessage:
@@ -210,23 +257,26 @@ def renewal_message(subscription: Subscription, days_before: int) -> RenewalMess
         if subscription.auto_renew
         else subscription.term_end
     )
-    msgid = RENEWS if subscription.auto_renew else ENDS
-    params = stored_params(
-        shop=merchant.name, plan=subscription.plan.name, day=day.isoformat(), days=days_before
+    stored = stored_message(
+        RENEWS if subscription.auto_renew else ENDS,
+        shop=merchant.name,
+        plan=subscription.plan.name,
+        day=day.isoformat(),
+        days=days_before,
     )
     return RenewalMessage(
-        subject=_("Your plan renewal: %(days)s days left") % {"days": days_before},
-        text=shown(msgid, params),
-        msgid=msgid,
-        params=params,
+        subject=renewal_subject(days_before),
+        text=stored.shown(),
+        msgid=stored.message,
+        params=stored.params,
     )
 
 
 def _send_renewal(subscription: Subscription, days_before: int) -> bool:
-    with translation.override(subscription.merchant.language):
-        message = renewal_message(subscription, days_before)
     try:
-        with transaction.atomic():
+        # The shop's language: the email's words, and the notices' text as written.
+        with transaction.atomic(), translation.override(subscription.merchant.language):
+            message = renewal_message(subscription, days_before)
             reminder = RenewalReminder.objects.create(
                 subscription=subscription, term_end=subscription.term_end, days_before=days_before
             )
@@ -236,7 +286,7 @@ def _send_renewal(subscription: Subscription, days_before: int) -> bool:
                 dedupe_key=f"billing:renewal:{reminder.pk}",
                 merchant_id=subscription.merchant_id,
                 subject=message.subject,
-                text=message.text,
+                text=message.stored,
             )
             reminder.save(update_fields=["recipients"])
     except IntegrityError:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 
 import features.flags
 from accounts.models import Notification, User
@@ -35,6 +35,7 @@ from community.models import (
     Vote,
 )
 from community.workday import answer_due
+from core.stored_text import Stored, stored_message
 from onboarding.models import Journey, Segment, Tier
 from onboarding.nps import survey_after_support_answer
 from outbox import services as outbox
@@ -175,6 +176,11 @@ def follow_up(*, question: Question, user: User, body: str) -> Reply:
     return reply
 
 
+# The asker's notice, stored as a message and its values (core.stored_text): shown in the
+# language of whoever reads it.
+ANSWERED = gettext_noop("Your question “%(title)s” has an answer.")
+
+
 @transaction.atomic
 def answer_question(*, question: Question, staff: User, body: str) -> Reply:
     """Staff answer: the thread is no longer due; the asker gets an email (outbox) and a
@@ -190,12 +196,15 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
     asker = question.asked_by
     if asker is not None and asker.is_active:
         link = _manage_link("community_question", question.pk)
+        notice = stored_message(ANSWERED, title=question.title[:200])
+        # The shop's language: the email's words, and the notice's text as written.
         with override(question.merchant.language):
             Notification.objects.create(
                 recipient=asker,
                 kind="community_answer",
-                text=_("Your question “%(title)s” has an answer.")
-                % {"title": question.title[:200]},
+                text=notice.shown()[:500],
+                message=notice.message,
+                params=notice.params,
                 link=link,
             )
             outbox.enqueue_email(
@@ -355,26 +364,38 @@ def change_status(
     return change
 
 
-def _request_text(request: FeatureRequest, change: StatusChange) -> str:
-    text = _("“%(title)s” is now %(status)s.") % {
-        "title": request.title,
-        "status": request.get_status_display(),
-    }
+# A status change, stored as a message and its values (core.stored_text): each console notice
+# is shown in its reader's language; each email is written in its reader's (the shop's).
+STATUS_CHANGED = gettext_noop("“%(title)s” is now %(status)s.")
+DECLINED = gettext_noop("“%(title)s” is now %(status)s. Why: %(reason)s")
+SHIPPED = gettext_noop(
+    "“%(title)s” is now %(status)s.\n\n%(note)s\n\n%(feature)s\n\nWhat it is for: %(scenario)s"
+)
+SHIPPED_WITH_CAVEATS = gettext_noop(
+    "“%(title)s” is now %(status)s.\n\n%(note)s\n\n%(feature)s\n\nWhat it is for: %(scenario)s"
+    "\n\nWatch out for: %(caveats)s"
+)
+
+
+def _request_message(request: FeatureRequest, change: StatusChange) -> Stored:
+    """What a status change says: the new status, why a request was declined, the release
+    note of a shipped one (the merchant's words: title, feature, scenario, caveats)."""
+    status = RequestStatus(request.status).label
     if change.to_status == RequestStatus.DECLINED:
-        text += " " + _("Why: %(reason)s") % {"reason": change.reason}
+        return stored_message(DECLINED, title=request.title, status=status, reason=change.reason)
     if change.to_status == RequestStatus.SHIPPED and request.release_note is not None:
         note = request.release_note
-        text += "\n\n" + "\n\n".join(
-            part
-            for part in (
-                note.title,
-                note.feature,
-                _("What it is for: %(scenario)s") % {"scenario": note.scenario},
-                _("Watch out for: %(caveats)s") % {"caveats": note.caveats} if note.caveats else "",
+        values = {"note": note.title, "feature": note.feature, "scenario": note.scenario}
+        if note.caveats:
+            return stored_message(
+                SHIPPED_WITH_CAVEATS,
+                title=request.title,
+                status=status,
+                caveats=note.caveats,
+                **values,
             )
-            if part
-        )
-    return text
+        return stored_message(SHIPPED, title=request.title, status=status, **values)
+    return stored_message(STATUS_CHANGED, title=request.title, status=status)
 
 
 def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None:
@@ -388,6 +409,7 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
         for answer in selectors.nps_mentions(request):
             mentioned.setdefault(answer.survey.merchant_id, answer.survey.merchant)
     link = _manage_link("community_request", request.pk)
+    update = _request_message(request, change)
     messages = []
     notices = []
     told: set[str] = set()
@@ -397,7 +419,7 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
             continue
         told.add(recipient.email)
         with override(vote.merchant.language):
-            text = _request_text(request, change)
+            text = update.shown()
             subject = _("Feature request update: %(title)s") % {"title": request.title[:120]}
             url = shop_url(None, vote.merchant, link)
         messages.append(
@@ -410,7 +432,14 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
             )
         )
         notices.append(
-            Notification(recipient=recipient, kind="community_request", text=text[:500], link=link)
+            Notification(
+                recipient=recipient,
+                kind="community_request",
+                text=text[:500],
+                message=update.message,
+                params=update.params,
+                link=link,
+            )
         )
     for merchant_id, merchant in mentioned.items():
         if merchant_id in voter_merchants:
@@ -425,9 +454,7 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
                 continue
             told.add(owner.email)
             with override(merchant.language):
-                text = _("You asked for this in a survey: %(text)s") % {
-                    "text": _request_text(request, change)
-                }
+                text = _("You asked for this in a survey: %(text)s") % {"text": update.shown()}
                 subject = _("Shipped: %(title)s") % {"title": request.title[:120]}
             messages.append(
                 outbox.email(
@@ -451,18 +478,31 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
         csm = csms[csm_id]
         if not csm.is_active:
             continue
-        text = _request_text(request, change)
-        body = _("Your merchants who asked for it: %(names)s") % {"names": ", ".join(sorted(names))}
+        # The CSM's language (else the platform's) for the email; the notice is shown in
+        # whatever language the CSM reads it in.
+        with override(csm.email_language):
+            text = update.shown()
+            body = _("Your merchants who asked for it: %(names)s") % {
+                "names": ", ".join(sorted(names))
+            }
+            subject = _("Feature request update: %(title)s") % {"title": request.title[:120]}
         messages.append(
             outbox.email(
                 to=[csm.email],
-                subject=_("Feature request update: %(title)s") % {"title": request.title[:120]},
+                subject=subject,
                 body=f"{text}\n\n{body}\n\n{platform_url(None, console)}",
                 dedupe_key=f"community-status:{change.pk}:csm:{csm_id}",
             )
         )
         notices.append(
-            Notification(recipient=csm, kind="community_request", text=text[:500], link=console)
+            Notification(
+                recipient=csm,
+                kind="community_request",
+                text=text[:500],
+                message=update.message,
+                params=update.params,
+                link=console,
+            )
         )
     outbox.enqueue_emails(messages)
     Notification.objects.bulk_create(notices)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.stored_text import shown
+from core.stored_text import Stored, shown
 from tenants.models import Merchant
 from tenants.signup import SignupChannel
 
@@ -354,9 +354,19 @@ class TaskSource(models.TextChoices):
     NPS = "nps", _("Detractor answer")
 
 
+# Tasks the platform makes; their titles were stored in one language before `message`.
+SYSTEM_TASK_SOURCES = (TaskSource.HEALTH, TaskSource.NPS)
+
+
 class Task(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="cs_tasks")
+    # As typed (a CSM's task, a playbook's step), or a platform task's title in the platform's
+    # language (shown only when `message` is empty).
     title = models.CharField(_("title"), max_length=200)
+    # A platform task's catalogue message and values (core.stored_text), translated when shown:
+    # each CSM reads it in their own language.
+    message = models.CharField(max_length=200, blank=True, default="", db_default="")
+    params = models.JSONField(blank=True, default=dict, db_default={})
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="cs_tasks"
     )
@@ -382,6 +392,27 @@ class Task(models.Model):
         indexes = [models.Index(fields=["assignee", "completed_at", "due_on"])]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active (the reader's) language. A platform task from before
+        `message` stored its words in English: a fixed one ("Health turned red: find out
+        why") is a catalogue msgid and is translated again; a person's title never is."""
+        if self.message:
+            return shown(self.message, self.params)
+        if self.source in SYSTEM_TASK_SOURCES:
+            return gettext(self.title)
+        return self.title
+
+    @property
+    def stored_title(self) -> Stored | str:
+        """The title as a value of another stored message ("Done: %(title)s"), translated
+        when shown as `shown_title` is."""
+        if self.message:
+            return Stored(self.message, self.params)
+        if self.source in SYSTEM_TASK_SOURCES:
+            return Stored(self.title, {})
         return self.title
 
 

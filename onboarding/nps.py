@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 import outbox.services as outbox
 from accounts.models import Notification, User
@@ -88,9 +88,12 @@ def send_nps_survey(
             raise ValidationError(
                 {
                     "survey": [
-                        _(
+                        ngettext(
+                            "%(name)s had a survey less than %(days)s day ago; the next one "
+                            "can go on %(date)s.",
                             "%(name)s had a survey less than %(days)s days ago; the next one "
-                            "can go on %(date)s."
+                            "can go on %(date)s.",
+                            settings.ONBOARDING_NPS_QUIET_DAYS,
                         )
                         % {
                             "name": merchant.name,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from analytics.events import EventKind
-from core.stored_text import stored_params
+from core.stored_text import stored_message, stored_params
 from onboarding.models import (
     HealthOverride,
     HealthScore,
@@ -194,6 +194,8 @@ def tier_figures(merchant_ids: Sequence[int], now: datetime) -> list[TierFigures
 # System timeline entries, stored as catalogue messages (core.stored_text).
 TIER_AND_SEGMENT = gettext_noop("%(tier)s · %(segment)s")
 HEALTH_TURNED_RED = gettext_noop("Health turned red")
+# The CSM's task when health turns red, stored as a message: shown in each reader's language.
+FIND_OUT_WHY = gettext_noop("Health turned red: find out why")
 
 
 def assign_tiers(merchant_ids: Sequence[int], *, now: datetime, reason: str) -> int:
@@ -523,10 +525,7 @@ def compute_health(now: datetime | None = None) -> int:
             Journey.objects.filter(merchant_id__in=turned_red).values_list("merchant_id", "csm_id")
         )
         create_system_tasks(
-            [
-                (mid, _("Health turned red: find out why"), keys[mid], csms.get(mid))
-                for mid in turned_red
-            ],
+            [(mid, stored_message(FIND_OUT_WHY), keys[mid], csms.get(mid)) for mid in turned_red],
             TaskSource.HEALTH,
         )
         TimelineEntry.objects.bulk_create(

@@ -243,7 +243,7 @@ def my_day(user: User, now: datetime | None = None) -> list[DayItem]:
             DayItem(
                 2 if overdue else 3,
                 "task_overdue" if overdue else "task_due",
-                f"{task.merchant.name}: {task.title}",
+                f"{task.merchant.name}: {task.shown_title}",
                 merchant_link(task.merchant_id),
                 task.due_on,
                 task.pk,

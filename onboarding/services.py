@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Notification, PlatformRole, User
-from core.stored_text import shown, stored_params
+from core.stored_text import Stored, shown, stored_message, stored_params
 from onboarding.links import merchant_link
 from onboarding.models import (
     STAGE_WINDOWS,
@@ -426,16 +427,24 @@ def create_task(
     return task
 
 
+DONE = gettext_noop("Done: %(title)s")
+
+
 def complete_task(*, task: Task, actor: User | None) -> bool:
     with transaction.atomic():
         done = Task.objects.filter(pk=task.pk, completed_at__isnull=True).update(
             completed_at=timezone.now(), completed_by=actor
         )
         if done:
+            # "Done:" in the reader's language, and a platform task's title too; a person's
+            # title as they typed it.
+            entry = stored_message(DONE, title=task.stored_title)
             TimelineEntry.objects.create(
                 merchant_id=task.merchant_id,
                 kind=TimelineKind.TASK,
-                detail=_("Done: %(title)s") % {"title": task.title},
+                detail=entry.shown(),
+                message=entry.message,
+                params=entry.params,
                 actor=actor,
             )
     return bool(done)
@@ -463,22 +472,27 @@ def apply_playbook(
 
 
 def create_system_tasks(
-    rows: Iterable[tuple[int, str, str, int | None]], source: str, due_on: date | None = None
+    rows: Iterable[tuple[int, Stored, str, int | None]], source: str, due_on: date | None = None
 ) -> int:
     """Platform-made tasks (merchant_id, title, key, assignee_id), once per key; due
-    tomorrow unless `due_on` says otherwise."""
+    tomorrow unless `due_on` says otherwise. The title is stored as its message and values
+    (shown in each reader's language); `title` keeps its words in the platform's language."""
     due_on = due_on or timezone.localdate() + timedelta(days=1)
-    tasks = [
-        Task(
-            merchant_id=merchant_id,
-            title=title,
-            assignee_id=assignee_id,
-            due_on=due_on,
-            source=source,
-            source_key=key,
-        )
-        for merchant_id, title, key, assignee_id in rows
-    ]
+    tasks = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for merchant_id, title, key, assignee_id in rows:
+            tasks.append(
+                Task(
+                    merchant_id=merchant_id,
+                    title=title.shown()[:200],
+                    message=title.message,
+                    params=title.params,
+                    assignee_id=assignee_id,
+                    due_on=due_on,
+                    source=source,
+                    source_key=key,
+                )
+            )
     if not tasks:
         return 0
     keys = [task.source_key for task in tasks]
@@ -569,6 +583,9 @@ def mark_attendance(*, registration: TrainingRegistration, actor: User | None) -
 # ---------------------------------------------------------------------------- NPS
 
 
+CALL_BACK_DETRACTOR = gettext_noop("Call back a detractor (NPS %(score)s)")
+
+
 def answer_nps(*, survey: NpsSurvey, score, comment: str, user: User) -> NpsResponse:
     """An owner answers; a detractor (0-6) gives the merchant's CSM a task."""
     try:
@@ -605,7 +622,7 @@ def answer_nps(*, survey: NpsSurvey, score, comment: str, user: User) -> NpsResp
                     [
                         (
                             survey.merchant_id,
-                            _("Call back a detractor (NPS %(score)s)") % {"score": value},
+                            stored_message(CALL_BACK_DETRACTOR, score=value),
                             f"nps:{survey.pk}",
                             csm_id,
                         )

@@ -90,7 +90,7 @@ def test_renewal_reminders_go_once_per_offset_to_the_owner_and_the_csm(yearly_sh
         (["csm@platform.test"], f"Renewal in 14 days: {shop}"),
         (["owner@yearly.test"], "Your plan renewal: 7 days left"),
         (["csm@platform.test"], f"Renewal in 7 days: {shop}"),
-        (["owner@yearly.test"], "Your plan renewal: 1 days left"),
+        (["owner@yearly.test"], "Your plan renewal: 1 day left"),
         (["csm@platform.test"], f"Renewal in 1 day: {shop}"),
     ]
     assert mail.outbox[1].body == mail.outbox[0].body

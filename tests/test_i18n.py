@@ -53,3 +53,24 @@ def test_every_string_in_the_catalog_is_translated_and_compiled():
     assert untranslated == []
     assert "#, fuzzy" not in po
     assert catalog.gettext("Products") == translated["Products"] == "商品"
+
+
+def test_messages_stored_with_plural_forms_are_compiled_with_their_chinese_form():
+    """`plural_noop` marks them (accounts' makemessages adds the keyword): a missing entry
+    would fall back to the English singular and plural, which differ."""
+    from billing.reminders import ENDS, RENEWS
+
+    with (LOCALE / "django.mo").open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+
+    values = {"shop": "Lotus Tea", "plan": "Growth", "day": "2027-01-01"}
+    assert catalog.ngettext(RENEWS.singular, RENEWS.plural, 1) % {**values, "days": 1} == (
+        "Lotus Tea 的 Growth 套餐将于 2027-01-01 续费（还有 1 天）。"
+    )
+    assert catalog.ngettext(RENEWS.singular, RENEWS.plural, 7) % {**values, "days": 7} == (
+        "Lotus Tea 的 Growth 套餐将于 2027-01-01 续费（还有 7 天）。"
+    )
+    assert catalog.ngettext(ENDS.singular, ENDS.plural, 1) == catalog.ngettext(
+        ENDS.singular, ENDS.plural, 7
+    )
+    assert "Renew it" not in catalog.ngettext(ENDS.singular, ENDS.plural, 7)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from analytics.events import OrderPaid, OrderRefunded, OutletsChanged
 from analytics.ledger import StatsDelta, record_event
@@ -93,6 +94,7 @@ def test_an_owner_answers_once_and_a_detractor_gives_the_csm_a_task():
         "nps",
         f"nps:{survey.pk}",
     )
+    assert (task.message, task.params) == ("Call back a detractor (NPS %(score)s)", {"score": 4})
 
 
 @pytest.mark.django_db
@@ -364,6 +366,10 @@ def test_turning_red_gives_the_csm_one_task_and_new_merchants_none():
         "health",
         "Health turned red: find out why",
     )
+    # Stored as a message: each CSM reads it in their own language.
+    assert (task.message, task.params) == ("Health turned red: find out why", {})
+    with translation.override("zh-hans"):
+        assert task.shown_title == "健康度变红：请查明原因"
     assert HealthScore.objects.get(merchant=newbie, computed_on=NOW.date()).score < 40
     assert not Task.objects.filter(merchant=newbie).exists()
     assert TimelineEntry.objects.filter(merchant=veteran, kind="health").count() == 1
