@@ -27,6 +27,11 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+# An untranslated first form: `msgstr[0] ""` with no wrapped lines after it (a long
+# translation is written as `msgstr[0] ""` followed by its lines, which is not empty).
+EMPTY_PLURAL = re.compile(r'^msgstr\[0\] ""(?!\n")(?:\nmsgstr\[1\] ""(?!\n"))?', re.M)
+
+
 def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
     entries = po_text.split("\n\n")
     missing = []
@@ -44,17 +49,16 @@ def fill(po_text: str, translations: dict[str, str]) -> tuple[str, list[str]]:
             # gettext's guess from a similar string: never keep it.
             entry = re.sub(r'^(msgstr(?:\[0\])?) (?:".*"\n?)+', r'\1 ""', entry, flags=re.M)
         if "msgid_plural" in entry:
-            if not text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
+            if not text and EMPTY_PLURAL.search(entry):
                 missing.append(msgid)
-            if text and re.search(r'msgstr\[0\] ""\s*$', entry, re.M):
+            if text and EMPTY_PLURAL.search(entry):
                 # A function replacement: re.sub would turn "\\n" in the text into newlines.
                 replacement = f"msgstr[0] {quote(text)}"
-                entry = re.sub(
-                    r'msgstr\[0\] ""(\nmsgstr\[1\] "")?',
-                    lambda _match, replacement=replacement: replacement,
-                    entry,
+                entry = EMPTY_PLURAL.sub(
+                    lambda _match, replacement=replacement: replacement, entry, count=1
                 )
-            entry = re.sub(r'\nmsgstr\[1\] ".*"', "", entry)
+            # One form in Chinese (nplurals=1): the second, wrapped or not, goes.
+            entry = re.sub(r'\nmsgstr\[1\] ".*"(?:\n".*")*', "", entry)
         elif re.search(r'^msgstr ""\s*\Z', entry, re.M):
             if text:
                 replacement = f"msgstr {quote(text)}"

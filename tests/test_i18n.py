@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from devstack.translate import unquote
+from devstack.translate import fill, unquote
 from tests.conftest import on_host
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
@@ -74,3 +74,20 @@ def test_messages_stored_with_plural_forms_are_compiled_with_their_chinese_form(
         ENDS.singular, ENDS.plural, 7
     )
     assert "Renew it" not in catalog.ngettext(ENDS.singular, ENDS.plural, 7)
+
+
+def test_filling_the_catalog_keeps_a_wrapped_plural_translation_and_fills_an_empty_one():
+    wrapped = (
+        'msgid "in %(days)s day"\nmsgid_plural "in %(days)s days"\n'
+        'msgstr[0] ""\n"还有 %(days)s "\n"天"'
+    )
+    empty = 'msgid "%(n)s seat"\nmsgid_plural "%(n)s seats"\nmsgstr[0] ""\nmsgstr[1] ""'
+    filled, missing = fill(
+        f"{wrapped}\n\n{empty}",
+        {"in %(days)s day": "新的译文", "%(n)s seat": "%(n)s 个席位"},
+    )
+    assert filled == (
+        f'{wrapped}\n\nmsgid "%(n)s seat"\nmsgid_plural "%(n)s seats"\nmsgstr[0] "%(n)s 个席位"'
+    )
+    assert missing == []
+    assert fill(empty, {})[1] == ["%(n)s seat"]
