@@ -1,7 +1,8 @@
 """Group-buy and what staff or the shop's settings change by hand: where a seat is picked up
 (the checkout's pickup places; none when the shop has pickup off), a seat's order refunded
 in full by hand, the lead handed over saying why, and the repair of seats left counted by
-orders cancelled or refunded before group-buy heard of it (`repair_groupbuy_seats`)."""
+orders cancelled or refunded before group-buy heard of it, and of units left taken by such
+seats of succeeded teams (`repair_groupbuy_seats`)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from commerce.catalog.models import Stock
+from commerce.groupbuy import hooks as groupbuy_hooks
 from commerce.groupbuy.campaigns import create_campaign
 from commerce.groupbuy.models import (
     Campaign,
@@ -25,7 +27,7 @@ from commerce.groupbuy.models import (
     TeamStatus,
 )
 from commerce.groupbuy.seat_payments import confirm_seat_payment, take_offline_seat
-from commerce.groupbuy.seats import SeatDetails
+from commerce.groupbuy.seats import SeatDetails, take_seat
 from commerce.groupbuy.teams import expire_team, give_up_seat_of_refunded_order, leave_team
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import cancel_order
@@ -35,7 +37,7 @@ from commerce.plugins.services import disable_plugin
 from commerce.store.models import Outlet
 from commerce.store.selectors import online_outlet, store_settings
 from tests.conftest import on_host
-from tests.test_groupbuy import campaign_input, seat, seed
+from tests.test_groupbuy import OFFLINE, campaign_input, seat, seed
 from tests.test_groupbuy_offline import launch, offline_shop
 
 pytestmark = pytest.mark.django_db
@@ -308,11 +310,12 @@ def test_the_new_leaders_timeline_says_what_happened_to_the_leader(
 
 
 def stranded_shop():
-    """Shop "pin" as it may be on deploy day: in an open team of three, a paid friend's
-    order refunded in full by hand (the seat still paid: the after-commit step never ran)
-    and a third member's order cancelled by hand before the fix (the stock returned then,
-    the seat still held); a succeeded team's order cancelled (history: left alone)."""
-    merchant, campaign, leader, friend = paid_trio()
+    """Shop "pin" as it may be on deploy day (a quota of 10): in an open team of three, a
+    paid friend's order refunded in full by hand (the seat still paid: the after-commit step
+    never ran) and a third member's order cancelled by hand before the fix (the stock
+    returned then, the seat still held); in a succeeded team, the leader's order cancelled
+    before such seats gave their units back (its seat still paid, its unit still taken)."""
+    merchant, campaign, leader, friend = paid_trio(quota=10)
     with merchant:
         by_hand(friend.order_id, "35.00")  # no on-commit callbacks run here: stranded
         third = seat(campaign, "third@example.test", team=leader.team)
@@ -324,8 +327,9 @@ def stranded_shop():
         assert Team.objects.get(pk=done_leader.team_id).status == TeamStatus.SUCCEEDED
         Order.objects.filter(pk=done_leader.order_id).update(status="cancelled")
         assert Stock.objects.get().quantity == 494
+        assert Campaign.objects.get().units_sold == 6
     connection.set_schema_to_public()
-    return merchant, leader, friend, third
+    return merchant, leader, friend, third, done_leader
 
 
 def run(*args: str) -> list[str]:
@@ -335,15 +339,22 @@ def run(*args: str) -> list[str]:
 
 
 def test_the_repair_lists_stranded_seats_then_gives_each_back_once():
-    merchant, leader, friend, third = stranded_shop()
+    merchant, leader, friend, third, done_leader = stranded_shop()
     with merchant:
         friend_no = Order.objects.get(pk=friend.order_id).number
         third_no = Order.objects.get(pk=third.order_id).number
+        done_no = Order.objects.get(pk=done_leader.order_id).number
+        campaign = Campaign.objects.get().pk
         events = OrderEvent.objects.count()
     connection.set_schema_to_public()
     team = leader.team_id
+    done = done_leader.team_id
     friend_line = f"pin: team {team}, order {friend_no} (friend@example.test): order refunded"
     third_line = f"pin: team {team}, order {third_no} (third@example.test): order cancelled"
+    done_line = (
+        f"pin: campaign {campaign}, team {done} (succeeded), seat {done_leader.pk}, "
+        f"order {done_no} (a@example.test): order cancelled by hand"
+    )
 
     dry = run()
     with merchant:
@@ -352,20 +363,25 @@ def test_the_repair_lists_stranded_seats_then_gives_each_back_once():
             2,
         )
         assert OrderEvent.objects.count() == events  # the dry run changed nothing
+        assert Campaign.objects.get().units_sold == 6
     applied = run("pin", "--apply")
     again = run("--apply")
 
     assert dry == [
         f"{friend_line} in full by hand: would give the seat back",
         f"{third_line} by hand: would give the seat back",
-        "2 seat(s) to give back in 1 shop(s). Dry run: nothing changed (--apply gives them back).",
+        f"{done_line}: would give 1 unit(s) back to the campaign",
+        "2 seat(s) of open teams to give back; 1 unit(s) of 1 seat(s) of succeeded teams to "
+        "give back; in 1 shop(s). Dry run: nothing changed (--apply gives them back).",
     ]
     assert applied == [
         f"{friend_line} in full by hand: seat given back",
         f"{third_line} by hand: seat given back",
-        "2 seat(s) given back of 2 found in 1 shop(s).",
+        f"{done_line}: 1 unit(s) given back to the campaign",
+        "2 seat(s) of open teams given back of 2 found; 1 unit(s) of 1 seat(s) of succeeded "
+        "teams given back of 1 found; in 1 shop(s).",
     ]
-    assert again == ["0 seat(s) given back of 0 found in 1 shop(s)."]
+    assert again == ["Nothing to repair in 1 shop(s): nothing changed."]
     with merchant:
         open_team = Team.objects.get(pk=team)
         assert (open_team.status, open_team.seats_taken, open_team.seats_paid) == ("open", 1, 1)
@@ -374,14 +390,157 @@ def test_the_repair_lists_stranded_seats_then_gives_each_back_once():
             "friend@example.test": "refunded",
             "third@example.test": "released",
         }
-        # The refunded order is cancelled now (its unit back); the one cancelled before
-        # gave its stock back then, and gets none twice.
+        # The refunded order is cancelled now (its unit back); the ones cancelled before
+        # gave their stock back then, and get none twice.
         assert Order.objects.get(pk=friend.order_id).status == "cancelled"
         assert Stock.objects.get().quantity == 495
+        assert Campaign.objects.get().units_sold == 3  # the three seats' units, once
         assert OrderEvent.objects.filter(kind="seat_given_back").count() == 2
-        assert OrderEvent.objects.count() == events + 3  # two seats given back, one cancel
+        assert OrderEvent.objects.filter(kind="units_given_back").count() == 1
+        # Two seats and one seat's units given back, one cancel.
+        assert OrderEvent.objects.count() == events + 4
         assert Refund.objects.count() == 1  # nothing refunded by the repair
-        assert TeamMember.objects.exclude(team_id=team).filter(status="paid").count() == 3
+        # The succeeded team stays as it filled; only its cancelled seat let go.
+        succeeded = Team.objects.get(pk=done)
+        assert (succeeded.status, succeeded.seats_taken, succeeded.seats_paid) == (
+            "succeeded",
+            3,
+            3,
+        )
+        assert TeamMember.objects.get(pk=done_leader.pk).status == "released"
+        assert TeamMember.objects.get(pk=done_leader.pk).is_leader
+        assert TeamMember.objects.filter(team_id=done, status="paid").count() == 2
+
+
+def succeeded_trio_changed_by_hand(monkeypatch):
+    """Shop "pin" (a quota of 10): a team of three that succeeded (the leader took two
+    units), then changed by hand before such seats gave their units back. The leader's
+    order was refunded in full and cancelled (its stock came back, its units did not: the
+    cancellation's hook then left a succeeded team's seat alone); the friend's refunded in
+    full and not cancelled (left to staff, as now); the third's refunded in part."""
+    merchant, variant_id = seed()
+    with merchant:
+        campaign = create_campaign(
+            campaign_input(variant_id, team_size=3, quota=10, max_quantity_per_order=2)
+        )
+        leader = take_seat(
+            campaign_id=campaign.pk, email="lead@example.test", payment_method=OFFLINE, quantity=2
+        )
+        friend = seat(campaign, "friend@example.test", team=leader.team)
+        third = seat(campaign, "third@example.test", team=leader.team)
+        for member in (leader, friend, third):
+            confirm_seat_payment(member.pk)
+        assert Team.objects.get().status == TeamStatus.SUCCEEDED
+        # No on-commit callbacks run here: the refunds' after-commit steps never ran.
+        by_hand(leader.order_id, str(Order.objects.get(pk=leader.order_id).total), "lead")
+        with monkeypatch.context() as before:
+            before.setattr(
+                groupbuy_hooks, "give_up_seat_of_cancelled_order", lambda order_id: False
+            )
+            cancel_order(leader.order_id, reason="shopper asked", actor="owner@pin.test")
+        by_hand(friend.order_id, "35.00", "friend")
+        by_hand(third.order_id, "5.00", "third")
+        assert (Campaign.objects.get().units_sold, Stock.objects.get().quantity) == (4, 498)
+        assert set(TeamMember.objects.values_list("status", flat=True)) == {"paid"}
+    connection.set_schema_to_public()
+    return merchant, leader, friend, third
+
+
+def test_the_repair_gives_a_succeeded_teams_stranded_units_back_once(monkeypatch):
+    merchant, leader, friend, _third = succeeded_trio_changed_by_hand(monkeypatch)
+    with merchant:
+        numbers = {order.pk: order.number for order in Order.objects.all()}
+        campaign = Campaign.objects.get().pk
+        events = OrderEvent.objects.count()
+    connection.set_schema_to_public()
+
+    def line(member, email: str, cause: str) -> str:
+        return (
+            f"pin: campaign {campaign}, team {leader.team_id} (succeeded), seat {member.pk}, "
+            f"order {numbers[member.order_id]} ({email}): {cause}"
+        )
+
+    lead_line = line(leader, "lead@example.test", "order cancelled by hand")
+    friend_line = line(friend, "friend@example.test", "order refunded in full by hand")
+
+    def as_it_was() -> None:
+        team = Team.objects.get()
+        assert (team.status, team.seats_taken, team.seats_paid) == ("succeeded", 3, 3)
+        assert TeamMember.objects.get(is_leader=True).pk == leader.pk
+        assert Stock.objects.get().quantity == 498  # the repair moves no stock
+        assert Refund.objects.count() == 3  # and refunds nothing
+
+    assert run() == [
+        f"{lead_line}: would give 2 unit(s) back to the campaign",
+        f"{friend_line}: would give 1 unit(s) back to the campaign",
+        "0 seat(s) of open teams to give back; 3 unit(s) of 2 seat(s) of succeeded teams to "
+        "give back; in 1 shop(s). Dry run: nothing changed (--apply gives them back).",
+    ]
+    with merchant:  # the dry run changed nothing
+        assert Campaign.objects.get().units_sold == 4
+        assert set(TeamMember.objects.values_list("status", flat=True)) == {"paid"}
+        assert OrderEvent.objects.count() == events
+        as_it_was()
+
+    assert run("--apply") == [
+        f"{lead_line}: 2 unit(s) given back to the campaign",
+        f"{friend_line}: 1 unit(s) given back to the campaign",
+        "0 seat(s) of open teams given back of 0 found; 3 unit(s) of 2 seat(s) of succeeded "
+        "teams given back of 2 found; in 1 shop(s).",
+    ]
+    with merchant:
+        assert Campaign.objects.get().units_sold == 1  # the partly refunded seat's unit
+        assert dict(TeamMember.objects.values_list("email", "status")) == {
+            "lead@example.test": "refunded",
+            "friend@example.test": "refunded",
+            "third@example.test": "paid",  # refunded in part: keeps its seat and unit
+        }
+        # The live path's timeline entry, once each.
+        given = OrderEvent.objects.filter(kind="units_given_back").order_by("id")
+        assert [(e.order_id, e.message, e.data["units"]) for e in given] == [
+            (
+                leader.order_id,
+                "Units given back to the group-buy campaign: the order was cancelled",
+                2,
+            ),
+            (
+                friend.order_id,
+                "Units given back to the group-buy campaign: the order was refunded in full",
+                1,
+            ),
+        ]
+        assert OrderEvent.objects.count() == events + 2
+        # The refunded order is left to staff, as a refund after success leaves it now.
+        friend_order = Order.objects.get(pk=friend.order_id)
+        assert (friend_order.status, friend_order.payment_status) == ("unfulfilled", "refunded")
+        as_it_was()
+    events += 2
+
+    assert run("--apply") == ["Nothing to repair in 1 shop(s): nothing changed."]
+    with merchant:
+        assert Campaign.objects.get().units_sold == 1
+        assert OrderEvent.objects.count() == events
+        # Staff cancel the refunded order now: its stock comes back, its units not twice.
+        cancel_order(friend.order_id, reason="shopper asked", actor="owner@pin.test")
+        assert (Campaign.objects.get().units_sold, Stock.objects.get().quantity) == (1, 499)
+        assert OrderEvent.objects.filter(kind="units_given_back").count() == 2
+
+
+def test_the_repair_leaves_a_succeeded_teams_partly_refunded_seat_alone():
+    merchant, _campaign, leader, friend = paid_trio(quota=10)
+    with merchant:
+        confirm_seat_payment(seat(Campaign.objects.get(), "third@example.test", leader.team).pk)
+        assert Team.objects.get().status == TeamStatus.SUCCEEDED
+        by_hand(friend.order_id, "5.00")
+        events = OrderEvent.objects.count()
+    connection.set_schema_to_public()
+
+    assert run() == ["Nothing to repair in 1 shop(s): nothing changed."]
+    assert run("--apply") == ["Nothing to repair in 1 shop(s): nothing changed."]
+    with merchant:
+        assert TeamMember.objects.get(pk=friend.pk).status == SeatStatus.PAID
+        assert Campaign.objects.get().units_sold == 3
+        assert OrderEvent.objects.count() == events
 
 
 def test_the_repair_names_an_unknown_shop():

@@ -338,40 +338,69 @@ def team_detail(team_id: int) -> TeamDetail:
 
 @dataclass(frozen=True)
 class StrandedSeat:
-    """A seat still counted in its open team although staff cancelled its order, or
-    refunded it in full, before group-buy heard of it (before the `order_cancelling` and
-    `order_refunded` hooks, or a refund whose after-commit step never ran)."""
+    """A seat still holding although staff cancelled its order, or refunded it in full,
+    before group-buy heard of it: in an open team, still counted there (before the
+    `order_cancelling` and `order_refunded` hooks, or a refund whose after-commit step never
+    ran); in a team that succeeded, its units still taken from the campaign's quota (before
+    such seats gave their units back)."""
 
     member_id: int
+    campaign_id: int
     team_id: int
     order_id: int
     number: str  # the order's number, as staff see it
     email: str
     # "cancelled" (the order was cancelled, refunded or not) or "refunded" (in full only).
     cause: str
+    quantity: int  # the seat's units
+    team_succeeded: bool  # only its units go back (else the seat leaves its open team)
 
 
 def stranded_seats() -> list[StrandedSeat]:
-    """Every stranded seat of the current shop, by team then seat, in one query."""
+    """Every stranded seat of the current shop, by campaign, team then seat, in one query.
+    A failed team's seats are none: its failure gave each back."""
     rows = (
         TeamMember.objects.filter(
-            is_virtual=False, status__in=SEAT_HOLDING, team__status=TeamStatus.OPEN
+            is_virtual=False,
+            status__in=SEAT_HOLDING,
+            team__status__in=(TeamStatus.OPEN, TeamStatus.SUCCEEDED),
         )
         .filter(
             Q(order__status=FulfilmentStatus.CANCELLED)
             | Q(order__payment_status=PaymentStatus.REFUNDED)
         )
-        .order_by("team_id", "id")
-        .values_list("pk", "team_id", "order_id", "email", "order__status")
+        .order_by("team__campaign_id", "team_id", "id")
+        .values_list(
+            "pk",
+            "team__campaign_id",
+            "team_id",
+            "order_id",
+            "email",
+            "order__status",
+            "quantity",
+            "team__status",
+        )
     )
     return [
         StrandedSeat(
             member_id=member_id,
+            campaign_id=campaign_id,
             team_id=team_id,
             order_id=order_id,
             number=Order(pk=order_id).number,
             email=email,
             cause="cancelled" if status == FulfilmentStatus.CANCELLED else "refunded",
+            quantity=quantity,
+            team_succeeded=team_status == TeamStatus.SUCCEEDED,
         )
-        for member_id, team_id, order_id, email, status in rows
+        for (
+            member_id,
+            campaign_id,
+            team_id,
+            order_id,
+            email,
+            status,
+            quantity,
+            team_status,
+        ) in rows
     ]

@@ -416,12 +416,18 @@ def give_up_seat_after_refund_commits(order: Order) -> None:
 def give_up_stranded_seat(order_id: int, *, cause: str) -> bool:
     """The data repair (`manage.py repair_groupbuy_seats`): a seat whose order staff
     cancelled ("cancelled") or refunded in full ("refunded") before group-buy heard of it
-    leaves its team as it would have then. Each check runs again under the locks, so a
-    second run, or a seat given back meanwhile, changes nothing. Returns whether it did."""
+    goes as it would now, by the same path: from an open team it leaves the team; from a
+    team that succeeded (cancelled or refunded before such seats gave their units back),
+    only its units go back to the campaign's quota, with the same timeline entry. Each
+    check runs again under the locks, so a second run, or a seat given back meanwhile,
+    changes nothing. Returns whether it did."""
     if cause == "cancelled":
-        # The cancellation returned the stock then; this gives back the seat, its units
-        # and the lead (marked refunded when the payment went back).
+        # The cancellation returned the stock then; this gives back the seat (or, after
+        # success, only its units) and the lead (marked refunded when the payment went
+        # back).
         return give_up_seat_of_cancelled_order(order_id)
+    # From an open team the order is cancelled now (its stock back); after success it is
+    # left to staff, as the live refund leaves it.
     return give_up_seat_of_refunded_order(order_id)
 
 
