@@ -17,6 +17,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         schemas.ensure_template_schema()
         connection.set_schema_to_public()
+    yield
+    # A subprocess or a live server's thread that has just stopped may still hold a
+    # connection for a moment, and the test database could then not be dropped: it is this
+    # run's own database, so whoever else is on it goes.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _restore_billing_catalog(**_kwargs) -> None:
