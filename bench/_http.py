@@ -274,17 +274,62 @@ def bare_client(base: str, host: str, seconds: float, gate, results) -> None:
 def server_cpu_seconds(server: subprocess.Popen) -> float:
     """CPU time (user + system) the gunicorn master and its workers have used so far, read
     from /proc: what the server spent, whatever the clients on the same cores spent."""
+    return _cpu_seconds(lambda pid, parent, _name: server.pid in (pid, parent))
+
+
+def database_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine so far (the gunicorn workers'
+    backends among them): meaningful on a machine doing nothing else."""
+    return _cpu_seconds(lambda _pid, _parent, name: name.startswith("postgres"))
+
+
+def _cpu_seconds(counted) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            text = stat.read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
             continue  # the process ended while we looked
-        pid, parent = int(stat.parent.name), int(fields[1])
-        if server.pid in (pid, parent):
+        if counted(int(stat.parent.name), int(fields[1]), name):
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def finished_children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended (the client processes, once
+    joined)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+@dataclass(frozen=True)
+class CpuSpent:
+    """CPU seconds spent during one phase: the server, PostgreSQL, the clients."""
+
+    server: float = 0.0
+    database: float = 0.0
+    clients: float = 0.0
+
+    @classmethod
+    def now(cls, server: subprocess.Popen) -> "CpuSpent":
+        return cls(
+            server_cpu_seconds(server), database_cpu_seconds(), finished_children_cpu_seconds()
+        )
+
+    def since(self, start: "CpuSpent") -> "CpuSpent":
+        return CpuSpent(
+            self.server - start.server, self.database - start.database, self.clients - start.clients
+        )
+
+    def per_request_ms(self, requests: float) -> "CpuSpent":
+        if not requests:
+            return CpuSpent()
+        return CpuSpent(
+            *(1000 * seconds / requests for seconds in (self.server, self.database, self.clients))
+        )
 
 
 @dataclass(frozen=True)
@@ -295,19 +340,21 @@ class Measured:
     clients: list[dict]
     bare_rps: float
     seconds: float
-    flow_cpu_seconds: float = 0.0
-    bare_cpu_seconds: float = 0.0
+    flow_cpu: CpuSpent = CpuSpent()
+    bare_cpu: CpuSpent = CpuSpent()
+
+    def cpu_per_request_ms(self) -> tuple[CpuSpent, CpuSpent]:
+        """Where the cores went, in ms a request: (the flow's, the bare view's)."""
+        return (
+            self.flow_cpu.per_request_ms(self.total("requests")),
+            self.bare_cpu.per_request_ms(self.bare_rps * self.seconds),
+        )
 
     def server_cpu_ratio(self) -> tuple[float, float, float]:
         """(server CPU ms a flow request, ms a bare request, bare ÷ flow): the same ratio
         counted in the server's own CPU time, so the clients' share of the cores is out."""
-        flow_requests = self.total("requests")
-        bare_requests = self.bare_rps * self.seconds
-        if not flow_requests or not bare_requests:
-            return 0.0, 0.0, 0.0
-        flow_ms = 1000 * self.flow_cpu_seconds / flow_requests
-        bare_ms = 1000 * self.bare_cpu_seconds / bare_requests
-        return flow_ms, bare_ms, (bare_ms / flow_ms if flow_ms else 0.0)
+        flow, bare = self.cpu_per_request_ms()
+        return flow.server, bare.server, (bare.server / flow.server if flow.server else 0.0)
 
     def total(self, count: str) -> int:
         return sum(client[count] for client in self.clients)
@@ -342,11 +389,11 @@ def measure_beside_bare(
         if warm_up_seconds:
             run_clients(flow, flow_args, warm_up_seconds)
             run_clients(bare_client, (base, host), warm_up_seconds)
-        started = server_cpu_seconds(server)
+        started = CpuSpent.now(server)
         clients = run_clients(flow, flow_args, seconds)
-        between = server_cpu_seconds(server)
+        between = CpuSpent.now(server)
         bare = run_clients(bare_client, (base, host), seconds)
-        ended = server_cpu_seconds(server)
+        ended = CpuSpent.now(server)
     finally:
         stop(server)
     bare_rps = sum(client["requests"] for client in bare) / seconds
@@ -354,6 +401,6 @@ def measure_beside_bare(
         clients=clients,
         bare_rps=bare_rps,
         seconds=seconds,
-        flow_cpu_seconds=between - started,
-        bare_cpu_seconds=ended - between,
+        flow_cpu=between.since(started),
+        bare_cpu=ended.since(between),
     )
