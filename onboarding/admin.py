@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from onboarding.models import (
@@ -117,10 +118,15 @@ class TrainingRegistrationAdmin(ReadOnlyAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ["title", "merchant", "assignee", "due_on", "source", "completed_at"]
+    list_display = ["title_shown", "merchant", "assignee", "due_on", "source", "completed_at"]
     list_filter = ["source"]
     search_fields = ["title", "merchant__name", "merchant__slug", "assignee__email"]
     list_select_related = ["merchant", "assignee"]
+
+    @admin.display(description=_("Title"), ordering="title")
+    def title_shown(self, task: Task) -> str:
+        # A platform task's title in the reader's language, as the consoles show it.
+        return task.shown_title
 
 
 class PlaybookStepInline(admin.TabularInline):

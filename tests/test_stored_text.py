@@ -490,3 +490,22 @@ def test_a_system_task_made_while_chinese_is_active_stores_english_words(setting
 
     assert made == 1
     assert Task.objects.get().title == "Call back a detractor (NPS 2)"
+
+
+def test_the_admin_lists_a_platform_task_in_the_readers_language():
+    admin_user = UserFactory(email="ops@platform.test", is_staff=True, is_superuser=True)
+    shop = ShopFactory(slug="lotus", shop_name="Lotus Tea")
+    survey = NpsSurvey.objects.create(merchant=shop.merchant, wave=0)
+    onboarding.answer_nps(survey=survey, score=4, comment="", user=shop.owner)
+    browser = Client()
+    browser.force_login(admin_user)
+
+    chinese = browser.get(
+        "/admin/onboarding/task/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    english = browser.get("/admin/onboarding/task/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "回访贬损者（NPS 4）" in chinese
+    assert "Call back a detractor" not in chinese
+    assert "Call back a detractor (NPS 4)" in english
+    assert "回访贬损者" not in english
