@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Notification, User
+from accounts.services import forget_badges_after_commit
 from billing.formatting import format_money
 from billing.models import (
     DunningReminder,
@@ -87,7 +88,7 @@ def notify(
             dedupe_key=dedupe_key,
             merchant_id=merchant_id,
         )
-    Notification.objects.bulk_create(
+    notices = Notification.objects.bulk_create(
         Notification(
             recipient=user,
             kind=kind,
@@ -98,6 +99,7 @@ def notify(
         )
         for user in users
     )
+    forget_badges_after_commit(notices)
     return addresses
 
 

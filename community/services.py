@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 import features.flags
+from accounts import services as accounts_services
 from accounts.models import Notification, User
 from community import selectors
 from community.models import (
@@ -134,12 +135,9 @@ def mark_notes_seen(*, user: User, merchant: Merchant) -> None:
 
 
 def mark_notices_read(*, user: User, merchant: Merchant, link: str) -> int:
-    read = Notification.objects.filter(
-        recipient=user,
-        read_at__isnull=True,
-        kind__in=selectors.COMMUNITY_NOTIFICATION_KINDS,
-        link=link,
-    ).update(read_at=timezone.now())
+    read = accounts_services.mark_notices_read(
+        user=user, kinds=selectors.COMMUNITY_NOTIFICATION_KINDS, link=link
+    )
     if read:
         selectors.forget_unread(user_id=user.pk, merchant_id=merchant.pk)
     return read
@@ -199,7 +197,7 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
         notice = stored_message(ANSWERED, title=question.title[:200])
         # The shop's language: the email's words, and the notice's text as written.
         with override(question.merchant.language):
-            Notification.objects.create(
+            answered = Notification.objects.create(
                 recipient=asker,
                 kind="community_answer",
                 text=notice.shown()[:500],
@@ -216,6 +214,7 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
                 dedupe_key=f"community-answer:{reply.pk}",
                 merchant_id=question.merchant_id,
             )
+        accounts_services.forget_badges_after_commit([answered])
         transaction.on_commit(
             lambda: selectors.forget_unread(user_id=asker.pk, merchant_id=question.merchant_id)
         )
@@ -506,6 +505,7 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
         )
     outbox.enqueue_emails(messages)
     Notification.objects.bulk_create(notices)
+    accounts_services.forget_badges_after_commit(notices)
     told_voters = [(vote.user_id, vote.merchant_id) for vote in voters if vote.user_id]
     transaction.on_commit(
         lambda: [

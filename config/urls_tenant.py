@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from accounts.notice_urls import urlpatterns_with as notice_urls
 from accounts.views import login_handoff
 from billing.urls import manage_urlpatterns as manage_billing_urls
 from commerce.catalog import api as catalog_api
@@ -13,6 +14,7 @@ from commerce.groupbuy import api as groupbuy_api
 from commerce.media import shop_media
 from commerce.orders import api as orders_api
 from commerce.store.api import OutletViewSet
+from config import notices
 from config.seats import seat_terms
 from config.views import bench_bare_view, healthz
 from datacenter.api import DataDaysView
@@ -38,6 +40,10 @@ manage_patterns = [
     path("settings/", include(staff_settings_urls(seat_terms))),
     path("community/", include("community.manage_urls")),
     path("developers/", include("commerce.developers.urls")),
+    path(
+        "notices/",
+        include(notice_urls(landing_for=notices.landing_for, after_read=notices.after_read)),
+    ),
 ]
 
 urlpatterns = [

@@ -22,10 +22,12 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, PlatformRole, User
+from accounts.models import PlatformRole, User
+from accounts.selectors import unread_notices_of
 from analytics.metrics import NpsFigure
 from analytics.models import DailyMerchantStats
 from billing.selectors import InvoiceFacts, invoice_facts
+from core.links import followable
 from onboarding.links import merchant_link
 from onboarding.models import (
     STAGE_ORDER,
@@ -249,8 +251,10 @@ def my_day(user: User, now: datetime | None = None) -> list[DayItem]:
                 task.pk,
             )
         )
-    for note in Notification.objects.filter(recipient=user, read_at__isnull=True)[:50]:
-        items.append(DayItem(5, "notification", note.shown_text, note.link, note.created_at))
+    for note in unread_notices_of(user)[:50]:
+        # A stored link is followed only when it stays on our hosts (relative: the console).
+        link = followable(note.link, (settings.PLATFORM_HOST,))
+        items.append(DayItem(5, "notification", note.shown_text, link, note.created_at))
 
     def sort_key(item: DayItem):
         due = item.due
@@ -331,10 +335,6 @@ def team_attention(lead: User, now: datetime | None = None) -> list[TeamMemberAt
         members.values(),
         key=lambda member: (-member.stuck, -member.behind, -member.overdue_tasks, member.csm.email),
     )
-
-
-def unread_notifications(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True)
 
 
 # ---------------------------------------------------------------------------- merchant 360

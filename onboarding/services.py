@@ -699,10 +699,3 @@ def save_tier_thresholds(rows: list[ThresholdInput]) -> list[TierThreshold]:
             )
             saved.append(threshold)
     return saved
-
-
-def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
-    found = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        found = found.filter(pk__in=ids)
-    return found.update(read_at=timezone.now())

@@ -14,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
 from accounts.models import PlatformRole, User
 from billing.models import Plan
 from core.forms import add_service_errors
@@ -313,10 +315,10 @@ def complete_task(request, task_id: int):
 @csm_required
 def notifications(request):
     if request.method == "POST":
-        services.mark_notifications_read(user=request.user)
+        accounts_services.mark_notices_read(user=request.user)
         messages.success(request, _("All notifications marked read."))
         return redirect("console_onboarding_notifications")
-    found = request.user.notifications.all()[:200]
+    found = accounts_selectors.notices_of(request.user)[:200]
     return render(request, "onboarding/console/notifications.html", {"notifications": found})
 
 

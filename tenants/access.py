@@ -42,6 +42,8 @@ SECTION_ROLES: dict[str, frozenset[str]] = {
     # Marketing: campaigns (plugins, group-buy) and the data center.
     "/manage/marketing/": frozenset({OWNER, MANAGER, MARKETING}),
     "/manage/data/": frozenset({OWNER, MANAGER, MARKETING}),
+    # Everyone: each person's own notices (accounts.notice_views: read, open, mark read).
+    "/manage/notices/": frozenset({OWNER, MANAGER, CASHIER, MARKETING}),
     # Staff, roles, seats, ownership and the staff activity log: the owner only (every
     # action and any page added under it; the staff list itself is in PAGE_ROLES).
     "/manage/settings/": frozenset({OWNER}),
@@ -60,6 +62,7 @@ ROLE_HOME: dict[str, str] = {CASHIER: "/manage/pos/", MARKETING: "/manage/market
 # The sidebar's sections: what the navigation shows a role (tenants.context_processors).
 NAV_SECTIONS: dict[str, str] = {
     "overview": "/manage/",
+    "notices": "/manage/notices/",
     "store": "/manage/store/",
     "products": "/manage/products/",
     "orders": "/manage/orders/",

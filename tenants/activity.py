@@ -67,8 +67,17 @@ def action_label(entry: StaffAction) -> str:
     return str(label) if label is not None and entry.method else entry.summary
 
 
-# Till and cart steps write the session's basket, not the shop: not worth a log line.
-UNLOGGED_ACTIONS = frozenset({"manage_pos_outlet", "manage_pos_add", "manage_pos_remove"})
+# Till and cart steps write the session's basket, not the shop, and reading one's own
+# notices writes only one's own notices: not worth a log line.
+UNLOGGED_ACTIONS = frozenset(
+    {
+        "manage_pos_outlet",
+        "manage_pos_add",
+        "manage_pos_remove",
+        "manage_notices_read",
+        "manage_notice_open",
+    }
+)
 
 
 @dataclass

@@ -157,6 +157,7 @@ def test_the_main_pages_of_every_console_are_all_chinese_in_chinese():
         (owner, "/manage/data/?range=90"),
         (owner, "/manage/billing/"),
         (owner, "/manage/onboarding/"),
+        (owner, "/manage/notices/"),
         (shopper, "/"),
         (shopper, f"/p/{product.slug}/"),
         (shopper, "/cart/"),

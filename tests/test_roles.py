@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 MAY_OPEN = {
     "owner": ("/manage/", "/api/"),
     "manager": ("/manage/", "/api/"),
-    "cashier": ("/manage/pos/", "/manage/orders/", "/api/v1/orders/"),
-    "marketing": ("/manage/marketing/", "/manage/data/"),
+    # Every role reads (and marks read) its own notices.
+    "cashier": ("/manage/pos/", "/manage/orders/", "/api/v1/orders/", "/manage/notices/"),
+    "marketing": ("/manage/marketing/", "/manage/data/", "/manage/notices/"),
 }
 NEVER = {"manager": ("/manage/settings/",)}
 # Single pages (exact URLs) a role reads inside a section NEVER closes to it.

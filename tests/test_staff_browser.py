@@ -56,10 +56,11 @@ def test_an_invited_cashier_uses_the_pos_and_cannot_open_marketing(
     cashier.fill("input[name=password_again]", "a-long-cashier-passphrase")
     cashier.click("button:has-text('Accept the invitation')")
 
-    # They land on the till, and the navigation offers the till and orders only.
+    # They land on the till, and the navigation offers the till and orders only (and, as
+    # to every role, their own notices).
     expect(cashier).to_have_url(f"{shop}/manage/pos/")
     nav = cashier.locator("nav.sidebar")
-    expect(nav.locator("a")).to_have_text(["Orders", "Point of sale"])
+    expect(nav.locator("a")).to_have_text(["Notices", "Orders", "Point of sale"])
 
     # They sell at the till.
     cashier.click("#choose-outlet")
