@@ -90,6 +90,13 @@ class Notification(models.Model):
     """A notice in a person's console (beside the email sent for the same thing)."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # The shop the notice is about: a shop console lists a person's notices of that shop
+    # only (someone who works in two shops must not read shop A's failed payment in shop B,
+    # nor follow its relative link there). None: a platform notice (a CSM's), or a row
+    # written before shops were recorded, shown in every console of its reader.
+    merchant = models.ForeignKey(
+        "tenants.Merchant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(max_length=40, blank=True)
     # As written (the writer's language); shown only when `message` is empty (older rows).
     text = models.CharField(max_length=500)

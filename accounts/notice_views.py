@@ -3,8 +3,9 @@ reminders, the community's answers and status changes, …), newest first, each 
 reader's language and dated in the shop's timezone (the host middleware activates it).
 
 Every role that may sign in to `/manage/` opens it (tenants.access.SECTION_ROLES), and each
-person reads their own notices only: lists and actions go through `accounts.selectors`,
-which filter by recipient; another person's notice id is a 404 that changes nothing.
+person reads their own notices of this shop only: lists and actions go through
+`accounts.selectors`, which filter by recipient and shop; another person's notice id, or
+one about another shop, is a 404 that changes nothing.
 
 A stored link is never rendered as a link: "Open" posts to `open_notice`, which marks the
 notice read and redirects only to a followable target (core.links: a path on this host, or
@@ -95,7 +96,7 @@ def notices(request, landing_for: LandingFor):
         return bad_input_response(
             request, "page", _("Give the page as a whole number: 1, 2, 3 and so on.")
         )
-    paginator = Paginator(selectors.notices_of(request.user), NOTICES_PER_PAGE)
+    paginator = Paginator(selectors.notices_of(request.user, request.tenant.pk), NOTICES_PER_PAGE)
     # Out of range (0, negative, past the end): the nearest page there is.
     page = paginator.page(min(max(number, 1), paginator.num_pages))
     hosts = own_hosts(request)
@@ -108,7 +109,9 @@ def notices(request, landing_for: LandingFor):
 @shop_member_required
 @require_POST
 def open_notice(request, notice_id: int, landing_for: LandingFor, after_read: AfterRead):
-    notice = services.open_notice(user=request.user, notice_id=notice_id)
+    notice = services.open_notice(
+        user=request.user, notice_id=notice_id, merchant_id=request.tenant.pk
+    )
     if notice is None:
         raise Http404
     after_read(user=request.user, merchant=request.tenant)
@@ -126,7 +129,7 @@ def open_notice(request, notice_id: int, landing_for: LandingFor, after_read: Af
 @shop_member_required
 @require_POST
 def mark_all_read(request, after_read: AfterRead):
-    services.mark_notices_read(user=request.user)
+    services.mark_notices_read(user=request.user, merchant_id=request.tenant.pk)
     after_read(user=request.user, merchant=request.tenant)
     messages.success(request, _("All your notices are marked as read."))
     return redirect("manage_notices")

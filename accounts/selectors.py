@@ -7,28 +7,33 @@ sees another's notices, whatever shop or console they are in.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Notification, User
 from core import cache_guard
 
 
-def notices_of(user: User) -> QuerySet[Notification]:
-    """The person's notices, newest first (Notification.Meta.ordering)."""
-    return Notification.objects.filter(recipient=user)
+def notices_of(user: User, merchant_id: int | None = None) -> QuerySet[Notification]:
+    """The person's notices, newest first (Notification.Meta.ordering); with `merchant_id`
+    (a shop's console) those about that shop and those about no shop in particular."""
+    found = Notification.objects.filter(recipient=user)
+    if merchant_id is not None:
+        found = found.filter(Q(merchant_id=merchant_id) | Q(merchant__isnull=True))
+    return found
 
 
-def unread_notices_of(user: User) -> QuerySet[Notification]:
-    return notices_of(user).filter(read_at__isnull=True)
+def unread_notices_of(user: User, merchant_id: int | None = None) -> QuerySet[Notification]:
+    return notices_of(user, merchant_id).filter(read_at__isnull=True)
 
 
-def notice_of(user: User, notice_id: int) -> Notification | None:
-    """One of the person's own notices; None for anyone else's (or none at all)."""
-    return notices_of(user).filter(pk=notice_id).first()
+def notice_of(user: User, notice_id: int, merchant_id: int | None = None) -> Notification | None:
+    """One of the person's own notices (of this shop, with `merchant_id`); None for anyone
+    else's, another shop's, or none at all."""
+    return notices_of(user, merchant_id).filter(pk=notice_id).first()
 
 
-def unread_notice_count(user: User) -> int:
-    return unread_notices_of(user).count()
+def unread_notice_count(user: User, merchant_id: int | None = None) -> int:
+    return unread_notices_of(user, merchant_id).count()
 
 
 # The badge is on every console page: kept in Redis for a short while per person. The
@@ -42,14 +47,17 @@ def _unread_key(user_id: int) -> str:
     return f"notices-unread:{user_id}"
 
 
-def cached_unread_notice_count(user: User) -> int:
+def cached_unread_notice_count(user: User, merchant_id: int | None = None) -> int:
+    """The badge of one console: the person's counts, one per shop, are kept under one key
+    so that a change drops them all at once."""
     key = _unread_key(user.pk)
     cached = cache_guard.get(key)
-    if isinstance(cached, int):
-        return cached
-    count = unread_notice_count(user)
+    counts = cached if isinstance(cached, dict) else {}
+    if isinstance(counts.get(merchant_id), int):
+        return counts[merchant_id]
+    count = unread_notice_count(user, merchant_id)
     if cached is not cache_guard.UNAVAILABLE:
-        cache_guard.set(key, count, UNREAD_CACHE_SECONDS)
+        cache_guard.set(key, {**counts, merchant_id: count}, UNREAD_CACHE_SECONDS)
     return count
 
 

@@ -38,6 +38,7 @@ def set_user_language(*, user: User, language: str) -> User:
 def mark_notices_read(
     *,
     user: User,
+    merchant_id: int | None = None,
     ids: Iterable[int] | None = None,
     kinds: Iterable[str] | None = None,
     link: str | None = None,
@@ -46,7 +47,7 @@ def mark_notices_read(
     """Mark the person's own unread notices read: all of them, or those among `ids`, of
     `kinds`, with this `link`. Another person's notice is never touched, whatever the ids
     say. Returns how many were marked; the person's cached badge is dropped."""
-    found = selectors.unread_notices_of(user)
+    found = selectors.unread_notices_of(user, merchant_id)
     if ids is not None:
         found = found.filter(pk__in=list(ids))
     if kinds is not None:
@@ -62,10 +63,12 @@ def mark_notices_read(
     return marked
 
 
-def open_notice(*, user: User, notice_id: int) -> Notification | None:
+def open_notice(
+    *, user: User, notice_id: int, merchant_id: int | None = None
+) -> Notification | None:
     """The person opens one of their own notices: it is read from now on (a notice read
     before keeps its first read time). None, and nothing changed, for anyone else's."""
-    notice = selectors.notice_of(user, notice_id)
+    notice = selectors.notice_of(user, notice_id, merchant_id)
     if notice is None:
         return None
     if notice.read_at is None:

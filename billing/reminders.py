@@ -91,6 +91,7 @@ def notify(
     notices = Notification.objects.bulk_create(
         Notification(
             recipient=user,
+            merchant_id=merchant_id,
             kind=kind,
             text=words[:500],
             message=text.message,

@@ -13,7 +13,8 @@ from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Notification, User
+from accounts.models import User
+from accounts.selectors import unread_notices_of
 from billing.models import Subscription
 from community.models import (
     Audience,
@@ -106,9 +107,7 @@ def unread_count(*, user: User, merchant: Merchant) -> int:
         | Q(audience=Audience.SEGMENT, audience_value=Subquery(journey.values("segment")[:1])),
         published_at__lte=timezone.now(),
     ).filter(Q(published_at__gt=Subquery(seen)) | ~Exists(seen))
-    notices = Notification.objects.filter(
-        recipient=user, read_at__isnull=True, kind__in=COMMUNITY_NOTIFICATION_KINDS
-    )
+    notices = unread_notices_of(user, merchant.pk).filter(kind__in=COMMUNITY_NOTIFICATION_KINDS)
     row = (
         Merchant.objects.filter(pk=merchant.pk)
         .annotate(notes=Coalesce(_count(notes), 0), notices=Coalesce(_count(notices), 0))

@@ -136,7 +136,10 @@ def mark_notes_seen(*, user: User, merchant: Merchant) -> None:
 
 def mark_notices_read(*, user: User, merchant: Merchant, link: str) -> int:
     read = accounts_services.mark_notices_read(
-        user=user, kinds=selectors.COMMUNITY_NOTIFICATION_KINDS, link=link
+        user=user,
+        merchant_id=merchant.pk,
+        kinds=selectors.COMMUNITY_NOTIFICATION_KINDS,
+        link=link,
     )
     if read:
         selectors.forget_unread(user_id=user.pk, merchant_id=merchant.pk)
@@ -199,6 +202,7 @@ def answer_question(*, question: Question, staff: User, body: str) -> Reply:
         with override(question.merchant.language):
             answered = Notification.objects.create(
                 recipient=asker,
+                merchant_id=question.merchant_id,
                 kind="community_answer",
                 text=notice.shown()[:500],
                 message=notice.message,
@@ -433,6 +437,8 @@ def _notify_status_change(request: FeatureRequest, change: StatusChange) -> None
         notices.append(
             Notification(
                 recipient=recipient,
+                # The shop the person voted from: the link opens its console.
+                merchant_id=vote.merchant_id,
                 kind="community_request",
                 text=text[:500],
                 message=update.message,

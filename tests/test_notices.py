@@ -501,3 +501,36 @@ def test_reading_a_community_answer_on_its_question_page_clears_the_notices_badg
 
     assert badge(owner.get("/manage/")) is None
     assert Notification.objects.get(recipient=shop.owner).read_at is not None
+
+
+# ------------------------------------------------------------------ someone in two shops
+
+
+def test_a_person_in_two_shops_reads_each_shops_notices_in_its_own_console(shop, other_shop):
+    person = shop.owner
+    add_member(merchant=other_shop.merchant, user=person, role="manager")
+    failed_invoice(shop.merchant)
+    send_dunning_reminders()
+    alphas = Notification.objects.get(recipient=person)
+    platform_wide = notice(person, "About no shop in particular")
+
+    alpha = as_member(person)
+    bravo = as_member(person, "bravo.localhost")
+    alpha_page = alpha.get("/manage/notices/")
+    bravo_page = bravo.get("/manage/notices/")
+
+    assert alphas.merchant_id == shop.merchant.pk
+    assert shown_ids(alpha_page) == [platform_wide.pk, alphas.pk]
+    assert shown_ids(bravo_page) == [platform_wide.pk]
+    assert ENGLISH_DUNNING not in bravo_page.content.decode()
+    assert (badge(alpha_page), badge(bravo_page)) == ("2", "1")
+    # Alpha's notice cannot be opened from Bravo's console (its link would open Bravo's
+    # billing page), and marking all read there leaves it unread.
+    assert bravo.post(f"/manage/notices/{alphas.pk}/open/").status_code == 404
+    bravo.post("/manage/notices/read/")
+    alphas.refresh_from_db()
+    platform_wide.refresh_from_db()
+    assert alphas.read_at is None
+    assert platform_wide.read_at is not None
+    assert badge(alpha.get("/manage/notices/")) == "1"
+    assert badge(bravo.get("/manage/notices/")) is None

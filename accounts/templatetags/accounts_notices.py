@@ -15,7 +15,8 @@ def notices_nav_link(context):
     user = getattr(request, "user", None)
     unread = 0
     if user is not None and user.is_authenticated:
-        unread = selectors.cached_unread_notice_count(user)
+        tenant = getattr(request, "tenant", None)
+        unread = selectors.cached_unread_notice_count(user, getattr(tenant, "pk", None))
     name = request.resolver_match.url_name if request.resolver_match else ""
     return {"unread": unread, "active": (name or "").startswith("manage_notice")}
 
