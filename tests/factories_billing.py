@@ -1,14 +1,15 @@
 """Billing factories: merchants as public rows only (billing never enters a shop's schema)."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import factory
+from django.utils import timezone
 
 from analytics.events import OrderPaid, OrderRefunded, PluginDisabled, PluginEnabled
 from analytics.ledger import StatsDelta, record_event
-from billing.models import CommissionTier, Plan, Subscription
+from billing.models import CommissionTier, Invoice, Plan, Subscription
 from billing.subscriptions import start_subscription
 from tenants.models import Merchant
 
@@ -97,4 +98,20 @@ def plugin_switch(merchant, day: date, plugin: str, on: bool) -> None:
         event=PluginEnabled(plugin=plugin) if on else PluginDisabled(plugin=plugin),
         idempotency_key=f"{merchant.slug}:plugin:{plugin}:{on}:{day}",
         occurred_at=local_noon(merchant, day),
+    )
+
+
+def failed_invoice(merchant: Merchant, *, stripe_hosted_url: str = "") -> Invoice:
+    """An open invoice of 88.00 CNY whose card payment failed a day ago: the dunning
+    sweep's first day."""
+    return Invoice.objects.create(
+        merchant=merchant,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+        currency="CNY",
+        status="open",
+        number="INV-2026-0042",
+        total=Decimal("88.00"),
+        payment_failed_at=timezone.now() - timedelta(days=1, hours=1),
+        stripe_hosted_url=stripe_hosted_url,
     )

@@ -3,8 +3,7 @@ only, in their language, dated in the shop's timezone; marks them read one by on
 one) or all at once; a stored link is followed only when it stays on our hosts."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -12,7 +11,6 @@ from django.utils import timezone, translation
 
 from accounts import selectors as notice_selectors
 from accounts.models import Notification, PlatformRole
-from billing.models import Invoice
 from billing.reminders import send_dunning_reminders
 from community import services as community
 from core.links import followable
@@ -20,6 +18,7 @@ from tenants.models import Merchant, StaffAction
 from tenants.services import add_member
 from tests.conftest import on_host
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories_billing import failed_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -57,21 +56,6 @@ def shown_ids(response) -> list[int]:
 def badge(response) -> str | None:
     found = re.search(r'id="notices-unread"[^>]*>(\d+)<', response.content.decode())
     return found.group(1) if found else None
-
-
-def failed_invoice(merchant) -> Invoice:
-    """An open invoice whose card payment failed a day ago: the dunning sweep's first day."""
-    return Invoice.objects.create(
-        merchant=merchant,
-        period_start=date(2026, 10, 1),
-        period_end=date(2026, 10, 31),
-        currency="CNY",
-        status="open",
-        number="INV-2026-0042",
-        total=Decimal("88.00"),
-        payment_failed_at=timezone.now() - timedelta(days=1, hours=1),
-        stripe_hosted_url=STRIPE_INVOICE,
-    )
 
 
 @pytest.fixture
@@ -160,7 +144,7 @@ def test_another_persons_notice_is_a_404_and_stays_unread(staffed):
 
 def test_a_billing_notice_stored_as_a_message_is_shown_in_the_readers_language(shop):
     Merchant.objects.filter(pk=shop.merchant.pk).update(language="en")
-    failed_invoice(shop.merchant)
+    failed_invoice(shop.merchant, stripe_hosted_url=STRIPE_INVOICE)
     with translation.override("en"):
         assert send_dunning_reminders() == 1
     stored = Notification.objects.get(recipient=shop.owner)
@@ -281,7 +265,7 @@ def test_a_notice_without_a_link_is_marked_read_and_the_page_comes_back(shop):
 
 def test_a_dunning_notice_with_stripes_invoice_link_lands_on_the_billing_page(shop):
     Merchant.objects.filter(pk=shop.merchant.pk).update(language="en")
-    failed_invoice(shop.merchant)
+    failed_invoice(shop.merchant, stripe_hosted_url=STRIPE_INVOICE)
     send_dunning_reminders()
     dunning = Notification.objects.get(recipient=shop.owner, kind="billing_dunning")
     owner = as_member(shop.owner)
@@ -473,7 +457,7 @@ def test_the_badge_counts_unread_notices_and_drops_when_billing_writes_one(
     assert badge(owner.get("/manage/")) == "1"
     assert notice_selectors.cached_unread_notice_count(shop.owner) == 1
 
-    failed_invoice(shop.merchant)
+    failed_invoice(shop.merchant, stripe_hosted_url=STRIPE_INVOICE)
     with django_capture_on_commit_callbacks(execute=True):
         send_dunning_reminders()
 
@@ -509,7 +493,7 @@ def test_reading_a_community_answer_on_its_question_page_clears_the_notices_badg
 def test_a_person_in_two_shops_reads_each_shops_notices_in_its_own_console(shop, other_shop):
     person = shop.owner
     add_member(merchant=other_shop.merchant, user=person, role="manager")
-    failed_invoice(shop.merchant)
+    failed_invoice(shop.merchant, stripe_hosted_url=STRIPE_INVOICE)
     send_dunning_reminders()
     alphas = Notification.objects.get(recipient=person)
     platform_wide = notice(person, "About no shop in particular")

@@ -2,7 +2,7 @@
 billing and community notices, the tasks the platform makes for CSMs, and the plural forms
 of the day counts in billing's reminders."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,6 @@ from django.utils import timezone as django_timezone
 from django.utils import translation
 
 from accounts.models import Notification, PlatformRole, User
-from billing.models import Invoice
 from billing.reminders import ENDS, RENEWS, send_dunning_reminders, send_renewal_reminders
 from community import services as community
 from community.models import RequestStatus
@@ -24,7 +23,7 @@ from outbox.models import OutboxMessage
 from tenants.models import Membership, Merchant
 from tests.conftest import on_host
 from tests.factories import TEST_PASSWORD, PlatformStaffFactory, ShopFactory, UserFactory
-from tests.factories_billing import MerchantRowFactory, PlanFactory, subscribe
+from tests.factories_billing import MerchantRowFactory, PlanFactory, failed_invoice, subscribe
 from tests.factories_onboarding import make_csm
 
 pytestmark = pytest.mark.django_db
@@ -50,24 +49,11 @@ def read_by(user: User, notice: Notification) -> str:
 # ---------------------------------------------------------------------- billing notices
 
 
-def _failed_invoice(merchant: Merchant) -> Invoice:
-    return Invoice.objects.create(
-        merchant=merchant,
-        period_start=date(2026, 10, 1),
-        period_end=date(2026, 10, 31),
-        currency="CNY",
-        status="open",
-        number="INV-2026-0042",
-        total=Decimal("88.00"),
-        payment_failed_at=django_timezone.now() - timedelta(days=1, hours=1),
-    )
-
-
 def test_a_dunning_notice_written_in_english_is_shown_to_a_chinese_owner_in_chinese():
     merchant = MerchantRowFactory(name="Lotus Tea")  # an English shop
     owner = speaks(UserFactory(email="owner@lotus.test"), "zh-hans")
     Membership.objects.create(merchant=merchant, user=owner, role="owner")
-    _failed_invoice(merchant)
+    failed_invoice(merchant)
 
     with translation.override("en"):
         assert send_dunning_reminders() == 1
